@@ -110,3 +110,6 @@ SUPPORT_POINT_TYPES: dict[str, str] = {
     "sports_hall": "Sporthal",
     "school": "School",
 }
+
+#: The point layers, joined to the municipality they lie in.
+POINT_LAYERS: tuple[LayerSchema, ...] = (DEMAND_POINTS, FIRE_STATIONS, SUPPORT_POINT_CANDIDATES)

@@ -145,9 +145,23 @@ def read_source_table(path: Path) -> pd.DataFrame:
     return table.sort_values(["region", "cbs_code"], kind="stable").reset_index(drop=True)
 
 
-def build_layers(table: pd.DataFrame, settings: BuildSettings | None = None) -> Layers:
-    """Build the five layers from the source table. Pure: no file access."""
+def build_layers(
+    table: pd.DataFrame,
+    settings: BuildSettings | None = None,
+    boundaries: Mapping[str, BaseGeometry] | None = None,
+) -> Layers:
+    """Build the five layers from the source table. Pure: no file access.
+
+    With ``boundaries`` (CBS code to polygon, in EPSG:28992, for example the real
+    municipal borders) the points are placed inside those polygons instead of
+    the approximate Voronoi cells; the table is cut to the codes given.
+    """
     s = settings or BuildSettings()
+    if boundaries is not None:
+        unknown = sorted(set(boundaries) - set(table["cbs_code"]))
+        if unknown:
+            raise ValueError(f"boundaries for codes not in the source table: {unknown}")
+        table = table[table["cbs_code"].isin(list(boundaries))].reset_index(drop=True)
     streams = Streams(s.seed)
     regions_in_table = sorted(table["region"].unique())
     for name in ("stations_per_region", "backup_power_share"):
@@ -158,7 +172,10 @@ def build_layers(table: pd.DataFrame, settings: BuildSettings | None = None) -> 
     to_rd = Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
     x, y = to_rd.transform(table["lon"].to_numpy(), table["lat"].to_numpy())
     centroids = [Point(round(a, 1), round(b, 1)) for a, b in zip(x, y, strict=True)]
-    cells = _approximate_boundaries(centroids, float(table["area_km2"].sum()) * 1e6)
+    if boundaries is None:
+        cells = _approximate_boundaries(centroids, float(table["area_km2"].sum()) * 1e6)
+    else:
+        cells = [boundaries[str(code)] for code in table["cbs_code"]]
 
     municipalities = gpd.GeoDataFrame(
         {
@@ -275,7 +292,7 @@ def _demand_points(
             raise RuntimeError(f"{name}: a population centre would have no residents")
         cell = municipalities.geometry.iloc[i]
         inner = cell.buffer(-300.0)
-        inner = inner if not inner.is_empty else cell
+        inner = inner if inner.area > 0.25 * cell.area else cell
         placed = [centroids[i] if inner.contains(centroids[i]) else inner.representative_point()]
         for _ in range(1, n):
             placed.append(_random_point_in(inner, rng, placed, s.min_centre_spacing_m))

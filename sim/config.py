@@ -1,0 +1,169 @@
+"""Config schemas: plain dataclasses that Hydra's ConfigStore uses to type-check the YAML.
+
+The schemas give types only: parameter values (``MISSING`` here) live in one
+place, the YAML files of ``configs/``, each with its source. An unknown key or
+a value of the wrong type fails when Hydra composes the config; ranges and
+cross-field rules are checked by :func:`sim.params.prepare`. This module
+imports no Hydra: ``sim.cli`` registers the schemas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from omegaconf import MISSING
+
+
+@dataclass
+class LayerSourceConfig:
+    """Where one layer comes from; ``path: null`` means the region's GeoPackage."""
+
+    path: str | None = None
+    #: Layer inside the file (default: the layer of the canonical name, or the only layer).
+    layer: str | None = None
+    #: The CRS the coordinates are in, overriding what the file says (or does not say).
+    crs: str | None = None
+    #: Source column -> canonical column, e.g. {statcode: code, statnaam: name}.
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LayersConfig:
+    """One source per layer."""
+
+    municipalities: LayerSourceConfig = field(default_factory=LayerSourceConfig)
+    demand_points: LayerSourceConfig = field(default_factory=LayerSourceConfig)
+    fire_stations: LayerSourceConfig = field(default_factory=LayerSourceConfig)
+    support_point_candidates: LayerSourceConfig = field(default_factory=LayerSourceConfig)
+    regions: LayerSourceConfig = field(default_factory=LayerSourceConfig)
+
+
+@dataclass
+class SelectConfig:
+    """Which municipalities to model; both empty means all loaded."""
+
+    codes: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NetworkConfig:
+    """Road travel over the municipality graph (all ESTIMATEs)."""
+
+    detour_factor: float = MISSING
+    road_speed_kmh: float = MISSING
+    local_speed_kmh: float = MISSING
+    border_tolerance_m: float = MISSING
+    min_shared_border_m: float = MISSING
+
+
+@dataclass
+class RegionConfig:
+    """The geodata: files, column mapping, selection and network."""
+
+    #: null: the embedded geodata/oost5.gpkg.
+    geopackage: str | None = None
+    #: CSV with code, region and population per municipality (null: the embedded table).
+    municipality_table: str | None = None
+    select: SelectConfig = field(default_factory=SelectConfig)
+    layers: LayersConfig = field(default_factory=LayersConfig)
+    #: Points this close to a municipality (but outside it) are assigned to it.
+    snap_tolerance_m: float = MISSING
+    #: Repair invalid polygons with shapely.make_valid instead of rejecting them.
+    repair_geometries: bool = MISSING
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+
+
+@dataclass
+class DurationConfig:
+    """Outage duration: fixed, or drawn from a uniform or triangular distribution (hours)."""
+
+    distribution: str = MISSING
+    hours: float = MISSING
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+
+
+@dataclass
+class AffectedConfig:
+    """Where the power goes out; both empty means the whole loaded region."""
+
+    regions: list[str] = field(default_factory=list)
+    municipalities: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OutageConfig:
+    """The black-out: when it starts, how long it lasts, where."""
+
+    #: Local time (Europe/Amsterdam) at t = 0, ISO format.
+    start: str = MISSING
+    duration: DurationConfig = field(default_factory=DurationConfig)
+    affected: AffectedConfig = field(default_factory=AffectedConfig)
+
+
+@dataclass
+class StationsConfig:
+    """Fire stations: backup power and which act as coordination points."""
+
+    #: data: as in the layer; shares: redraw per region; all / none: every or no station.
+    backup_power: str = MISSING
+    backup_power_share: dict[str, float] = MISSING
+    #: Generator size and tank given to stations that gain backup power by the policy.
+    generator_kva: float = MISSING
+    tank_l: float = MISSING
+    #: data: as in the layer; prefer_backup: one per municipality, preferring backup power.
+    coordination_points: str = MISSING
+
+
+@dataclass
+class SupportPointsConfig:
+    """Local emergency support points (noodsteunpunten)."""
+
+    #: Density rule of thumb: one point per this many residents.
+    residents_per_point: int = MISSING
+    #: National norm: fully operational within 72 hours.
+    operational_deadline_h: float = MISSING
+    #: Distance residents accept to walk or cycle to a point.
+    access_distance_km: float = MISSING
+
+
+@dataclass
+class StaffingConfig:
+    """Staff pools (used by the staffing model)."""
+
+    volunteer_availability_day: float = MISSING
+    volunteer_availability_night: float = MISSING
+    reservist_share: float = MISSING
+    min_staff_per_point: int = MISSING
+    staff_per_coordination_point: int = MISSING
+    shift_hours: float = MISSING
+
+
+@dataclass
+class PopulationConfig:
+    """Residents' preparedness and reduced self-reliance."""
+
+    reduced_self_reliance_share: float = MISSING
+    emergency_kit_share: float = MISSING
+    living_alone_share: float = MISSING
+    water_l_per_person_day: float = MISSING
+
+
+@dataclass
+class Config:
+    """The whole run configuration."""
+
+    #: Scenario name; names the run folder.
+    name: str = MISSING
+    seed: int = MISSING
+    #: Simulated hours from the start of the outage.
+    horizon_h: float = MISSING
+    #: Where runs and sweeps are written.
+    results_dir: str = MISSING
+    region: RegionConfig = field(default_factory=RegionConfig)
+    outage: OutageConfig = field(default_factory=OutageConfig)
+    stations: StationsConfig = field(default_factory=StationsConfig)
+    support_points: SupportPointsConfig = field(default_factory=SupportPointsConfig)
+    staffing: StaffingConfig = field(default_factory=StaffingConfig)
+    population: PopulationConfig = field(default_factory=PopulationConfig)

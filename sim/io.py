@@ -1,0 +1,98 @@
+"""Writing a run folder: everything goes to a staging folder that is renamed at the end.
+
+A run folder is either complete or absent: files are written into a hidden
+sibling ``.<name>.partial`` folder, which replaces the (empty) run folder in
+one rename once every file is written. Nothing already in ``results/`` is
+overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from sim import __version__
+from sim.geo.io import write_geopackage
+from sim.paths import PROJECT_ROOT
+
+
+class RunFolderError(RuntimeError):
+    """The run folder cannot be written without overwriting something."""
+
+
+def dump_json(data: Any) -> str:
+    """JSON text as the run writes it (indented, UTF-8, a newline at the end)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def write_run_folder(
+    run_dir: Path,
+    texts: Mapping[str, str],
+    layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+    layers_file: str = "region.gpkg",
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write text files and a GeoPackage into ``run_dir`` atomically; return ``run_dir``."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise RunFolderError(f"{run_dir} exists and is not empty; refusing to overwrite it")
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = run_dir.parent / f".{run_dir.name}.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        for name, text in texts.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        if layers:
+            write_geopackage(layers, staging / layers_file)
+        if extra is not None:
+            extra(staging)
+        if run_dir.exists():
+            run_dir.rmdir()  # empty: made by the launcher before the run started
+        os.replace(staging, run_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove a folder the launcher made for a run that never started (only when empty)."""
+    folder = Path(folder)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def git_revision(root: Path = PROJECT_ROOT) -> dict[str, Any] | None:
+    """The commit of the source tree and whether it has local changes, when git knows it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(status.strip())} if commit else None
+
+
+def environment() -> dict[str, str]:
+    """Python and platform, for the manifest."""
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "package_version": __version__,
+    }
