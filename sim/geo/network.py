@@ -75,8 +75,11 @@ def municipality_graph(
         if i >= j:
             continue
         near_j = shapely.buffer(geoms[j], p.border_tolerance_m)
-        shared = shapely.length(shapely.intersection(boundaries[i], near_j))
-        if shared >= p.min_shared_border_m:
+        # The part of i's boundary within the tolerance of j overshoots the real shared
+        # border by up to the tolerance at each end; take that off.
+        near = shapely.length(shapely.intersection(boundaries[i], near_j))
+        shared = near - 2 * p.border_tolerance_m
+        if shared >= p.min_shared_border_m and shared > 0:
             _add_edge(graph, codes[i], codes[j], xy[i], xy[j], p, shared_border=True)
 
     components = sorted(nx.connected_components(graph), key=lambda c: sorted(c)[0])
@@ -144,7 +147,8 @@ class TravelTimes:
             row = self._index[source]
             for target, hours in lengths.items():
                 m[row, self._index[target]] = hours
-        return m
+        # Sums along a path differ in the last bits by direction; travel is symmetric.
+        return np.minimum(m, m.T)
 
     @property
     def codes(self) -> list[str]:

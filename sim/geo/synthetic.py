@@ -287,6 +287,8 @@ def _demand_points(
         weights = np.concatenate(
             [[main_share], (1 - main_share) * village_w / village_w.sum()] if n > 1 else [[1.0]]
         )
+        if n > 1:  # the main town is the largest centre
+            weights[0] = max(weights[0], 1.25 * weights[1:].max())
         residents = apportion(pop, weights)
         if (residents <= 0).any():
             raise RuntimeError(f"{name}: a population centre would have no residents")

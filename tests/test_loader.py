@@ -1,0 +1,121 @@
+"""Loading geodata: the embedded GeoPackage, real CBS boundaries, selection, column mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from sim.errors import InputError
+from sim.geo.load import GeodataSpec, LayerSource, load_region
+from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
+
+OOST5_CODES = tuple(
+    gpd.read_file(EMBEDDED_GEOPACKAGE, layer="municipalities", columns=["code"])["code"]
+)
+CBS_COLUMNS = {"statcode": "code", "statnaam": "name"}
+
+
+def spec(**kwargs) -> GeodataSpec:
+    kwargs.setdefault("sources", {})
+    return GeodataSpec(geopackage=EMBEDDED_GEOPACKAGE, municipality_table=EMBEDDED_SOURCE_TABLE,
+                       **kwargs)
+
+
+def real(path: Path, **kwargs) -> dict[str, LayerSource]:
+    return {"municipalities": LayerSource(path=path, crs="EPSG:28992", columns=CBS_COLUMNS,
+                                          **kwargs)}
+
+
+def test_embedded_region_loads_whole():
+    region = load_region(spec())
+    assert len(region.municipalities) == 76
+    assert len(region.regions) == 5
+    assert len(region.fire_stations) == 197
+    for frame in region.layers().values():
+        assert frame.crs.to_epsg() == 28992
+
+
+@pytest.mark.parametrize(
+    ("select", "n_municipalities", "regions"),
+    [
+        ({"select_regions": ("Twente",)}, 14, {"Twente"}),
+        ({"select_regions": ("VGZ", "IJsselland")}, 25, {"VGZ", "IJsselland"}),
+        ({"select_codes": ("GM0200", "GM0232")}, 2, {"VNOG"}),
+        ({"select_codes": ("GM0268",), "select_regions": ("VGZ",)}, 1, {"VGZ"}),
+    ],
+)
+def test_selection_by_region_or_code_cuts_every_layer(select, n_municipalities, regions):
+    region = load_region(spec(**select))
+    codes = set(region.municipalities["code"])
+    assert len(codes) == n_municipalities
+    assert set(region.regions["name"]) == regions
+    for name in ("demand_points", "fire_stations", "support_point_candidates"):
+        frame = getattr(region, name)
+        assert len(frame) > 0 and set(frame["municipality"]) <= codes, name
+    population = region.municipalities["population"].sum()
+    assert region.demand_points["residents"].sum() == population
+
+
+def test_real_boundaries_select_the_76_oost5_codes(real_municipalities):
+    region = load_region(spec(sources=real(real_municipalities), select_codes=OOST5_CODES))
+    m = region.municipalities
+    assert len(m) == 76 and set(m["code"]) == set(OOST5_CODES)
+    assert m.crs.to_epsg() == 28992
+    assert m.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    # Names come from the file (statnaam), region and population from the table.
+    assert m.set_index("code").loc["GM0200", "name"] == "Apeldoorn"
+    assert m["population"].sum() == 3_263_555
+    # Real Apeldoorn is about 341 km2; Nijmegen about 57 km2.
+    area = m.set_index("code").area / 1e6
+    assert area["GM0200"] == pytest.approx(341, rel=0.05)
+    assert area["GM0268"] == pytest.approx(57, rel=0.1)
+
+
+def test_real_boundaries_get_points_synthesized_inside_them(real_municipalities):
+    region = load_region(spec(sources=real(real_municipalities), select_regions=("VGZ",)))
+    assert len(region.municipalities) == 14
+    assert region.provenance["fire_stations"].startswith("synthesized")
+    joined = gpd.sjoin(region.fire_stations.drop(columns=["region"]),
+                       region.municipalities[["code", "geometry"]], predicate="intersects")
+    assert len(joined) == len(region.fire_stations)
+    assert (joined["code"] == joined["municipality"]).all()
+    assert region.demand_points["residents"].sum() == region.municipalities["population"].sum()
+    assert region.provenance["regions"].startswith("derived")
+    assert region.regions["name"].tolist() == ["VGZ"]
+
+
+def test_geojson_in_wgs84_is_reprojected(tmp_path, real_municipalities):
+    wgs84 = tmp_path / "gemeenten_wgs84.geojson"
+    frame = gpd.read_file(real_municipalities).set_crs(28992, allow_override=True)
+    frame.to_crs(4326).to_file(wgs84, driver="GeoJSON")
+    src = {"municipalities": LayerSource(path=wgs84, columns=CBS_COLUMNS)}
+    region = load_region(spec(sources=src, select_codes=("GM0200", "GM0232")))
+    assert region.municipalities.crs.to_epsg() == 28992
+    minx, miny, maxx, maxy = region.municipalities.total_bounds
+    assert 150_000 < minx < maxx < 230_000 and 430_000 < miny < maxy < 520_000
+
+
+def test_user_layer_with_its_own_column_names(tmp_path):
+    stations = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations")
+    stations = stations.rename(columns={"id": "post_id", "name": "naam",
+                                        "has_backup_power": "noodstroom"})
+    stations = stations.drop(columns=["municipality", "region"])
+    stations["noodstroom"] = stations["noodstroom"].map({True: "ja", False: "nee"})
+    path = tmp_path / "posten.shp"
+    stations.to_file(path)
+    src = {"fire_stations": LayerSource(
+        path=path, columns={"post_id": "id", "naam": "name", "noodstroom": "has_backup_power"})}
+    region = load_region(spec(sources=src))
+    fs = region.fire_stations.set_index("id")
+    embedded = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations").set_index("id")
+    assert (fs.loc[embedded.index, "has_backup_power"] == embedded["has_backup_power"]).all()
+    # municipality and region are derived from the location.
+    assert (fs.loc[embedded.index, "municipality"] == embedded["municipality"]).all()
+
+
+def test_selecting_nothing_is_an_error():
+    with pytest.raises(InputError) as exc:
+        load_region(spec(select_codes=("GM0200",), select_regions=("Twente",)))
+    assert "region.select" in exc.value.fields()
