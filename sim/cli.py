@@ -50,7 +50,7 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     container = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(container, dict)
     container.pop("hydra", None)
-    scenario = prepare(container)
+    scenario = prepare({str(k): v for k, v in container.items()})
     result = run(scenario)
     wall = time.perf_counter() - t0
     manifest: dict[str, Any] = {

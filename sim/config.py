@@ -10,6 +10,7 @@ imports no Hydra: ``sim.cli`` registers the schemas.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from omegaconf import MISSING
 
 

@@ -1,4 +1,4 @@
-"""One error type for bad input: every problem found, each naming field, value and what is allowed."""
+"""One error type for bad input: every problem found, each naming field, value and allowed."""
 
 from __future__ import annotations
 

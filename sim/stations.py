@@ -39,7 +39,8 @@ def apply_station_policy(
         rng = streams.get("stations.backup_power")
         has = np.zeros(len(stations), dtype=bool)
         for name, group in stations.groupby("region", sort=True):
-            share = policy.backup_power_share.get(str(name), build.backup_power_share.get(str(name)))
+            default = build.backup_power_share.get(str(name))
+            share = policy.backup_power_share.get(str(name), default)
             assert share is not None  # validated
             n = round(float(share) * len(group))
             picked = rng.choice(len(group), size=n, replace=False)

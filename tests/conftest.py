@@ -56,8 +56,10 @@ def run_cli(args: list[str], results_dir: Path, cwd: Path | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``python -m sim`` with ``results_dir`` pointed at a temporary folder."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    flags = [a for a in args if a.startswith("-")]  # Hydra's flags come before overrides
+    overrides = [a for a in args if not a.startswith("-")]
     return subprocess.run(
-        [sys.executable, "-m", "sim", f"results_dir={results_dir}", *args],
+        [sys.executable, "-m", "sim", *flags, f"results_dir={results_dir}", *overrides],
         capture_output=True, text=True, timeout=timeout, cwd=cwd or results_dir.parent, env=env,
     )
 

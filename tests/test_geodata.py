@@ -11,9 +11,9 @@ from pandas.testing import assert_frame_equal
 from sim.geo.io import write_geopackage
 from sim.geo.schema import RD_NEW, SCHEMAS
 from sim.geo.synthetic import LAYER_METADATA, BuildSettings, build_layers, read_source_table
-from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
+from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE, PROJECT_ROOT
 
-SOURCE_REFERENCE = EMBEDDED_SOURCE_TABLE.parents[3] / "shared" / "reference" / "oost5_municipalities.csv"
+SOURCE_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference" / "oost5_municipalities.csv"
 STATIONS_PER_REGION = {"VNOG": 56, "VGGM": 40, "VGZ": 36, "IJsselland": 36, "Twente": 29}
 MUNICIPALITIES_PER_REGION = {"VNOG": 22, "VGGM": 15, "VGZ": 14, "IJsselland": 11, "Twente": 14}
 REGION_POPULATION = {"VNOG": 831_546, "VGGM": 701_522, "VGZ": 564_025,
@@ -102,8 +102,9 @@ def test_fire_stations_follow_the_sourced_counts(embedded):
     assert ((fs["tank_l"] > 0) == fs["has_backup_power"]).all()
     # CBS 2019 crews per province are spread exactly.
     gelderland = fs["region"].isin(["VNOG", "VGGM", "VGZ"])
-    assert fs.loc[gelderland, ["crew_professional", "crew_volunteer"]].sum().tolist() == [431, 2729]
-    assert fs.loc[~gelderland, ["crew_professional", "crew_volunteer"]].sum().tolist() == [303, 1411]
+    crews = ["crew_professional", "crew_volunteer"]
+    assert fs.loc[gelderland, crews].sum().tolist() == [431, 2729]
+    assert fs.loc[~gelderland, crews].sum().tolist() == [303, 1411]
     # Stations sit at population centres of their own municipality.
     dp = embedded["demand_points"].set_index("id")
     assert (dp.loc[fs["demand_point"], "municipality"].to_numpy() == fs["municipality"]).all()

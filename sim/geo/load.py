@@ -186,7 +186,8 @@ def _read_layer(
     path = Path(source.path) if source.path is not None else spec.geopackage
     where = _field(schema.name, "path") if source.path is not None else "region.geopackage"
     if not path.is_file():
-        problems.add(where, str(path), "must be an existing file (GeoPackage, GeoJSON or Shapefile)")
+        problems.add(where, str(path),
+                     "must be an existing file (GeoPackage, GeoJSON or Shapefile)")
         return None
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         problems.add(where, str(path), f"must end in one of {', '.join(SUPPORTED_SUFFIXES)}")
@@ -368,11 +369,12 @@ def _check_layer(
         )
         return None
     frame = frame.copy()
-    for column, (kind, default) in schema.optional.items():
+    for column, (_, default) in schema.optional.items():
         if column not in frame.columns:
             frame[column] = default
     ok = True
-    for column, kind in {**schema.required, **{c: k for c, (k, _) in schema.optional.items()}}.items():
+    kinds = {**schema.required, **{c: k for c, (k, _) in schema.optional.items()}}
+    for column, kind in kinds.items():
         values = frame[column]
         if values.isna().any():
             bad = frame.loc[values.isna(), schema.id_column].astype(str).tolist()[:_MAX_LISTED]

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -59,7 +60,11 @@ LAYER_METADATA = {
 }
 
 
-def _frozen(d: Mapping[str, object]) -> Mapping[str, object]:
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _frozen(d: Mapping[K, V]) -> Mapping[K, V]:
     return MappingProxyType(dict(d))
 
 
@@ -69,7 +74,8 @@ class BuildSettings:
 
     seed: int = 20250513  # the date of the noodsteunpunten note (seed 002); any fixed integer
     #: Fire stations per safety region. VNOG 56 (vnog.nl 2019, high), VGGM ESTIMATE 40
-    #: (not found), VGZ 36 (Wikipedia, medium), IJsselland 36 (2013, medium), Twente 29 (2019, high).
+    #: (not found), VGZ 36 (Wikipedia, medium), IJsselland 36 (2013, medium),
+    #: Twente 29 (2019, high).
     stations_per_region: Mapping[str, int] = field(
         default_factory=lambda: _frozen(
             {"VNOG": 56, "VGGM": 40, "VGZ": 36, "IJsselland": 36, "Twente": 29}
@@ -96,7 +102,8 @@ class BuildSettings:
     km2_per_village: float = 25.0
     max_centres: int = 12
     min_centre_spacing_m: float = 1_500.0
-    #: Density rule of thumb: one support point per about 5,000 inhabitants (crisiskunde.nl, low-medium).
+    #: Density rule of thumb: one support point per about 5,000 inhabitants
+    #: (crisiskunde.nl, low-medium).
     residents_per_support_point: int = 5_000
     #: ESTIMATE: share of local candidate sites with their own generator (not found; low).
     support_point_backup_share: float = 0.05
@@ -372,7 +379,8 @@ def _fire_stations(
                 professional, group.loc[pro_idx, "dp_residents"].to_numpy(float)
             )
         rel = group["dp_residents"].to_numpy(float) / group["dp_residents"].mean()
-        frame.loc[group.index, "crew_volunteer"] = apportion(volunteer, 0.6 + 0.4 * np.minimum(rel, 3))
+        weights = 0.6 + 0.4 * np.minimum(rel, 3)
+        frame.loc[group.index, "crew_volunteer"] = apportion(volunteer, weights)
     # One coordination point per municipality: prefer backup power, then the professional
     # crew, then the largest population centre.
     ranked = frame.sort_values(

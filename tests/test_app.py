@@ -1,0 +1,146 @@
+"""The Hydra app: composing configs and presets, the run folder, station policy, sweeps."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import yaml
+from conftest import compose_config, files_under, run_cli
+
+from sim.params import prepare
+from sim.paths import SCENARIO_DIR
+from sim.run import run
+
+PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+RUN_FILES = ["config.yaml", "manifest.json", "region.gpkg", "summary.json"]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    results = tmp_path_factory.mktemp("cli") / "results"
+    proc = run_cli([], results)
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = (results / "runs" / "oost5_default").iterdir()
+    return run_dir
+
+
+def test_default_run_writes_a_complete_run_folder(default_run):
+    assert sorted(p.name for p in default_run.iterdir()) == RUN_FILES
+    assert default_run.parent.parent.name == "runs"
+    # <timestamp with microseconds>
+    assert len(default_run.name.split("-")[-1]) == 6
+
+
+def test_manifest_records_version_seed_and_timings(default_run):
+    manifest = json.loads((default_run / "manifest.json").read_text())
+    assert manifest["scenario"] == "oost5_default"
+    assert manifest["seed"] == 20260115
+    assert manifest["package_version"]
+    assert manifest["wall_time_s"] >= 0
+    assert manifest["started_utc"] <= manifest["finished_utc"]
+    assert manifest["git_revision"] is None or len(manifest["git_revision"]["commit"]) == 40
+
+
+def test_resolved_config_is_written(default_run):
+    cfg = yaml.safe_load((default_run / "config.yaml").read_text())
+    assert cfg["name"] == "oost5_default" and cfg["outage"]["duration"]["hours"] == 96
+    assert "hydra" not in cfg
+    # The written config is itself valid input and gives the same region.
+    assert len(prepare(cfg).region.municipalities) == 76
+
+
+def test_summary_counts_the_region(default_run):
+    s = json.loads((default_run / "summary.json").read_text())
+    total = s["total"]
+    assert total["municipalities"] == 76 and total["residents"] == 3_263_555
+    assert total["fire_stations"] == 197
+    assert (total["fire_stations_with_backup_power"]
+            + total["fire_stations_without_backup_power"]) == 197
+    assert total["coordination_points"] == 76
+    assert total["support_point_candidates"] > 600
+    assert sum(r["residents"] for r in s["by_region"].values()) == 3_263_555
+    assert s["by_region"]["Twente"]["fire_stations"] == 29
+    assert s["network"]["edges_without_shared_border"] == 0
+
+
+def test_run_geopackage_holds_the_validated_layers(default_run):
+    gpkg = default_run / "region.gpkg"
+    names = sorted(str(r[0]) for r in pyogrio.list_layers(gpkg))
+    assert names == sorted(["municipalities", "demand_points", "fire_stations",
+                            "support_point_candidates", "regions"])
+    fs = gpd.read_file(gpkg, layer="fire_stations")
+    assert fs.crs.to_epsg() == 28992 and len(fs) == 197
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_composes_validates_and_runs(preset):
+    cfg = compose_config([f"scenarios={preset}"])
+    assert cfg["name"] == preset
+    result = run(prepare(cfg))
+    assert result.summary["total"]["municipalities"] > 0
+
+
+def test_preset_overrides_the_defaults():
+    cfg = compose_config(["scenarios=bommelerwaard_2007"])
+    scenario = prepare(cfg)
+    assert set(scenario.region.municipalities["region"]) == {"VGZ"}
+    assert scenario.affected_codes() == ("GM0263", "GM0297", "GM1960") or set(
+        scenario.affected_codes()) == {"GM0263", "GM0297", "GM1960"}
+    assert scenario.params.outage.duration.distribution == "uniform"
+
+
+def test_command_line_overrides_beat_presets():
+    cfg = compose_config(["scenarios=oost5_long_14d", "outage.duration.hours=200"])
+    assert prepare(cfg).params.outage.duration.hours == 200
+
+
+def test_station_policy_all_and_none(default_cfg):
+    default_cfg["stations"]["backup_power"] = "all"
+    default_cfg["stations"]["coordination_points"] = "prefer_backup"
+    fs = prepare(default_cfg).region.fire_stations
+    assert fs["has_backup_power"].all() and (fs["generator_kva"] > 0).all()
+    default_cfg["stations"]["backup_power"] = "none"
+    fs = prepare(default_cfg).region.fire_stations
+    assert not fs["has_backup_power"].any() and (fs["tank_l"] == 0).all()
+    assert fs["is_coordination_point"].sum() == 76
+
+
+def test_station_policy_shares_follow_the_config_and_the_seed(default_cfg):
+    default_cfg["stations"]["backup_power"] = "shares"
+    default_cfg["stations"]["backup_power_share"] = {"VNOG": 0.5}
+    default_cfg["stations"]["coordination_points"] = "prefer_backup"
+    a = prepare(default_cfg).region.fire_stations
+    share = a.groupby("region")["has_backup_power"].mean()
+    assert share["VNOG"] == pytest.approx(0.5, abs=0.01)
+    assert share["Twente"] == pytest.approx(0.55, abs=0.02)  # the build's share
+    b = prepare(default_cfg).region.fire_stations
+    assert a["has_backup_power"].equals(b["has_backup_power"])
+    default_cfg["seed"] = 1
+    c = prepare(default_cfg).region.fire_stations
+    assert not a["has_backup_power"].equals(c["has_backup_power"])
+    # Every municipality with a backed-up station has a backed-up coordination point.
+    cp = a[a["is_coordination_point"]].set_index("municipality")["has_backup_power"]
+    assert cp[a.loc[a["has_backup_power"], "municipality"].unique()].all()
+
+
+def test_console_script_is_installed():
+    (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "blackout-sim"]
+    assert ep.value == "sim.cli:main"
+
+
+def test_sweep_writes_one_folder_per_job(tmp_path):
+    results = tmp_path / "results"
+    proc = run_cli(["-m", "seed=1,2", "region.select.regions=[Twente]"], results)
+    assert proc.returncode == 0, proc.stderr
+    (sweep,) = (results / "sweeps" / "oost5_default").iterdir()
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert jobs == ["0", "1"]
+    seeds = [json.loads((sweep / j / "manifest.json").read_text())["seed"] for j in jobs]
+    assert seeds == [1, 2]
+    assert not (results / "runs").exists()
+    assert all(p.name in [*RUN_FILES, "multirun.yaml"] for p in files_under(sweep))
