@@ -76,6 +76,7 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _app(cfg: DictConfig) -> None:
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)  # per job: launchers may fork
     hc = HydraConfig.get()
     run_dir = Path(hc.runtime.output_dir)
     try:
@@ -92,6 +93,5 @@ def _app(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console entry point."""
-    logging.getLogger("pyogrio").setLevel(logging.WARNING)
     register_configs()
     _app()

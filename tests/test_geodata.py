@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import geopandas as gpd
 import pandas as pd
 import pyogrio
@@ -174,3 +176,35 @@ def test_build_settings_reject_impossible_values():
         BuildSettings(backup_power_share={"Twente": 1.5})
     with pytest.raises(ValueError, match="stations_per_region"):
         BuildSettings(stations_per_region={"VNOG": 0})
+
+
+def _load_build_script():
+    spec = importlib.util.spec_from_file_location(
+        "build_oost5", PROJECT_ROOT / "geodata" / "build_oost5.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_script_rebuilds_the_committed_file(tmp_path, embedded):
+    out = tmp_path / "rebuilt.gpkg"
+    _load_build_script().main(["--out", str(out)])
+    for name in SCHEMAS:
+        rebuilt = gpd.read_file(out, layer=name)
+        assert_frame_equal(rebuilt.drop(columns="geometry"),
+                           embedded[name].drop(columns="geometry"))
+        assert rebuilt.geometry.geom_equals_exact(embedded[name].geometry, tolerance=1.0).all()
+
+
+def test_build_script_overrides_a_share_and_rejects_bad_ones(tmp_path, capsys):
+    script = _load_build_script()
+    out = tmp_path / "twente.gpkg"
+    script.main(["--out", str(out), "--backup-share", "Twente=1"])
+    fs = gpd.read_file(out, layer="fire_stations")
+    assert fs.loc[fs["region"] == "Twente", "has_backup_power"].all()
+    for bad in ("Twente=1.5", "Twente", "Utrecht=0.2"):
+        with pytest.raises(SystemExit) as exc:
+            script.main(["--out", str(tmp_path / "x.gpkg"), "--backup-share", bad])
+        assert exc.value.code == 2
+        assert bad.split("=")[0] in capsys.readouterr().err
+    assert not (tmp_path / "x.gpkg").exists()
