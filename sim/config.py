@@ -75,11 +75,11 @@ class RegionConfig:
 
 
 @dataclass
-class DurationConfig:
-    """Outage duration: fixed, or drawn from a uniform or triangular distribution (hours)."""
+class TimeDistConfig:
+    """A time in hours: fixed, or drawn from a uniform or triangular distribution."""
 
     distribution: str = MISSING
-    hours: float = MISSING
+    hours: float | None = None
     low: float | None = None
     high: float | None = None
     mode: float | None = None
@@ -94,13 +94,131 @@ class AffectedConfig:
 
 
 @dataclass
+class WaveConfig:
+    """One restoration wave: which municipalities, and how long after the outage's end."""
+
+    regions: list[str] = field(default_factory=list)
+    municipalities: list[str] = field(default_factory=list)
+    #: Instead of a list: this share of the municipalities still waiting, drawn at random.
+    share: float | None = None
+    after: TimeDistConfig = field(default_factory=TimeDistConfig)
+
+
+@dataclass
+class RotatingConfig:
+    """Rotating supply for municipalities still waiting once restoration has started."""
+
+    enabled: bool = MISSING
+    on_h: float = MISSING
+    off_h: float = MISSING
+
+
+@dataclass
 class OutageConfig:
-    """The black-out: when it starts, how long it lasts, where."""
+    """The black-out: when it starts, how long it lasts, where, how power returns."""
 
     #: Local time (Europe/Amsterdam) at t = 0, ISO format.
     start: str = MISSING
-    duration: DurationConfig = field(default_factory=DurationConfig)
+    duration: TimeDistConfig = field(default_factory=TimeDistConfig)
     affected: AffectedConfig = field(default_factory=AffectedConfig)
+    waves: list[WaveConfig] = field(default_factory=list)
+    rotating: RotatingConfig = field(default_factory=RotatingConfig)
+
+
+@dataclass
+class ServiceConfig:
+    """How one vital service rides out a grid failure."""
+
+    backup: TimeDistConfig = field(default_factory=TimeDistConfig)
+    restore: TimeDistConfig = field(default_factory=TimeDistConfig)
+    fails_share: float = MISSING
+    recharge_h: float = MISSING
+
+
+@dataclass
+class CascadeConfig:
+    """Cascading effects per municipality."""
+
+    mobile: ServiceConfig = field(default_factory=ServiceConfig)
+    fixed_network: ServiceConfig = field(default_factory=ServiceConfig)
+    c2000: ServiceConfig = field(default_factory=ServiceConfig)
+    water_pressure: ServiceConfig = field(default_factory=ServiceConfig)
+    heating: ServiceConfig = field(default_factory=ServiceConfig)
+    payment: ServiceConfig = field(default_factory=ServiceConfig)
+    operator_generators_share: float = MISSING
+    operator_generators_at: TimeDistConfig = field(default_factory=TimeDistConfig)
+
+
+@dataclass
+class FixedGeneratorConfig:
+    """Fixed generators at sites."""
+
+    start_failure_prob: float = MISSING
+    failure_rate_per_h: float = MISSING
+    repair: TimeDistConfig = field(default_factory=TimeDistConfig)
+    technicians_per_region: dict[str, int] = MISSING
+    refuel_threshold: float = MISSING
+
+
+@dataclass
+class MobileGeneratorConfig:
+    """The regional pools of mobile generators."""
+
+    per_region: dict[str, int] = MISSING
+    kva: float = MISSING
+    tank_l: float = MISSING
+    setup_h: float = MISSING
+    priority: list[str] = MISSING
+
+
+@dataclass
+class PowerConfig:
+    """Power at the sites."""
+
+    #: Site kind -> share of the generator's rating drawn (load).
+    load: dict[str, float] = MISSING
+    #: kVA -> litres per hour at 25/50/75/100 % load.
+    consumption_l_per_h: dict[str, list[float]] = MISSING
+    fixed: FixedGeneratorConfig = field(default_factory=FixedGeneratorConfig)
+    mobile: MobileGeneratorConfig = field(default_factory=MobileGeneratorConfig)
+
+
+@dataclass
+class OutsideDemandConfig:
+    """Fuel demand from outside the model's sites (hospitals, care homes, ...)."""
+
+    requests_per_day_per_100k: float = MISSING
+    litres: float = MISSING
+
+
+@dataclass
+class FuelConfig:
+    """Depots and fuel trucks."""
+
+    trucks_per_region: dict[str, int] = MISSING
+    truck_capacity_l: float = MISSING
+    pump_rate_l_per_h: float = MISSING
+    delivery_setup_h: float = MISSING
+    depot_refill_h: float = MISSING
+    #: Request kinds from first to last served (the verdringingsreeks).
+    priority: list[str] = MISSING
+    outside_demand: dict[str, OutsideDemandConfig] = MISSING
+
+
+@dataclass
+class CommsConfig:
+    """Channels for messages and their delays."""
+
+    phone_h: float = MISSING
+    c2000_h: float = MISSING
+    satellite_h: float = MISSING
+    dares_h: float = MISSING
+    runner_handover_h: float = MISSING
+    satellite_at_coordination_points: bool = MISSING
+    c2000_at_support_points: bool = MISSING
+    dares_regions: list[str] = MISSING
+    sitrep_interval_h: float = MISSING
+    meldkamer_municipality: str = MISSING
 
 
 @dataclass
@@ -168,3 +286,7 @@ class Config:
     support_points: SupportPointsConfig = field(default_factory=SupportPointsConfig)
     staffing: StaffingConfig = field(default_factory=StaffingConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
+    cascade: CascadeConfig = field(default_factory=CascadeConfig)
+    power: PowerConfig = field(default_factory=PowerConfig)
+    fuel: FuelConfig = field(default_factory=FuelConfig)
+    comms: CommsConfig = field(default_factory=CommsConfig)

@@ -37,24 +37,53 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
-class Duration:
-    """Outage duration in hours: fixed, or drawn from a distribution."""
+class TimeDist:
+    """A time in hours: fixed, or drawn from a uniform or triangular distribution."""
 
     distribution: str
-    hours: float
+    hours: float | None = None
     low: float | None = None
     high: float | None = None
     mode: float | None = None
 
     def sample(self, rng: np.random.Generator) -> float:
-        """The duration of one run."""
+        """One draw."""
+        return float(self.sample_many(rng, 1)[0])
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws (a fixed time uses no random numbers)."""
         if self.distribution == "fixed":
-            return self.hours
+            assert self.hours is not None
+            return np.full(n, self.hours, dtype=float)
         assert self.low is not None and self.high is not None
         if self.distribution == "uniform":
-            return float(rng.uniform(self.low, self.high))
+            return rng.uniform(self.low, self.high, size=n)
         assert self.mode is not None
-        return float(rng.triangular(self.low, self.mode, self.high))
+        return rng.triangular(self.low, self.mode, self.high, size=n)
+
+    @property
+    def upper(self) -> float:
+        """The largest value a draw can take."""
+        return float(self.hours if self.distribution == "fixed" else self.high)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A restoration wave."""
+
+    regions: tuple[str, ...]
+    municipalities: tuple[str, ...]
+    share: float | None
+    after: TimeDist
+
+
+@dataclass(frozen=True)
+class Rotating:
+    """Rotating supply while restoration is under way."""
+
+    enabled: bool
+    on_h: float
+    off_h: float
 
 
 @dataclass(frozen=True)
@@ -62,9 +91,11 @@ class OutageParams:
     """When and where the power goes out."""
 
     start: datetime
-    duration: Duration
+    duration: TimeDist
     affected_regions: tuple[str, ...]
     affected_municipalities: tuple[str, ...]
+    waves: tuple[Wave, ...] = ()
+    rotating: Rotating = Rotating(enabled=False, on_h=2.0, off_h=4.0)
 
 
 @dataclass(frozen=True)
@@ -110,6 +141,95 @@ class PopulationParams:
 
 
 @dataclass(frozen=True)
+class ServiceParams:
+    """How one vital service rides out a grid failure."""
+
+    backup: TimeDist
+    restore: TimeDist
+    fails_share: float
+    recharge_h: float
+
+
+@dataclass(frozen=True)
+class CascadeParams:
+    """Cascading effects."""
+
+    services: Mapping[str, ServiceParams]
+    operator_generators_share: float
+    operator_generators_at: TimeDist
+
+
+@dataclass(frozen=True)
+class PowerParams:
+    """Generators at the sites and the mobile pools."""
+
+    load: Mapping[str, float]
+    #: kVA -> litres per hour at 25/50/75/100 % load.
+    consumption: Mapping[float, tuple[float, float, float, float]]
+    start_failure_prob: float
+    failure_rate_per_h: float
+    repair: TimeDist
+    technicians_per_region: Mapping[str, int]
+    refuel_threshold: float
+    mobile_per_region: Mapping[str, int]
+    mobile_kva: float
+    mobile_tank_l: float
+    mobile_setup_h: float
+    mobile_priority: tuple[str, ...]
+
+    def litres_per_hour(self, kva: float, load: float) -> float:
+        """Diesel use, interpolated in the table over load and (linearly) over size."""
+        sizes = sorted(self.consumption)
+        loads = (0.25, 0.5, 0.75, 1.0)
+        per_size = [float(np.interp(load, loads, self.consumption[k])) for k in sizes]
+        if kva <= sizes[0]:
+            return per_size[0] * kva / sizes[0]
+        return float(np.interp(kva, sizes, per_size, right=None)) if kva <= sizes[-1] else (
+            per_size[-1] * kva / sizes[-1])
+
+
+@dataclass(frozen=True)
+class OutsideDemand:
+    """Fuel requests from outside the model's sites."""
+
+    requests_per_day_per_100k: float
+    litres: float
+
+
+@dataclass(frozen=True)
+class FuelParams:
+    """Depots and trucks."""
+
+    trucks_per_region: Mapping[str, int]
+    truck_capacity_l: float
+    pump_rate_l_per_h: float
+    delivery_setup_h: float
+    depot_refill_h: float
+    priority: tuple[str, ...]
+    outside_demand: Mapping[str, OutsideDemand]
+
+    def rank(self, kind: str) -> int:
+        """Place of a request kind in the priority list (0 = first)."""
+        return self.priority.index(kind)
+
+
+@dataclass(frozen=True)
+class CommsParams:
+    """Message channels."""
+
+    phone_h: float
+    c2000_h: float
+    satellite_h: float
+    dares_h: float
+    runner_handover_h: float
+    satellite_at_coordination_points: bool
+    c2000_at_support_points: bool
+    dares_regions: tuple[str, ...]
+    sitrep_interval_h: float
+    meldkamer_municipality: str
+
+
+@dataclass(frozen=True)
 class Params:
     """Every model parameter, validated and immutable."""
 
@@ -124,6 +244,10 @@ class Params:
     support_points: SupportPointParams
     staffing: StaffingParams
     population: PopulationParams
+    cascade: CascadeParams
+    power: PowerParams
+    fuel: FuelParams
+    comms: CommsParams
 
     @property
     def streams(self) -> Streams:
@@ -140,12 +264,8 @@ class Scenario:
 
     def affected_codes(self) -> tuple[str, ...]:
         """CBS codes of the municipalities that lose power."""
-        o = self.params.outage
-        m = self.region.municipalities
-        if not o.affected_regions and not o.affected_municipalities:
-            return tuple(m["code"])
-        hit = m["region"].isin(o.affected_regions) | m["code"].isin(o.affected_municipalities)
-        return tuple(m.loc[hit, "code"])
+        codes = _affected(self.params, self.region)
+        return tuple(c for c in self.region.municipalities["code"] if c in codes)
 
 
 # --- the validation step -----------------------------------------------------------------
@@ -212,6 +332,7 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         name=name, seed=seed, horizon_h=horizon, results_dir=Path(results_dir),
         geodata=geodata, network=network, outage=outage, stations=stations,
         support_points=support, staffing=staffing, population=population,
+        cascade=_cascade(c), power=_power(c), fuel=_fuel(c), comms=_comms(c),
     )
 
     region: RegionData | None = None
@@ -315,6 +436,18 @@ class _Reader:
             return {}
         return {str(k): self.share(f"{key}.{k}") for k in value}
 
+    def mapping(self, key: str, read: Any, required: tuple[str, ...] = ()) -> dict[str, Any]:
+        """A mapping whose values are read by ``read(full_key)``; ``required`` keys must exist."""
+        value = self.get(key)
+        if not isinstance(value, Mapping):
+            self.problems.add(key, value, "must be a mapping")
+            return {}
+        for name in required:
+            if name not in value:
+                self.problems.add(f"{key}.{name}", None, f"is required; {key} needs "
+                                  f"{list(required)}")
+        return {str(k): read(f"{key}.{k}") for k in value}
+
     def text(self, key: str, pattern: re.Pattern[str] | None = None, allowed: str = "") -> str:
         value = self.get(key)
         if self._missing(key, value, "a non-empty text"):
@@ -391,6 +524,42 @@ def _geodata_spec(c: _Reader) -> GeodataSpec:
     )
 
 
+def _time_dist(c: _Reader, key: str, lo: float = 0.0, hi: float = MAX_HOURS,
+               positive: bool = False) -> TimeDist:
+    """A fixed or drawn time in hours at ``key``, with its cross-field rules."""
+    kind = c.choice(f"{key}.distribution", DURATION_KINDS)
+    hours = c.optional_number(f"{key}.hours", lo=lo, hi=hi)
+    low = c.optional_number(f"{key}.low", lo=lo, hi=hi)
+    high = c.optional_number(f"{key}.high", lo=lo, hi=hi)
+    mode = c.optional_number(f"{key}.mode", lo=lo, hi=hi)
+    if kind == "fixed":
+        if hours is None:
+            c.problems.add(f"{key}.hours", None, "a fixed time needs hours")
+        elif positive and hours <= 0:
+            c.problems.add(f"{key}.hours", hours, f"must be a number > 0 and <= {hi:g}")
+        for name, v in (("low", low), ("high", high), ("mode", mode)):
+            if v is not None:
+                c.problems.add(f"{key}.{name}", v, "is only used by uniform or triangular "
+                               "times; set it to null for a fixed time")
+    elif kind in DURATION_KINDS:
+        if low is None or high is None:
+            c.problems.add(f"{key}.low/high", [low, high],
+                           f"a {kind} time needs both low and high (hours)")
+        elif not low < high or (positive and low <= 0):
+            c.problems.add(f"{key}.low/high", [low, high],
+                           f"must satisfy {'0 < ' if positive else ''}low < high")
+        if kind == "triangular":
+            if mode is None:
+                c.problems.add(f"{key}.mode", None, "a triangular time needs a mode (hours)")
+            elif low is not None and high is not None and not low <= mode <= high:
+                c.problems.add(f"{key}.mode", mode,
+                               f"must lie between low ({low:g}) and high ({high:g})")
+        elif mode is not None:
+            c.problems.add(f"{key}.mode", mode, "is only used by a triangular time; set null")
+    # ``hours`` is ignored by drawn times (the defaults set it for the fixed case).
+    return TimeDist(kind, hours if kind == "fixed" else None, low, high, mode)
+
+
 def _outage(c: _Reader, horizon: float) -> OutageParams:
     raw_start = c.text("outage.start")
     start = datetime(2026, 1, 15, 17)
@@ -400,37 +569,198 @@ def _outage(c: _Reader, horizon: float) -> OutageParams:
         except ValueError:
             c.problems.add("outage.start", raw_start,
                            "must be a local date and time in ISO format, e.g. 2026-01-15T17:00")
-    kind = c.choice("outage.duration.distribution", DURATION_KINDS)
-    d = "outage.duration"
-    hours = c.number(f"{d}.hours", lo=0, hi=MAX_HOURS, lo_open=True)
-    low = c.optional_number(f"{d}.low", lo=0, hi=MAX_HOURS)
-    high = c.optional_number(f"{d}.high", lo=0, hi=MAX_HOURS)
-    mode = c.optional_number(f"{d}.mode", lo=0, hi=MAX_HOURS)
-    if kind == "fixed":
-        for key, v in (("low", low), ("high", high), ("mode", mode)):
-            if v is not None:
-                c.problems.add(f"{d}.{key}", v, "is only used by uniform or triangular "
-                               "durations; set it to null for a fixed duration")
-    else:
-        if low is None or high is None:
-            c.problems.add(f"{d}.low/high", [low, high],
-                           f"a {kind} duration needs both low and high (hours)")
-        elif not 0 < low < high:
-            c.problems.add(f"{d}.low/high", [low, high], "must satisfy 0 < low < high")
-        if kind == "triangular":
-            if mode is None:
-                c.problems.add(f"{d}.mode", None, "a triangular duration needs a mode (hours)")
-            elif low is not None and high is not None and not low <= mode <= high:
-                c.problems.add(f"{d}.mode", mode, f"must lie between low ({low:g}) and "
-                               f"high ({high:g})")
-        elif mode is not None:
-            c.problems.add(f"{d}.mode", mode, "is only used by a triangular duration; set null")
+    duration = _time_dist(c, "outage.duration", positive=True)
+    waves_raw = c.get("outage.waves")
+    waves: list[Wave] = []
+    if isinstance(waves_raw, list | tuple):
+        for i, _ in enumerate(waves_raw):
+            key = f"outage.waves.{i}"
+            share = c.get(f"{key}.share")
+            waves.append(Wave(
+                regions=c.codes(f"{key}.regions"),
+                municipalities=c.codes(f"{key}.municipalities"),
+                share=None if share is None or share is c._ABSENT else c.share(f"{key}.share"),
+                after=_time_dist(c, f"{key}.after"),
+            ))
+            w = waves[-1]
+            if w.share is not None and (w.regions or w.municipalities):
+                c.problems.add(f"{key}.share", w.share, "give either a share or lists of "
+                               "regions/municipalities, not both")
+    elif waves_raw is not c._ABSENT and waves_raw is not None:
+        c.problems.add("outage.waves", waves_raw, "must be a list of waves")
+    rotating = Rotating(
+        enabled=c.flag("outage.rotating.enabled"),
+        on_h=c.number("outage.rotating.on_h", lo=0, hi=48, lo_open=True),
+        off_h=c.number("outage.rotating.off_h", lo=0, hi=48, lo_open=True),
+    )
+    if rotating.enabled and not waves:
+        c.problems.add("outage.rotating.enabled", True, "rotating supply runs between "
+                       "restoration waves; configure at least two outage.waves")
     return OutageParams(
         start=start,
-        duration=Duration(kind, hours, low, high, mode),
+        duration=duration,
         affected_regions=c.codes("outage.affected.regions"),
         affected_municipalities=c.codes("outage.affected.municipalities"),
+        waves=tuple(waves),
+        rotating=rotating,
     )
+
+
+def _cascade(c: _Reader) -> CascadeParams:
+    from sim.model.cascade import SERVICES
+
+    services = {}
+    for name in SERVICES:
+        key = f"cascade.{name}"
+        services[name] = ServiceParams(
+            backup=_time_dist(c, f"{key}.backup"),
+            restore=_time_dist(c, f"{key}.restore"),
+            fails_share=c.share(f"{key}.fails_share"),
+            recharge_h=c.number(f"{key}.recharge_h", lo=0, hi=MAX_HOURS),
+        )
+    return CascadeParams(
+        services=MappingProxyType(services),
+        operator_generators_share=c.share("cascade.operator_generators_share"),
+        operator_generators_at=_time_dist(c, "cascade.operator_generators_at"),
+    )
+
+
+SITE_KINDS = ("coordination_point", "support_point")
+FUEL_SITE_KINDS = ("coordination_point", "fire_station", "support_point")
+LOAD_KINDS = ("fire_station", "support_point")
+
+
+def _power(c: _Reader) -> PowerParams:
+    load = c.mapping("power.load", lambda k: c.share(k), required=LOAD_KINDS)
+    for kind, share in load.items():
+        if share <= 0:
+            c.problems.add(f"power.load.{kind}", share, "must be a share > 0 and <= 1")
+    table: dict[float, tuple[float, float, float, float]] = {}
+    raw = c.get("power.consumption_l_per_h")
+    if not isinstance(raw, Mapping) or not raw:
+        c.problems.add("power.consumption_l_per_h", raw,
+                       "must map a generator size in kVA to 4 litres-per-hour values")
+    else:
+        for size, values in raw.items():
+            key = f"power.consumption_l_per_h.{size}"
+            try:
+                kva = float(size)
+            except ValueError:
+                c.problems.add(key, size, "keys must be generator sizes in kVA")
+                continue
+            ok = (isinstance(values, list | tuple) and len(values) == 4
+                  and all(isinstance(v, int | float) and v > 0 for v in values)
+                  and list(values) == sorted(values))
+            if not ok or kva <= 0:
+                c.problems.add(key, values, "must be 4 increasing litres-per-hour values > 0 "
+                               "(at 25, 50, 75 and 100 % load)")
+                continue
+            table[kva] = (float(values[0]), float(values[1]), float(values[2]), float(values[3]))
+    priority = c.codes("power.mobile.priority")
+    bad = [p for p in priority if p not in SITE_KINDS]
+    if bad or len(set(priority)) != len(priority) or not priority:
+        c.problems.add("power.mobile.priority", list(priority),
+                       f"must list site kinds once each, from {list(SITE_KINDS)}")
+    return PowerParams(
+        load=MappingProxyType(load),
+        consumption=MappingProxyType(table),
+        start_failure_prob=c.share("power.fixed.start_failure_prob"),
+        failure_rate_per_h=c.number("power.fixed.failure_rate_per_h", lo=0, hi=10),
+        repair=_time_dist(c, "power.fixed.repair"),
+        technicians_per_region=MappingProxyType(
+            c.mapping("power.fixed.technicians_per_region", lambda k: c.integer(k, 0, 1000))),
+        refuel_threshold=c.number("power.fixed.refuel_threshold", lo=0, hi=1, lo_open=True),
+        mobile_per_region=MappingProxyType(
+            c.mapping("power.mobile.per_region", lambda k: c.integer(k, 0, 1000))),
+        mobile_kva=c.number("power.mobile.kva", lo=0, hi=5000, lo_open=True),
+        mobile_tank_l=c.number("power.mobile.tank_l", lo=0, hi=100_000, lo_open=True),
+        mobile_setup_h=c.number("power.mobile.setup_h", lo=0, hi=48),
+        mobile_priority=tuple(priority),
+    )
+
+
+def _fuel(c: _Reader) -> FuelParams:
+    outside: dict[str, OutsideDemand] = {}
+    raw = c.get("fuel.outside_demand")
+    if isinstance(raw, Mapping):
+        for kind in raw:
+            key = f"fuel.outside_demand.{kind}"
+            outside[str(kind)] = OutsideDemand(
+                requests_per_day_per_100k=c.number(f"{key}.requests_per_day_per_100k",
+                                                   lo=0, hi=10_000),
+                litres=c.number(f"{key}.litres", lo=0, hi=100_000, lo_open=True),
+            )
+    elif raw is not None and raw is not c._ABSENT:
+        c.problems.add("fuel.outside_demand", raw, "must map a kind to its demand")
+    kinds = (*outside, *FUEL_SITE_KINDS)
+    priority = c.codes("fuel.priority")
+    unknown = [p for p in priority if p not in kinds]
+    if unknown:
+        c.problems.add("fuel.priority", unknown, f"unknown request kinds; allowed: {list(kinds)} "
+                       "(the outside_demand kinds and the site kinds)")
+    missing = [k for k in kinds if k not in priority]
+    if missing or len(set(priority)) != len(priority):
+        c.problems.add("fuel.priority", list(priority),
+                       f"must name every request kind exactly once; missing {missing}")
+    return FuelParams(
+        trucks_per_region=MappingProxyType(
+            c.mapping("fuel.trucks_per_region", lambda k: c.integer(k, 0, 1000))),
+        truck_capacity_l=c.number("fuel.truck_capacity_l", lo=0, hi=100_000, lo_open=True),
+        pump_rate_l_per_h=c.number("fuel.pump_rate_l_per_h", lo=0, hi=1e6, lo_open=True),
+        delivery_setup_h=c.number("fuel.delivery_setup_h", lo=0, hi=24),
+        depot_refill_h=c.number("fuel.depot_refill_h", lo=0, hi=48),
+        priority=tuple(priority),
+        outside_demand=MappingProxyType(outside),
+    )
+
+
+def _comms(c: _Reader) -> CommsParams:
+    hop = {"lo": 0.0, "hi": 48.0, "lo_open": True}
+    return CommsParams(
+        phone_h=c.number("comms.phone_h", **hop),
+        c2000_h=c.number("comms.c2000_h", **hop),
+        satellite_h=c.number("comms.satellite_h", **hop),
+        dares_h=c.number("comms.dares_h", **hop),
+        runner_handover_h=c.number("comms.runner_handover_h", lo=0, hi=48),
+        satellite_at_coordination_points=c.flag("comms.satellite_at_coordination_points"),
+        c2000_at_support_points=c.flag("comms.c2000_at_support_points"),
+        dares_regions=c.codes("comms.dares_regions"),
+        sitrep_interval_h=c.number("comms.sitrep_interval_h", lo=0, hi=MAX_HOURS, lo_open=True),
+        meldkamer_municipality=c.text("comms.meldkamer_municipality"),
+    )
+
+
+def _check_fuel_supply(params: Params, region: RegionData, problems: Problems) -> None:
+    """Zero trucks where something needs fuel is a contradiction."""
+    affected = _affected(params, region)
+    fs = region.fire_stations
+    sp = region.support_point_candidates
+    outside = any(d.requests_per_day_per_100k > 0 for d in params.fuel.outside_demand.values())
+    backup_everywhere = params.stations.backup_power == "all"
+    for name in sorted(set(region.municipalities["region"])):
+        codes = set(region.municipalities.loc[region.municipalities["region"] == name, "code"])
+        if not codes & affected or params.fuel.trucks_per_region.get(name, 1) > 0:
+            continue
+        generators = (
+            backup_everywhere
+            or bool(fs.loc[fs["municipality"].isin(codes), "has_backup_power"].any())
+            or bool(sp.loc[sp["municipality"].isin(codes), "has_backup_power"].any())
+            or params.power.mobile_per_region.get(name, 0) > 0
+        )
+        if generators or outside:
+            what = "generators there" if generators else "outside fuel demand"
+            problems.add(f"fuel.trucks_per_region.{name}", 0,
+                         f"the region has {what} that need fuel during the outage; "
+                         "allowed: at least 1 truck (or no generators and no outside demand)")
+
+
+def _affected(params: Params, region: RegionData) -> set[str]:
+    o = params.outage
+    m = region.municipalities
+    if not o.affected_regions and not o.affected_municipalities:
+        return set(m["code"])
+    return set(m.loc[m["region"].isin(o.affected_regions)
+                     | m["code"].isin(o.affected_municipalities), "code"])
 
 
 def _check_against_region(params: Params, region: RegionData, problems: Problems) -> None:
@@ -450,6 +780,26 @@ def _check_against_region(params: Params, region: RegionData, problems: Problems
     if bad:
         problems.add("stations.backup_power_share", bad,
                      f"keys must be safety regions, one of {sorted(all_regions)}")
+    for key, per_region in (
+        ("power.fixed.technicians_per_region", params.power.technicians_per_region),
+        ("power.mobile.per_region", params.power.mobile_per_region),
+        ("fuel.trucks_per_region", params.fuel.trucks_per_region),
+    ):
+        unknown = sorted(set(per_region) - all_regions)
+        if unknown:
+            problems.add(key, unknown, f"keys must be safety regions, one of {sorted(all_regions)}")
+        missing = sorted(regions - set(per_region))
+        if missing:
+            problems.add(key, dict(per_region), f"needs a value for the regions {missing}")
+    bad = sorted(set(params.comms.dares_regions) - all_regions)
+    if bad:
+        problems.add("comms.dares_regions", bad, f"must be safety regions, one of "
+                     f"{sorted(all_regions)}")
+    known = set(region.context_municipalities["code"])
+    if params.comms.meldkamer_municipality not in known:
+        problems.add("comms.meldkamer_municipality", params.comms.meldkamer_municipality,
+                     "must be the CBS code of a loaded municipality (selected or not)")
+    _check_fuel_supply(params, region, problems)
     if params.stations.backup_power == "shares":
         missing = sorted(regions - set(params.stations.backup_power_share)
                          - set(params.geodata.synthesis.backup_power_share))

@@ -85,6 +85,8 @@ class RegionData:
     regions: gpd.GeoDataFrame
     #: Where each layer came from ("path#layer", "synthesized" or "derived").
     provenance: Mapping[str, str] = field(default_factory=dict)
+    #: Every municipality loaded, selected or not (for places outside the selection).
+    context_municipalities: gpd.GeoDataFrame | None = None
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The five layers by their canonical name."""
@@ -173,6 +175,7 @@ def load_region(spec: GeodataSpec) -> RegionData:
         support_point_candidates=cut["support_point_candidates"],
         regions=regions,
         provenance=provenance,
+        context_municipalities=all_municipalities.reset_index(drop=True),
     )
 
 

@@ -1,0 +1,1 @@
+"""The simulation: precomputed schedules (outage, cascade) and SimPy processes over them."""
