@@ -66,10 +66,15 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
         "geodata": dict(scenario.region.provenance),
         "files": ["config.yaml", "manifest.json", "summary.json", "region.gpkg"],
     }
+    tables = {f"{name}.csv": frame.to_csv(index=False, float_format="%.6g")
+              for name, frame in result.tables().items()}
+    manifest["files"] = [*manifest["files"], *tables]
+    manifest["events_processed"] = result.model.events_processed
     texts = {
         "config.yaml": OmegaConf.to_yaml(OmegaConf.create(container)),
         "summary.json": dump_json(result.summary),
         "manifest.json": dump_json(manifest),
+        **tables,
     }
     return write_run_folder(run_dir, texts, layers=scenario.region.layers())
 

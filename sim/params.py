@@ -383,9 +383,12 @@ class _Reader:
     def get(self, key: str) -> Any:
         node: Any = self.cfg
         for part in key.split("."):
-            if not isinstance(node, Mapping) or part not in node:
+            if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, Mapping) and part in node:
+                node = node[part]
+            else:
                 return self._ABSENT
-            node = node[part]
         return node
 
     def _missing(self, key: str, value: Any, allowed: str) -> bool:
@@ -715,12 +718,14 @@ def _fuel(c: _Reader) -> FuelParams:
 
 
 def _comms(c: _Reader) -> CommsParams:
-    hop = {"lo": 0.0, "hi": 48.0, "lo_open": True}
+    def hop(key: str) -> float:
+        return c.number(key, lo=0.0, hi=48.0, lo_open=True)
+
     return CommsParams(
-        phone_h=c.number("comms.phone_h", **hop),
-        c2000_h=c.number("comms.c2000_h", **hop),
-        satellite_h=c.number("comms.satellite_h", **hop),
-        dares_h=c.number("comms.dares_h", **hop),
+        phone_h=hop("comms.phone_h"),
+        c2000_h=hop("comms.c2000_h"),
+        satellite_h=hop("comms.satellite_h"),
+        dares_h=hop("comms.dares_h"),
         runner_handover_h=c.number("comms.runner_handover_h", lo=0, hi=48),
         satellite_at_coordination_points=c.flag("comms.satellite_at_coordination_points"),
         c2000_at_support_points=c.flag("comms.c2000_at_support_points"),
@@ -795,7 +800,8 @@ def _check_against_region(params: Params, region: RegionData, problems: Problems
     if bad:
         problems.add("comms.dares_regions", bad, f"must be safety regions, one of "
                      f"{sorted(all_regions)}")
-    known = set(region.context_municipalities["code"])
+    context = region.context_municipalities
+    known = set((context if context is not None else region.municipalities)["code"])
     if params.comms.meldkamer_municipality not in known:
         problems.add("comms.meldkamer_municipality", params.comms.meldkamer_municipality,
                      "must be the CBS code of a loaded municipality (selected or not)")

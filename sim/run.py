@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+import pandas as pd
 
+from sim import metrics
 from sim.geo.network import TravelTimes, municipality_graph
+from sim.model.engine import Model, ModelResult
 from sim.params import Scenario
 from sim.summary import region_summary
 
@@ -19,7 +22,20 @@ class RunResult:
     scenario: Scenario
     graph: nx.Graph
     travel: TravelTimes
+    model: ModelResult
     summary: dict[str, Any]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The run's tables by file stem: the event log and the hourly time series."""
+        at = metrics.hours(self.model.horizon_h)
+        m = self.scenario.region.municipalities
+        population = dict(zip(m["code"], m["population"].astype(int), strict=True))
+        return {
+            "events": self.model.records,
+            "timeseries_region": metrics.region_series(self.model, at, population),
+            "timeseries_municipalities": metrics.municipality_series(self.model, at),
+            "timeseries_sites": metrics.site_series(self.model, at),
+        }
 
 
 def build_network(scenario: Scenario) -> TravelTimes:
@@ -33,9 +49,10 @@ def build_network(scenario: Scenario) -> TravelTimes:
 
 
 def run(scenario: Scenario) -> RunResult:
-    """Set up the region and its network and summarise them."""
+    """Simulate the scenario and summarise it."""
     travel = build_network(scenario)
     graph = travel.graph
+    model = Model(scenario, travel).run()
     summary = region_summary(scenario.region, scenario.affected_codes())
     times = travel.matrix()
     summary["network"] = {
@@ -46,4 +63,8 @@ def run(scenario: Scenario) -> RunResult:
         ),
         "max_travel_time_h": round(float(times.max()), 3),
     }
-    return RunResult(scenario=scenario, graph=graph, travel=travel, summary=summary)
+    m = scenario.region.municipalities
+    population = dict(zip(m["code"], m["population"].astype(int), strict=True))
+    summary["indicators"] = metrics.indicators(model, population)
+    return RunResult(scenario=scenario, graph=graph, travel=travel, model=model,
+                     summary=summary)

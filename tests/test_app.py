@@ -17,7 +17,8 @@ from sim.paths import SCENARIO_DIR
 from sim.run import run
 
 PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-RUN_FILES = ["config.yaml", "manifest.json", "region.gpkg", "summary.json"]
+RUN_FILES = ["config.yaml", "events.csv", "manifest.json", "region.gpkg", "summary.json",
+             "timeseries_municipalities.csv", "timeseries_region.csv", "timeseries_sites.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,8 @@ def test_manifest_records_version_seed_and_timings(default_run):
     assert manifest["package_version"]
     assert manifest["wall_time_s"] >= 0
     assert manifest["started_utc"] <= manifest["finished_utc"]
+    assert manifest["events_processed"] > 1000
+    assert sorted(manifest["files"]) == RUN_FILES
     assert manifest["git_revision"] is None or len(manifest["git_revision"]["commit"]) == 40
 
 
@@ -66,6 +69,28 @@ def test_summary_counts_the_region(default_run):
     assert sum(r["residents"] for r in s["by_region"].values()) == 3_263_555
     assert s["by_region"]["Twente"]["fire_stations"] == 29
     assert s["network"]["edges_without_shared_border"] == 0
+    ind = s["indicators"]
+    assert ind["outage"]["duration_h"] == 96 and ind["outage"]["affected_municipalities"] == 76
+    assert 0 < ind["coordination_points_powered_share"]["min"] < 1
+    assert ind["fuel"]["deliveries"] > 0 and ind["messages"]["delivered"] > 0
+
+
+def test_event_log_and_time_series_are_written(default_run):
+    import pandas as pd
+
+    events = pd.read_csv(default_run / "events.csv")
+    assert list(events.columns) == ["time", "kind", "municipality", "site", "value", "detail"]
+    assert events["time"].is_monotonic_increasing and events["time"].max() <= 168
+    region = pd.read_csv(default_run / "timeseries_region.csv")
+    assert len(region) == 169 and region["hour"].tolist() == list(range(169))
+    assert region["residents_without_grid_share"].iloc[1] == 1.0
+    assert region["residents_without_grid_share"].iloc[-1] == 0.0
+    munis = pd.read_csv(default_run / "timeseries_municipalities.csv")
+    assert len(munis) == 76 * 169
+    assert set(munis.columns) >= {"hour", "municipality", "grid", "mobile", "c2000",
+                                  "water_pressure", "heating", "payment", "fixed_network"}
+    sites = pd.read_csv(default_run / "timeseries_sites.csv")
+    assert set(sites["source"]) <= {"grid", "fixed", "mobile", "none"}
 
 
 def test_run_geopackage_holds_the_validated_layers(default_run):

@@ -20,8 +20,9 @@ only waits for each hop to finish.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -127,10 +128,11 @@ class Comms:
         self.env.process(self._carry(kind, msg_id, route, on_delivered))
 
     def _carry(self, kind: str, msg_id: str, route: list[Place],
-               on_delivered: Callable[[float], None] | None):  # type: ignore[no-untyped-def]
+               on_delivered: Callable[[float], None] | None,
+               ) -> Generator[simpy.Event, None, None]:
         start = self.env.now
         used: list[str] = []
-        for a, b in zip(route, route[1:], strict=False):
+        for a, b in pairwise(route):
             if a.id == b.id:
                 continue
             powered = a.role in ("rot", "meldkamer") or self.is_powered(a.id)

@@ -9,7 +9,7 @@ precomputed schedules; indicators are pure functions of them (``sim.metrics``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,7 +22,8 @@ from sim.model.cascade import SERVICES, Cascade, build_cascade
 from sim.model.comms import Comms, Place
 from sim.model.fuel import FuelLogistics, outside_demand_times
 from sim.model.outage import GridSchedule, grid_schedule
-from sim.model.power import Generator, MobilePool, Site, Technicians
+from sim.model.power import Generator as DieselGenerator
+from sim.model.power import MobilePool, Site, Technicians
 from sim.model.records import Recorder
 from sim.params import Scenario
 
@@ -101,7 +102,7 @@ class Model:
                 if bool(row.has_backup_power) and float(row.generator_kva) > 0:
                     tank = float(row.tank_l)
                     if tank > 0:
-                        site.fixed = Generator(self, f"{row.id}/fixed", "fixed",
+                        site.fixed = DieselGenerator(self, f"{row.id}/fixed", "fixed",
                                                float(row.generator_kva), tank, site,
                                                can_fail=True)
                 self.sites[site.id] = site
@@ -165,9 +166,10 @@ class Model:
 
     # --- processes -----------------------------------------------------------------------
 
-    def _grid_process(self, code: str, sites: list[Site]):  # type: ignore[no-untyped-def]
+    def _grid_process(self, code: str,
+                      sites: list[Site]) -> Generator[simpy.Event, None, None]:
         timeline = self.grid.timelines[code]
-        changes = [(0.0, timeline.values[0]), *timeline.changes()]
+        changes = [(0.0, timeline.values[0]), *timeline.changes()]  # noqa: PD011
         for t, on in changes:
             if t > self.env.now:
                 yield self.env.timeout(t - self.env.now)
@@ -182,7 +184,7 @@ class Model:
                 if t <= self.params.horizon_h:
                     self.rec.add(t, "service", code, value=float(up), detail=service)
 
-    def _sitreps(self, cp: Site):  # type: ignore[no-untyped-def]
+    def _sitreps(self, cp: Site) -> Generator[simpy.Event, None, None]:
         interval = self.params.comms.sitrep_interval_h
         until = min(self.grid.restored_at.get(cp.municipality, 0.0), self.params.horizon_h)
         t = interval
@@ -213,13 +215,13 @@ class Model:
                     g = points.geometry.iloc[int(k)]
                     loc = Location(str(points["municipality"].iloc[int(k)]), float(g.x),
                                    float(g.y))
-                    self.env.process(self._later(float(t), lambda r=region, kd=kind, lc=loc,
-                                                 lt=demand.litres: self.fuel.outside(r, kd, lt,
-                                                                                     lc)))
+                    self.env.process(self._outside_request(float(t), region, kind,
+                                                           demand.litres, loc))
 
-    def _later(self, t: float, fn: Callable[[], None]):  # type: ignore[no-untyped-def]
+    def _outside_request(self, t: float, region: str, kind: str, litres: float,
+                         location: Location) -> Generator[simpy.Event, None, None]:
         yield self.env.timeout(t - self.env.now)
-        fn()
+        self.fuel.outside(region, kind, litres, location)
 
     def run(self) -> ModelResult:
         """Run to the horizon and return the records."""

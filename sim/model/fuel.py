@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,8 @@ import numpy as np
 import simpy
 
 from sim.geo.network import Site as Location
-from sim.model.power import FUEL_KIND, Generator
+from sim.model.power import FUEL_KIND
+from sim.model.power import Generator as DieselGenerator
 
 if TYPE_CHECKING:
     from sim.model.engine import Model
@@ -38,7 +40,7 @@ class FuelRequest:
     region: str
     sent: float
     received: float = float("nan")
-    generator: Generator | None = None
+    generator: DieselGenerator | None = None
     litres: float = 0.0
     location: Location | None = None
     municipality: str = ""
@@ -79,7 +81,7 @@ class FuelLogistics:
 
     # --- requests ------------------------------------------------------------------------
 
-    def request(self, gen: Generator) -> None:
+    def request(self, gen: DieselGenerator) -> None:
         """A generator asks for fuel: a message to the ROT, then the queue."""
         site = gen.site
         assert site is not None
@@ -111,7 +113,8 @@ class FuelLogistics:
 
     # --- trucks --------------------------------------------------------------------------
 
-    def _truck(self, region: str, truck_id: str, depot: Location):  # type: ignore[no-untyped-def]
+    def _truck(self, region: str, truck_id: str,
+               depot: Location) -> Generator[simpy.Event, None, None]:
         env, m, p = self.env, self.model, self.params
         level = p.truck_capacity_l
         here = depot
@@ -132,7 +135,8 @@ class FuelLogistics:
             if req.generator is not None:
                 amount = req.generator.deliver(amount)
                 m.rec.add(env.now, "fuel_delivered", req.municipality, req.site, value=amount,
-                          detail=f"{req.id}:{env.now - req.sent:.4f}:{truck_id}")
+                          detail=f"{req.id}:{req.generator.id}:{env.now - req.sent:.6f}:"
+                                 f"{truck_id}")
             else:
                 m.rec.add(env.now, "outside_fuel_delivered", req.municipality, req.site,
                           value=amount, detail=f"{req.kind}:{env.now - req.sent:.4f}")

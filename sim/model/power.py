@@ -19,6 +19,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable
+from collections.abc import Generator as Process
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,6 +69,9 @@ class Generator:
         self.since = 0.0
         self.rate = 0.0
         self.run_hours = 0.0
+        #: Litres burnt and litres received so far (a mass balance for checks).
+        self.burnt_l = 0.0
+        self.received_l = 0.0
         self.fuel_pending = False
         self.timer: Timer | None = None
         self.can_fail = can_fail
@@ -94,7 +98,9 @@ class Generator:
     def _sync(self) -> None:
         now = self.model.env.now
         if self.state == "running":
-            self.level = self.level_at(now)
+            level = self.level_at(now)
+            self.burnt_l += self.level - level
+            self.level = level
             self.run_hours += now - self.since
         self.since = now
 
@@ -107,6 +113,7 @@ class Generator:
         self._sync()
         accepted = min(litres, self.tank_l - self.level)
         self.level += accepted
+        self.received_l += accepted
         self.fuel_pending = False
         if self.state == "dry":
             self.state = "standby"
@@ -326,8 +333,11 @@ class MobilePool:
             unit.busy = True
             m.rec.add(m.env.now, "mobile_dispatched", site.municipality, site.id,
                       value=times[k], detail=unit.gen.id)
-            Timer(m.env, times[k] + m.params.power.mobile_setup_h,
-                  lambda u=unit, s=site: self._arrive(u, s))
+            self._send(unit, site, times[k])
+
+    def _send(self, unit: MobileUnit, site: Site, travel: float) -> None:
+        Timer(self.model.env, travel + self.model.params.power.mobile_setup_h,
+              lambda: self._arrive(unit, site))
 
     def _arrive(self, unit: MobileUnit, site: Site) -> None:
         m = self.model
@@ -372,10 +382,12 @@ class Technicians:
         assert site is not None
         if self.count == 0:
             return  # nobody to repair it: the generator stays broken
-        self.model.send_to_rot("repair_request", site,
-                               lambda _t: self.model.env.process(self._job(gen)))
+        self.model.send_to_rot("repair_request", site, lambda _t: self._start_job(gen))
 
-    def _job(self, gen: Generator):  # type: ignore[no-untyped-def]
+    def _start_job(self, gen: Generator) -> None:
+        self.model.env.process(self._job(gen))
+
+    def _job(self, gen: Generator) -> Process[simpy.Event, None, None]:
         m = self.model
         site = gen.site
         assert site is not None

@@ -34,17 +34,19 @@ KINDS: dict[str, str] = {
     "generator_repaired": "a technician repaired a fixed generator; value hours since failure",
     "generator_dry": "a generator ran out of fuel; detail fixed/mobile",
     "technician_dispatched": "a technician left for a site; value travel hours",
-    "fuel_request": "a generator asked for fuel; detail the request id",
+    "fuel_request": "a generator asked for fuel; value litres left; detail request:generator",
     "fuel_request_received": "the fuel coordinator received a request; detail the request id",
-    "fuel_delivered": "a truck delivered fuel; value litres; detail request id and wait",
-    "outside_fuel_delivered": "a truck served outside demand; value litres; detail the kind",
+    "fuel_delivered": "a truck delivered fuel; value litres; "
+                      "detail request:generator:wait hours:truck",
+    "outside_fuel_delivered": "a truck served outside demand; value litres; "
+                              "detail kind:wait hours",
     "mobile_requested": "a site asked for a mobile generator; detail the priority kind",
     "mobile_dispatched": "a mobile generator left for a site; value travel hours",
     "mobile_arrived": "a mobile generator was connected at a site",
     "mobile_released": "a mobile generator left a site whose grid returned",
-    "message_sent": "a message left a site; detail the message kind",
+    "message_sent": "a message left a site; detail kind:message id",
     "message_delivered": "a message reached its destination; value delay in hours; "
-                         "detail kind:destination:channels",
+                         "detail kind:destination:channels per hop joined by +:message id",
 }
 
 

@@ -1,0 +1,281 @@
+"""Indicators and time series: pure functions of a run's event records and schedules.
+
+Definitions (also in the README):
+
+- *powered share* of a group of sites at hour h: the share whose power source
+  at h is the grid, a fixed or a mobile generator (not "none").
+- *generator hours lost to failures*: for each fixed generator, the hours it
+  stood broken (failed to start or broke down, until repaired) while the grid
+  was off at its site; summed.
+- *generator hours lost to empty tanks*: for each generator, the hours it
+  stood dry (until refuelled) while the grid was off at its site; summed.
+- *fuel wait*: hours from a generator's fuel request (its message leaving
+  the site) until the truck finished pumping.
+- *message delay*: hours from a message leaving its site until it reached
+  its destination, over all hops; grouped by kind and by the channels used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.cascade import SERVICES
+from sim.model.engine import ModelResult
+from sim.model.timeline import Timeline
+
+HOURS_REPORTED = (24, 48, 72)
+
+
+def hours(horizon_h: float, step: float = 1.0) -> np.ndarray:
+    """The reporting grid: 0, step, ..., up to the horizon."""
+    return np.arange(0.0, horizon_h + 1e-9, step)
+
+
+def state_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
+             initial: float = 1.0, key: str = "site") -> pd.DataFrame:
+    """Value of the latest ``kind`` record per id at each time (``initial`` before the first)."""
+    sub = records[(records["kind"] == kind) & records[key].isin(ids)]
+    out = pd.DataFrame(initial, index=pd.Index(at, name="hour"), columns=list(ids), dtype=float)
+    for ident, group in sub.groupby(key, sort=False):
+        times = group["time"].to_numpy()
+        values = group["value"].to_numpy()
+        idx = np.searchsorted(times, at, side="right") - 1
+        col = np.where(idx >= 0, values[np.maximum(idx, 0)], initial)
+        out[ident] = col
+    return out
+
+
+def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.DataFrame:
+    """Power source (grid/fixed/mobile/none) of each site at each time."""
+    sub = records[(records["kind"] == "site_power") & records["site"].isin(ids)]
+    out = pd.DataFrame("grid", index=pd.Index(at, name="hour"), columns=list(ids), dtype=object)
+    for ident, group in sub.groupby("site", sort=False):
+        times = group["time"].to_numpy()
+        values = group["detail"].to_numpy()
+        idx = np.searchsorted(times, at, side="right") - 1
+        out[ident] = np.where(idx >= 0, values[np.maximum(idx, 0)], "grid")
+    return out
+
+
+def powered_share(result: ModelResult, roles: Iterable[str], at: np.ndarray) -> pd.Series:
+    """Share of the sites with one of ``roles`` that have power, at each time."""
+    wanted = set(roles)
+    ids = [s for s, r in result.site_roles.items() if r in wanted]
+    if not ids:
+        return pd.Series(np.nan, index=pd.Index(at, name="hour"))
+    return state_at(result.records, "site_power", ids, at).mean(axis=1)
+
+
+def _grid_off_overlap(timeline: Timeline, start: float, end: float) -> float:
+    return sum(max(0.0, min(b, end) - max(a, start))
+               for a, b, on in timeline.intervals(end) if not on)
+
+
+def _intervals(records: pd.DataFrame, opens: Iterable[str], closes: Iterable[str],
+               key: str, horizon: float) -> list[tuple[str, str, float, float]]:
+    """(generator, site, start, end) for each open..close pair (end = horizon if open)."""
+    opens, closes = set(opens), set(closes)
+    sub = records[records["kind"].isin(opens | closes)]
+    out: list[tuple[str, str, float, float]] = []
+    for gen, group in sub.groupby(key, sort=True):
+        started: tuple[str, float] | None = None
+        for kind, t, site in zip(group["kind"], group["time"], group["site"], strict=True):
+            if kind in opens and started is None:
+                started = (site, t)
+            elif kind in closes and started is not None:
+                out.append((str(gen), started[0], started[1], t))
+                started = None
+        if started is not None:
+            out.append((str(gen), started[0], started[1], horizon))
+    return out
+
+
+def _generator_of(records: pd.DataFrame) -> pd.DataFrame:
+    """Records about generators with a ``generator`` column (from the detail)."""
+    frame = records.copy()
+    frame["generator"] = ""
+    own = frame["kind"].isin(["generator_failed", "generator_start_failed",
+                              "generator_repaired", "generator_dry"])
+    frame.loc[own, "generator"] = frame.loc[own, "detail"]
+    fuel = frame["kind"] == "fuel_delivered"
+    frame.loc[fuel, "generator"] = frame.loc[fuel, "detail"].str.split(":").str[1]
+    return frame[frame["generator"] != ""]
+
+
+def generator_hours_lost(result: ModelResult) -> dict[str, float]:
+    """Hours generators stood broken or dry while the grid was off at their site."""
+    frame = _generator_of(result.records)
+    municipality = dict(zip(result.records["site"], result.records["municipality"],
+                            strict=False))
+    lost = {}
+    for name, opens, closes in (
+        ("failures", ("generator_failed", "generator_start_failed"), ("generator_repaired",)),
+        ("empty_tanks", ("generator_dry",), ("fuel_delivered",)),
+    ):
+        total = 0.0
+        for _gen, site, a, b in _intervals(frame, opens, closes, "generator", result.horizon_h):
+            total += _grid_off_overlap(result.grid.timelines[municipality[site]], a, b)
+        lost[name] = total
+    return lost
+
+
+def _describe(values: pd.Series) -> dict[str, float | int]:
+    if values.empty:
+        return {"count": 0}
+    return {
+        "count": len(values),
+        "mean": round(float(values.mean()), 4),
+        "median": round(float(values.median()), 4),
+        "p90": round(float(values.quantile(0.9)), 4),
+        "max": round(float(values.max()), 4),
+    }
+
+
+def fuel_indicators(result: ModelResult) -> dict[str, Any]:
+    """Deliveries, litres and waiting times, by request kind."""
+    r = result.records
+    req = r[r["kind"] == "fuel_request"].copy()
+    req["request"] = req["detail"].str.split(":").str[0]
+    dlv = r[r["kind"] == "fuel_delivered"].copy()
+    parts = dlv["detail"].str.split(":")
+    dlv["request"] = parts.str[0]
+    dlv["wait"] = parts.str[2].astype(float)
+    dlv["role"] = dlv["site"].map(result.site_roles)
+    outside = r[r["kind"] == "outside_fuel_delivered"].copy()
+    outside_parts = outside["detail"].str.split(":")
+    outside["kind_"] = outside_parts.str[0]
+    outside["wait"] = outside_parts.str[1].astype(float)
+    return {
+        "requests": len(req),
+        "deliveries": len(dlv),
+        "open_requests_at_horizon": len(set(req["request"]) - set(dlv["request"])),
+        "litres_delivered": round(float(dlv["value"].sum()), 1),
+        "wait_h": _describe(dlv["wait"]),
+        "wait_h_by_site_kind": {str(k): _describe(g["wait"])
+                                for k, g in dlv.groupby("role", sort=True)},
+        "outside_deliveries": len(outside),
+        "outside_litres": round(float(outside["value"].sum()), 1),
+        "outside_wait_h_by_kind": {str(k): _describe(g["wait"])
+                                   for k, g in outside.groupby("kind_", sort=True)},
+    }
+
+
+def message_indicators(result: ModelResult) -> dict[str, Any]:
+    """Message delays by kind and by the channels used."""
+    r = result.records
+    msg = r[r["kind"] == "message_delivered"].copy()
+    parts = msg["detail"].str.split(":")
+    msg["message"] = parts.str[0]
+    msg["channels"] = parts.str[2]
+    hop_channels = msg["channels"].str.split("+").explode()
+    return {
+        "sent": int((r["kind"] == "message_sent").sum()),
+        "delivered": len(msg),
+        "delay_h": _describe(msg["value"]),
+        "delay_h_by_kind": {str(k): _describe(g["value"])
+                            for k, g in msg.groupby("message", sort=True)},
+        "delay_h_by_channels": {str(k): _describe(g["value"])
+                                for k, g in msg.groupby("channels", sort=True)},
+        "hops_by_channel": {str(k): int(v)
+                            for k, v in hop_channels.value_counts().sort_index().items()},
+    }
+
+
+def mobile_indicators(result: ModelResult) -> dict[str, Any]:
+    """Requests for mobile generators and how long sites waited for one."""
+    r = result.records
+    asked = r[r["kind"] == "mobile_requested"].groupby("site")["time"].apply(list)
+    arrived = r[r["kind"] == "mobile_arrived"].groupby("site")["time"].apply(list)
+    waits = []
+    for site, times in arrived.items():
+        requests = asked.get(site, [])
+        for t in times:
+            before = [a for a in requests if a <= t]
+            if before:
+                waits.append(t - max(before))
+    return {
+        "requests": int((r["kind"] == "mobile_requested").sum()),
+        "dispatched": int((r["kind"] == "mobile_dispatched").sum()),
+        "connected": int((r["kind"] == "mobile_arrived").sum()),
+        "wait_h": _describe(pd.Series(waits, dtype=float)),
+    }
+
+
+def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
+    """Long table: hour, municipality, grid and every service (1 working, 0 not)."""
+    rows = []
+    for code, timeline in sorted(result.grid.timelines.items()):
+        cols = {"grid": np.array([timeline.value_at(t) for t in at], dtype=int)}
+        for service in SERVICES:
+            tl = result.cascade.timelines[(code, service)]
+            cols[service] = np.array([tl.value_at(t) for t in at], dtype=int)
+        frame = pd.DataFrame({"hour": at, "municipality": code, **cols})
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+def site_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
+    """Long table: hour, site, role, power source, powered (1/0)."""
+    ids = sorted(result.site_roles)
+    wide = source_at(result.records, ids, at)
+    long = wide.reset_index().melt(id_vars="hour", var_name="site", value_name="source")
+    long["role"] = long["site"].map(result.site_roles)
+    long["powered"] = (long["source"] != "none").astype(int)
+    return long[["hour", "site", "role", "source", "powered"]]
+
+
+def region_series(result: ModelResult, at: np.ndarray,
+                  population: Mapping[str, int]) -> pd.DataFrame:
+    """Hourly totals: powered shares, municipalities and residents without grid or phones."""
+    out = pd.DataFrame(index=pd.Index(at, name="hour"))
+    out["coordination_points_powered_share"] = powered_share(
+        result, ["coordination_point"], at).to_numpy()
+    out["fire_stations_powered_share"] = powered_share(
+        result, ["coordination_point", "fire_station"], at).to_numpy()
+    total = float(sum(population.values())) or 1.0
+    for name, timeline_of in (("grid", lambda c: result.grid.timelines[c]),
+                              ("mobile", lambda c: result.cascade.timelines[(c, "mobile")])):
+        off = np.zeros(len(at))
+        for code, pop in population.items():
+            tl = timeline_of(code)
+            off += pop * np.array([not tl.value_at(t) for t in at], dtype=float)
+        out[f"residents_without_{name}_share"] = off / total
+    return out.reset_index()
+
+
+def indicators(result: ModelResult, population: Mapping[str, int]) -> dict[str, Any]:
+    """The summary indicators of one run."""
+    at = hours(result.horizon_h)
+    cp = powered_share(result, ["coordination_point"], at)
+    during = cp[cp.index < max(result.grid.last_restoration(), 1e-9)]
+    lost = generator_hours_lost(result)
+    r = result.records
+    return {
+        "outage": {
+            "duration_h": round(result.grid.duration_h, 3),
+            "last_restoration_h": round(result.grid.last_restoration(), 3),
+            "affected_municipalities": len(result.grid.restored_at),
+        },
+        "coordination_points_powered_share": {
+            "at_h": {str(h): round(float(cp.loc[float(h)]), 4)
+                     for h in HOURS_REPORTED if float(h) in cp.index},
+            "min": round(float(cp.min()), 4),
+            "mean_during_outage": round(float(during.mean()), 4) if len(during) else 1.0,
+        },
+        "generators": {
+            "fixed": sum(1 for g, s in result.generators.items() if s),
+            "start_failures": int((r["kind"] == "generator_start_failed").sum()),
+            "breakdowns": int((r["kind"] == "generator_failed").sum()),
+            "ran_dry": int((r["kind"] == "generator_dry").sum()),
+            "hours_lost_to_failures": round(lost["failures"], 3),
+            "hours_lost_to_empty_tanks": round(lost["empty_tanks"], 3),
+        },
+        "mobile_generators": mobile_indicators(result),
+        "fuel": fuel_indicators(result),
+        "messages": message_indicators(result),
+        "events_processed": result.events_processed,
+    }
