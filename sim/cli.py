@@ -87,11 +87,11 @@ def _app(cfg: DictConfig) -> None:
     try:
         written = execute(cfg, run_dir, list(hc.overrides.task))
     except InputError as exc:
-        remove_if_empty(run_dir)
+        remove_if_empty(run_dir, up_to=Path(str(cfg.get("results_dir", run_dir))))
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except BaseException:
-        remove_if_empty(run_dir)
+        remove_if_empty(run_dir, up_to=Path(str(cfg.get("results_dir", run_dir))))
         raise
     log.info("run written to %s", written)
 

@@ -196,6 +196,9 @@ class FuelConfig:
     """Depots and fuel trucks."""
 
     trucks_per_region: dict[str, int] = MISSING
+    #: Region -> CBS code of the municipality holding its depot and base (default: the
+    #: region's most populous municipality).
+    depot_municipalities: dict[str, str] = field(default_factory=dict)
     truck_capacity_l: float = MISSING
     pump_rate_l_per_h: float = MISSING
     delivery_setup_h: float = MISSING

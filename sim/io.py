@@ -66,11 +66,19 @@ def write_run_folder(
     return run_dir
 
 
-def remove_if_empty(folder: Path) -> None:
-    """Remove a folder the launcher made for a run that never started (only when empty)."""
-    folder = Path(folder)
-    if folder.is_dir() and not any(folder.iterdir()):
+def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
+    """Remove a folder the launcher made for a run that never started, if empty.
+
+    Empty parents are removed too, up to and including ``up_to`` (the results
+    folder), so bad input leaves nothing behind; a folder holding anything stays.
+    """
+    folder = Path(folder).absolute()
+    stop = Path(up_to).absolute() if up_to is not None else folder
+    while folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
+        if folder == stop or stop not in folder.parents:
+            break
+        folder = folder.parent
 
 
 def git_revision(root: Path = PROJECT_ROOT) -> dict[str, Any] | None:

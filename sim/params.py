@@ -201,6 +201,7 @@ class FuelParams:
     """Depots and trucks."""
 
     trucks_per_region: Mapping[str, int]
+    depot_municipalities: Mapping[str, str]
     truck_capacity_l: float
     pump_rate_l_per_h: float
     delivery_setup_h: float
@@ -411,11 +412,12 @@ class _Reader:
             self.problems.add(key, value, f"must be {allowed}")
         return x
 
-    def optional_number(self, key: str, lo: float, hi: float) -> float | None:
+    def optional_number(self, key: str, lo: float, hi: float,
+                        lo_open: bool = False) -> float | None:
         value = self.get(key)
         if value is None or value is self._ABSENT:
             return None
-        return self.number(key, lo=lo, hi=hi)
+        return self.number(key, lo=lo, hi=hi, lo_open=lo_open)
 
     def integer(self, key: str, lo: int, hi: int) -> int:
         value = self.get(key)
@@ -531,15 +533,13 @@ def _time_dist(c: _Reader, key: str, lo: float = 0.0, hi: float = MAX_HOURS,
                positive: bool = False) -> TimeDist:
     """A fixed or drawn time in hours at ``key``, with its cross-field rules."""
     kind = c.choice(f"{key}.distribution", DURATION_KINDS)
-    hours = c.optional_number(f"{key}.hours", lo=lo, hi=hi)
+    hours = c.optional_number(f"{key}.hours", lo=lo, hi=hi, lo_open=positive)
     low = c.optional_number(f"{key}.low", lo=lo, hi=hi)
     high = c.optional_number(f"{key}.high", lo=lo, hi=hi)
     mode = c.optional_number(f"{key}.mode", lo=lo, hi=hi)
     if kind == "fixed":
         if hours is None:
             c.problems.add(f"{key}.hours", None, "a fixed time needs hours")
-        elif positive and hours <= 0:
-            c.problems.add(f"{key}.hours", hours, f"must be a number > 0 and <= {hi:g}")
         for name, v in (("low", low), ("high", high), ("mode", mode)):
             if v is not None:
                 c.problems.add(f"{key}.{name}", v, "is only used by uniform or triangular "
@@ -708,6 +708,9 @@ def _fuel(c: _Reader) -> FuelParams:
     return FuelParams(
         trucks_per_region=MappingProxyType(
             c.mapping("fuel.trucks_per_region", lambda k: c.integer(k, 0, 1000))),
+        depot_municipalities=MappingProxyType(
+            c.mapping("fuel.depot_municipalities", lambda k: c.text(k))
+            if c.get("fuel.depot_municipalities") not in (None, c._ABSENT) else {}),
         truck_capacity_l=c.number("fuel.truck_capacity_l", lo=0, hi=100_000, lo_open=True),
         pump_rate_l_per_h=c.number("fuel.pump_rate_l_per_h", lo=0, hi=1e6, lo_open=True),
         delivery_setup_h=c.number("fuel.delivery_setup_h", lo=0, hi=24),
@@ -772,6 +775,8 @@ def _check_against_region(params: Params, region: RegionData, problems: Problems
     """Rules that need the loaded region: names of regions and municipalities."""
     regions = set(region.municipalities["region"])
     codes = set(region.municipalities["code"])
+    region_of = dict(zip(region.municipalities["code"], region.municipalities["region"],
+                         strict=True))
     bad = sorted(set(params.outage.affected_regions) - regions)
     if bad:
         problems.add("outage.affected.regions", bad, f"must be among the selected regions "
@@ -806,6 +811,12 @@ def _check_against_region(params: Params, region: RegionData, problems: Problems
         problems.add("comms.meldkamer_municipality", params.comms.meldkamer_municipality,
                      "must be the CBS code of a loaded municipality (selected or not)")
     _check_fuel_supply(params, region, problems)
+    for name, code in params.fuel.depot_municipalities.items():
+        key = f"fuel.depot_municipalities.{name}"
+        if name not in regions:
+            problems.add(key, code, f"the key must be a selected safety region: {sorted(regions)}")
+        elif code not in codes or region_of.get(code) != name:
+            problems.add(key, code, f"must be the CBS code of a selected municipality in {name}")
     if params.stations.backup_power == "shares":
         missing = sorted(regions - set(params.stations.backup_power_share)
                          - set(params.geodata.synthesis.backup_power_share))

@@ -57,6 +57,8 @@ def fields(cfg) -> list[str]:
         (("comms", "meldkamer_municipality"), "GM9999", "comms.meldkamer_municipality",
          "loaded municipality"),
         (("fuel", "trucks_per_region"), {"VNOG": 3}, "fuel.trucks_per_region", "needs a value"),
+        (("fuel", "depot_municipalities"), {"VNOG": "GM0153"},
+         "fuel.depot_municipalities.VNOG", "selected municipality in VNOG"),
         (("power", "mobile", "per_region"), {"VNOG": 3, "VGGM": 3, "VGZ": 3, "IJsselland": 3,
                                              "Twente": 3, "Utrecht": 1},
          "power.mobile.per_region", "safety regions"),

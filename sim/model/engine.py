@@ -112,9 +112,10 @@ class Model:
         m = self.region.municipalities
         dp = self.region.demand_points
         bases: dict[str, Location] = {}
+        chosen = self.params.fuel.depot_municipalities
         for region, group in m.groupby("region", sort=True):
-            code = str(group.sort_values(["population", "code"],
-                                         ascending=[False, True])["code"].iloc[0])
+            code = chosen.get(str(region)) or str(
+                group.sort_values(["population", "code"], ascending=[False, True])["code"].iloc[0])
             towns = dp[dp["municipality"] == code].sort_values(["residents", "id"],
                                                                ascending=[False, True])
             g = towns.geometry.iloc[0]
