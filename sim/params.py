@@ -813,9 +813,9 @@ def _check_against_region(params: Params, region: RegionData, problems: Problems
     _check_fuel_supply(params, region, problems)
     for name, code in params.fuel.depot_municipalities.items():
         key = f"fuel.depot_municipalities.{name}"
-        if name not in regions:
-            problems.add(key, code, f"the key must be a selected safety region: {sorted(regions)}")
-        elif code not in codes or region_of.get(code) != name:
+        if name not in all_regions:
+            problems.add(key, code, f"the key must be a safety region: {sorted(all_regions)}")
+        elif name in regions and (code not in codes or region_of.get(code) != name):
             problems.add(key, code, f"must be the CBS code of a selected municipality in {name}")
     if params.stations.backup_power == "shares":
         missing = sorted(regions - set(params.stations.backup_power_share)

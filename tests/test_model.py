@@ -188,6 +188,6 @@ def test_waves_and_rotating_supply_run_end_to_end():
 
 def test_the_depot_can_be_placed_by_the_planner():
     default = model(["seed=2"])
-    moved = model(["seed=2", "fuel.depot_municipalities={VNOG: GM0294}"])
+    moved = model(["seed=2", "fuel.depot_municipalities.VNOG=GM0294"])
     assert default.bases["VNOG"].municipality == "GM0200"  # Apeldoorn, the most populous
     assert moved.bases["VNOG"].municipality == "GM0294"  # Winterswijk

@@ -114,7 +114,8 @@ class Model:
         bases: dict[str, Location] = {}
         chosen = self.params.fuel.depot_municipalities
         for region, group in m.groupby("region", sort=True):
-            code = chosen.get(str(region)) or str(
+            code = chosen.get(str(region), "")
+            code = code if code in set(group["code"]) else str(
                 group.sort_values(["population", "code"], ascending=[False, True])["code"].iloc[0])
             towns = dp[dp["municipality"] == code].sort_values(["residents", "id"],
                                                                ascending=[False, True])
