@@ -265,6 +265,7 @@ def indicators(result: ModelResult, population: Mapping[str, int]) -> dict[str, 
                      for h in HOURS_REPORTED if float(h) in cp.index},
             "min": round(float(cp.min()), 4),
             "mean_during_outage": round(float(during.mean()), 4) if len(during) else 1.0,
+            "every_6h": {f"{h:g}": round(float(v), 4) for h, v in cp.items() if h % 6 == 0},
         },
         "generators": {
             "fixed": sum(1 for g, s in result.generators.items() if s),

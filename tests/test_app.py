@@ -71,7 +71,10 @@ def test_summary_counts_the_region(default_run):
     assert s["network"]["edges_without_shared_border"] == 0
     ind = s["indicators"]
     assert ind["outage"]["duration_h"] == 96 and ind["outage"]["affected_municipalities"] == 76
-    assert 0 < ind["coordination_points_powered_share"]["min"] < 1
+    cp = ind["coordination_points_powered_share"]
+    assert 0 < cp["min"] < 1
+    assert len(cp["every_6h"]) == 29 and cp["every_6h"]["0"] == 1.0
+    assert cp["every_6h"]["24"] == cp["at_h"]["24"] and cp["every_6h"]["168"] == 1.0
     assert ind["fuel"]["deliveries"] > 0 and ind["messages"]["delivered"] > 0
 
 
