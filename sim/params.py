@@ -480,6 +480,8 @@ class _Reader:
 
     def flag(self, key: str) -> bool:
         value = self.get(key)
+        if self._missing(key, value, "true or false"):
+            return False
         if not isinstance(value, bool):
             self.problems.add(key, value, "must be true or false")
             return False

@@ -248,9 +248,9 @@ def _to_rd_new(
             "(for example EPSG:28992 for the Dutch national grid)",
         )
         return None
-    if frame.empty:
-        return frame.to_crs(RD_NEW)
     valid = frame.geometry.notna() & ~frame.geometry.is_empty
+    if not valid.any():
+        return frame.to_crs(RD_NEW)  # nothing to check here; the layer check names empties
     minx, miny, maxx, maxy = frame.geometry[valid].total_bounds
     crs = frame.crs
     assert crs is not None
@@ -399,9 +399,13 @@ def _check_layer(
     dupes = sorted(set(ids[ids.duplicated()].astype(str)))
     if dupes:
         problems.add(f"{name}.{schema.id_column}", dupes[:_MAX_LISTED], "ids must be unique")
-    for column, kind in schema.required.items():
-        if kind == "int" and (frame[column] < 0).any():
-            problems.add(f"{name}.{column}", int(frame[column].min()), "must be >= 0")
+    negative = False
+    for column, kind in kinds.items():
+        if kind in ("int", "float") and (frame[column] < 0).any():
+            bad = frame.loc[frame[column] < 0, schema.id_column].astype(str).tolist()
+            problems.add(f"{name}.{column}", frame[column].min().item(),
+                         f"must be >= 0; negative for {bad[:_MAX_LISTED]}")
+            negative = True
     geom = frame.geometry
     empty = geom.isna() | geom.is_empty
     if empty.any():
@@ -424,7 +428,8 @@ def _check_layer(
                 f"invalid geometries ({'; '.join(reasons)}); fix them or set "
                 "region.repair_geometries=true",
             )
-    if dupes or empty.any() or wrong.any() or (invalid.any() and not spec.repair_geometries):
+    if dupes or negative or empty.any() or wrong.any() or (
+            invalid.any() and not spec.repair_geometries):
         return None
     # Extra columns ride along, except the files' own feature ids (a GeoPackage keeps its own).
     keep = [c for c in frame.columns if c != "geometry" and c.lower() not in _FID_COLUMNS]
