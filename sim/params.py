@@ -308,7 +308,8 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
             "support_points.access_distance_km", lo=0, hi=50, lo_open=True
         ),
     )
-    if horizon == horizon and support.operational_deadline_h > horizon:
+    horizon_ok = 0 < horizon <= MAX_HOURS  # a bad horizon is reported on its own
+    if horizon_ok and support.operational_deadline_h > horizon:
         problems.add("support_points.operational_deadline_h", support.operational_deadline_h,
                      f"must not exceed horizon_h ({horizon:g}): the deadline must fall in the run")
     staffing = StaffingParams(

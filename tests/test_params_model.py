@@ -96,3 +96,8 @@ def test_a_wave_with_both_a_share_and_a_list_is_rejected(default_cfg):
         {"share": 0.5, "regions": ["VGZ"], "municipalities": [],
          "after": {"distribution": "fixed", "hours": 0, "low": None, "high": None, "mode": None}}]
     assert "outage.waves.0.share" in fields(default_cfg)
+
+
+def test_a_bad_horizon_is_reported_once(default_cfg):
+    default_cfg["horizon_h"] = 0
+    assert fields(default_cfg) == ["horizon_h"]
