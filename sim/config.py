@@ -158,6 +158,7 @@ class FixedGeneratorConfig:
     repair: TimeDistConfig = field(default_factory=TimeDistConfig)
     technicians_per_region: dict[str, int] = MISSING
     refuel_threshold: float = MISSING
+    min_autonomy_h: float | None = None
 
 
 @dataclass
@@ -239,6 +240,27 @@ class StationsConfig:
 
 
 @dataclass
+class PhaseConfig:
+    """One activation phase: this share of the planned points, decided at this hour."""
+
+    share: float = MISSING
+    at_h: float = MISSING
+
+
+@dataclass
+class ActivationConfig:
+    """Which local points are activated, and how the decision reaches them."""
+
+    #: all: every candidate at once; phased: shares at set hours (largest sites first).
+    policy: str = MISSING
+    phases: list[PhaseConfig] = field(default_factory=list)
+    #: automatic: a pre-agreed trigger; order: a decision that must reach the point.
+    trigger: str = MISSING
+    auto_trigger_h: float = MISSING
+    decision: TimeDistConfig = field(default_factory=TimeDistConfig)
+
+
+@dataclass
 class SupportPointsConfig:
     """Local emergency support points (noodsteunpunten)."""
 
@@ -248,18 +270,37 @@ class SupportPointsConfig:
     operational_deadline_h: float = MISSING
     #: Distance residents accept to walk or cycle to a point.
     access_distance_km: float = MISSING
+    activation: ActivationConfig = field(default_factory=ActivationConfig)
+    key_holder: TimeDistConfig = field(default_factory=TimeDistConfig)
+    setup: TimeDistConfig = field(default_factory=TimeDistConfig)
+    supplies_loading_h: float = MISSING
+    nafase_h: float = MISSING
+    #: data: as in the layer; all / none: every or no candidate site has a generator.
+    backup_power: str = MISSING
+    generator_kva: float = MISSING
+    tank_l: float = MISSING
 
 
 @dataclass
 class StaffingConfig:
-    """Staff pools (used by the staffing model)."""
+    """Staff pools, call-up and shifts."""
 
     volunteer_availability_day: float = MISSING
     volunteer_availability_night: float = MISSING
+    professional_availability: float = MISSING
+    day_start_hour: int = MISSING
+    day_end_hour: int = MISSING
     reservist_share: float = MISSING
+    reservists_leave_h: float = MISSING
+    crew_share_for_coordination: float = MISSING
+    municipal_staff_per_10k: float = MISSING
+    red_cross_per_100k: float = MISSING
+    self_mobilisation_h: float | None = None
     min_staff_per_point: int = MISSING
+    min_professionals_per_point: int = MISSING
     staff_per_coordination_point: int = MISSING
     shift_hours: float = MISSING
+    rest_hours: float = MISSING
 
 
 @dataclass

@@ -61,10 +61,16 @@ def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.D
     return out
 
 
+def affected_sites(result: ModelResult, ids: Iterable[str]) -> list[str]:
+    """The sites among ``ids`` in municipalities that lose power."""
+    hit = result.grid.restored_at
+    return [s for s in ids if result.site_municipality[s] in hit]
+
+
 def powered_share(result: ModelResult, roles: Iterable[str], at: np.ndarray) -> pd.Series:
-    """Share of the sites with one of ``roles`` that have power, at each time."""
+    """Share of the sites with one of ``roles`` in affected municipalities that have power."""
     wanted = set(roles)
-    ids = [s for s, r in result.site_roles.items() if r in wanted]
+    ids = affected_sites(result, [s for s, r in result.site_roles.items() if r in wanted])
     if not ids:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
     return state_at(result.records, "site_power", ids, at).mean(axis=1)
@@ -205,6 +211,78 @@ def mobile_indicators(result: ModelResult) -> dict[str, Any]:
     }
 
 
+def point_shares(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
+    """Share of planned local points open with power, and open at all, at each time."""
+    ids = result.planned_points
+    if not ids:
+        return pd.DataFrame({"open_full": np.nan, "open": np.nan},
+                            index=pd.Index(at, name="hour"))
+    state = state_at(result.records, "point_state", ids, at, initial=0.0)
+    return pd.DataFrame({"open_full": (state == 1.0).mean(axis=1),
+                         "open": (state > 0).mean(axis=1)})
+
+
+def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
+    """Share of coordination points in affected municipalities functioning at each time."""
+    ids = affected_sites(result, result.coordination_points)
+    if not ids:
+        return pd.Series(np.nan, index=pd.Index(at, name="hour"))
+    return state_at(result.records, "cp_functional", ids, at, initial=0.0).mean(axis=1)
+
+
+def staffing_indicators(result: ModelResult) -> dict[str, Any]:
+    """Staff-hours short at active posts and hours worked, by kind of staff."""
+    r = result.records
+    duty = r[r["kind"] == "staff_on_duty"]
+    parts = duty["detail"].str.split(":", expand=True)
+    required = parts[0].astype(float).to_numpy() if len(duty) else np.empty(0)
+    active = parts[1].astype(float).to_numpy() if len(duty) else np.empty(0)
+    # Each record holds until the post's next record (or the horizon).
+    until = duty.groupby("site", sort=False)["time"].shift(-1).fillna(result.horizon_h)
+    gap = np.maximum(0.0, required - duty["value"].to_numpy())
+    short = float((gap * active * (until.to_numpy() - duty["time"].to_numpy())).sum())
+    shifts = r[r["kind"] == "shift_end"]
+    kinds = shifts["detail"].str.split(":").str[1]
+    worked = shifts.groupby(kinds)["value"].sum()
+    volunteer = float(worked.reindex(["fire_volunteer", "red_cross"]).fillna(0).sum())
+    return {
+        "staff_hours_short": round(short, 2),
+        "hours_worked_by_kind": {str(k): round(float(v), 2) for k, v in worked.items()},
+        "volunteer_hours_worked": round(volunteer, 2),
+        "longest_shift_h": round(float(shifts["value"].max()), 4) if len(shifts) else 0.0,
+    }
+
+
+def _at_hours(series: pd.Series) -> dict[str, float]:
+    return {str(h): round(float(series.loc[float(h)]), 4)
+            for h in HOURS_REPORTED if float(h) in series.index}
+
+
+def _every_6h(series: pd.Series) -> dict[str, float]:
+    return {f"{h:g}": round(float(v), 4) for h, v in series.items() if h % 6 == 0}
+
+
+def points_indicators(result: ModelResult, at: np.ndarray) -> dict[str, Any]:
+    """Local points operational over time and the time until all have opened with power."""
+    shares = point_shares(result, at)
+    r = result.records
+    full = r[(r["kind"] == "point_state") & (r["detail"] == "open_full")]
+    first_full = full.groupby("site")["time"].min()
+    planned = result.planned_points
+    all_open = (round(float(first_full.max()), 3)
+                if planned and set(first_full.index) >= set(planned) else None)
+    cp = cp_functional_share(result, at)
+    return {
+        "planned": len(planned),
+        "operational_share": {"at_h": _at_hours(shares["open_full"]),
+                              "every_6h": _every_6h(shares["open_full"])},
+        "open_any_share": {"at_h": _at_hours(shares["open"])},
+        "hours_until_all_operational": all_open,
+        "coordination_points_functional_share": {"at_h": _at_hours(cp),
+                                                 "every_6h": _every_6h(cp)},
+    }
+
+
 def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
     """Long table: hour, municipality, grid and every service (1 working, 0 not)."""
     rows = []
@@ -236,6 +314,10 @@ def region_series(result: ModelResult, at: np.ndarray,
         result, ["coordination_point"], at).to_numpy()
     out["fire_stations_powered_share"] = powered_share(
         result, ["coordination_point", "fire_station"], at).to_numpy()
+    out["coordination_points_functional_share"] = cp_functional_share(result, at).to_numpy()
+    shares = point_shares(result, at)
+    out["local_points_operational_share"] = shares["open_full"].to_numpy()
+    out["local_points_open_share"] = shares["open"].to_numpy()
     total = float(sum(population.values())) or 1.0
     for name, timeline_of in (("grid", lambda c: result.grid.timelines[c]),
                               ("mobile", lambda c: result.cascade.timelines[(c, "mobile")])):
@@ -275,6 +357,8 @@ def indicators(result: ModelResult, population: Mapping[str, int]) -> dict[str, 
             "hours_lost_to_failures": round(lost["failures"], 3),
             "hours_lost_to_empty_tanks": round(lost["empty_tanks"], 3),
         },
+        "local_points": points_indicators(result, at),
+        "staffing": staffing_indicators(result),
         "mobile_generators": mobile_indicators(result),
         "fuel": fuel_indicators(result),
         "messages": message_indicators(result),

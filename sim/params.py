@@ -27,7 +27,12 @@ from sim.geo.network import NetworkParams
 from sim.geo.schema import LAYER_NAMES
 from sim.geo.synthetic import BuildSettings
 from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
-from sim.stations import BACKUP_POLICIES, COORDINATION_POLICIES, apply_station_policy
+from sim.stations import (
+    BACKUP_POLICIES,
+    COORDINATION_POLICIES,
+    apply_station_policy,
+    apply_support_point_backup,
+)
 from sim.streams import Streams
 
 #: Longest horizon (and outage) accepted, in hours: four weeks.
@@ -110,17 +115,37 @@ class StationParams:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """An activation phase."""
+
+    share: float
+    at_h: float
+
+
+@dataclass(frozen=True)
 class SupportPointParams:
-    """Local support points."""
+    """Local support points and their activation chain."""
 
     residents_per_point: int
     operational_deadline_h: float
     access_distance_km: float
+    policy: str = "all"
+    phases: tuple[Phase, ...] = ()
+    trigger: str = "order"
+    auto_trigger_h: float = 0.5
+    decision: TimeDist = TimeDist("fixed", hours=6.0)
+    key_holder: TimeDist = TimeDist("fixed", hours=0.5)
+    setup: TimeDist = TimeDist("fixed", hours=2.0)
+    supplies_loading_h: float = 1.0
+    nafase_h: float = 24.0
+    backup_power: str = "data"
+    generator_kva: float = 25.0
+    tank_l: float = 50.0
 
 
 @dataclass(frozen=True)
 class StaffingParams:
-    """Staff pools."""
+    """Staff pools, call-up and shifts."""
 
     volunteer_availability_day: float
     volunteer_availability_night: float
@@ -128,6 +153,23 @@ class StaffingParams:
     min_staff_per_point: int
     staff_per_coordination_point: int
     shift_hours: float
+    professional_availability: float = 0.9
+    day_start_hour: int = 7
+    day_end_hour: int = 19
+    reservists_leave_h: float = 24.0
+    crew_share_for_coordination: float = 0.3
+    municipal_staff_per_10k: float = 8.0
+    red_cross_per_100k: float = 30.0
+    self_mobilisation_h: float | None = None
+    min_professionals_per_point: int = 1
+    rest_hours: float = 8.0
+
+    def availability(self, volunteer: bool, local_hour: float) -> float:
+        """Chance that a person can come, by kind and local time of day."""
+        if not volunteer:
+            return self.professional_availability
+        day = self.day_start_hour <= local_hour % 24 < self.day_end_hour
+        return self.volunteer_availability_day if day else self.volunteer_availability_night
 
 
 @dataclass(frozen=True)
@@ -176,6 +218,8 @@ class PowerParams:
     mobile_tank_l: float
     mobile_setup_h: float
     mobile_priority: tuple[str, ...]
+    #: Fixed tanks hold at least this many hours at full load (None: as in the data).
+    min_autonomy_h: float | None = None
 
     def litres_per_hour(self, kva: float, load: float) -> float:
         """Diesel use, interpolated in the table over load and (linearly) over size."""
@@ -299,29 +343,12 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         tank_l=c.number("stations.tank_l", lo=0, hi=100_000, lo_open=True),
         coordination_points=c.choice("stations.coordination_points", COORDINATION_POLICIES),
     )
-    support = SupportPointParams(
-        residents_per_point=c.integer("support_points.residents_per_point", lo=100, hi=1_000_000),
-        operational_deadline_h=c.number(
-            "support_points.operational_deadline_h", lo=0, hi=MAX_HOURS, lo_open=True
-        ),
-        access_distance_km=c.number(
-            "support_points.access_distance_km", lo=0, hi=50, lo_open=True
-        ),
-    )
+    support = _support_points(c)
     horizon_ok = 0 < horizon <= MAX_HOURS  # a bad horizon is reported on its own
     if horizon_ok and support.operational_deadline_h > horizon:
         problems.add("support_points.operational_deadline_h", support.operational_deadline_h,
                      f"must not exceed horizon_h ({horizon:g}): the deadline must fall in the run")
-    staffing = StaffingParams(
-        volunteer_availability_day=c.share("staffing.volunteer_availability_day"),
-        volunteer_availability_night=c.share("staffing.volunteer_availability_night"),
-        reservist_share=c.share("staffing.reservist_share"),
-        min_staff_per_point=c.integer("staffing.min_staff_per_point", lo=1, hi=1000),
-        staff_per_coordination_point=c.integer(
-            "staffing.staff_per_coordination_point", lo=1, hi=1000
-        ),
-        shift_hours=c.number("staffing.shift_hours", lo=0, hi=24, lo_open=True),
-    )
+    staffing = _staffing(c)
     population = PopulationParams(
         reduced_self_reliance_share=c.share("population.reduced_self_reliance_share"),
         emergency_kit_share=c.share("population.emergency_kit_share"),
@@ -352,6 +379,7 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
     problems.raise_if_any()
     assert region is not None
     region = apply_station_policy(region, stations, geodata.synthesis, params.streams)
+    region = apply_support_point_backup(region, support)
     return Scenario(params=params, region=region)
 
 
@@ -599,9 +627,10 @@ def _outage(c: _Reader, horizon: float) -> OutageParams:
         on_h=c.number("outage.rotating.on_h", lo=0, hi=48, lo_open=True),
         off_h=c.number("outage.rotating.off_h", lo=0, hi=48, lo_open=True),
     )
-    if rotating.enabled and not waves:
+    if rotating.enabled and len(waves) < 2:
         c.problems.add("outage.rotating.enabled", True, "rotating supply runs between "
-                       "restoration waves; configure at least two outage.waves")
+                       f"restoration waves; configure at least two outage.waves "
+                       f"(there are {len(waves)})")
     return OutageParams(
         start=start,
         duration=duration,
@@ -609,6 +638,83 @@ def _outage(c: _Reader, horizon: float) -> OutageParams:
         affected_municipalities=c.codes("outage.affected.municipalities"),
         waves=tuple(waves),
         rotating=rotating,
+    )
+
+
+POLICIES = ("all", "phased")
+TRIGGERS = ("automatic", "order")
+
+
+def _support_points(c: _Reader) -> SupportPointParams:
+    k = "support_points"
+    policy = c.choice(f"{k}.activation.policy", POLICIES)
+    phases: list[Phase] = []
+    raw = c.get(f"{k}.activation.phases")
+    if isinstance(raw, list | tuple):
+        for i, _ in enumerate(raw):
+            key = f"{k}.activation.phases.{i}"
+            phases.append(Phase(share=c.number(f"{key}.share", lo=0, hi=1, lo_open=True),
+                                at_h=c.number(f"{key}.at_h", lo=0, hi=MAX_HOURS)))
+    if policy == "phased":
+        total = sum(p.share for p in phases)
+        if not phases or abs(total - 1.0) > 1e-6:
+            c.problems.add(f"{k}.activation.phases", [(p.share, p.at_h) for p in phases],
+                           "a phased policy needs phases whose shares add up to 1")
+    elif phases:
+        c.problems.add(f"{k}.activation.phases", len(phases),
+                       "phases are only used by the phased policy; set phases: []")
+    return SupportPointParams(
+        residents_per_point=c.integer(f"{k}.residents_per_point", lo=100, hi=1_000_000),
+        operational_deadline_h=c.number(f"{k}.operational_deadline_h", lo=0, hi=MAX_HOURS,
+                                        lo_open=True),
+        access_distance_km=c.number(f"{k}.access_distance_km", lo=0, hi=50, lo_open=True),
+        policy=policy,
+        phases=tuple(phases),
+        trigger=c.choice(f"{k}.activation.trigger", TRIGGERS),
+        auto_trigger_h=c.number(f"{k}.activation.auto_trigger_h", lo=0, hi=MAX_HOURS),
+        decision=_time_dist(c, f"{k}.activation.decision"),
+        key_holder=_time_dist(c, f"{k}.key_holder"),
+        setup=_time_dist(c, f"{k}.setup"),
+        supplies_loading_h=c.number(f"{k}.supplies_loading_h", lo=0, hi=48),
+        nafase_h=c.number(f"{k}.nafase_h", lo=0, hi=MAX_HOURS),
+        backup_power=c.choice(f"{k}.backup_power", ("data", "all", "none")),
+        generator_kva=c.number(f"{k}.generator_kva", lo=0, hi=5000, lo_open=True),
+        tank_l=c.number(f"{k}.tank_l", lo=0, hi=100_000, lo_open=True),
+    )
+
+
+def _staffing(c: _Reader) -> StaffingParams:
+    k = "staffing"
+    day_start = c.integer(f"{k}.day_start_hour", lo=0, hi=23)
+    day_end = c.integer(f"{k}.day_end_hour", lo=1, hi=24)
+    if day_end <= day_start:
+        c.problems.add(f"{k}.day_end_hour", day_end,
+                       f"must be later than day_start_hour ({day_start})")
+    mobilise = c.get(f"{k}.self_mobilisation_h")
+    staff_min = c.integer(f"{k}.min_staff_per_point", lo=1, hi=1000)
+    pros = c.integer(f"{k}.min_professionals_per_point", lo=0, hi=1000)
+    if pros > staff_min:
+        c.problems.add(f"{k}.min_professionals_per_point", pros,
+                       f"must not exceed min_staff_per_point ({staff_min})")
+    return StaffingParams(
+        volunteer_availability_day=c.share(f"{k}.volunteer_availability_day"),
+        volunteer_availability_night=c.share(f"{k}.volunteer_availability_night"),
+        reservist_share=c.share(f"{k}.reservist_share"),
+        min_staff_per_point=staff_min,
+        staff_per_coordination_point=c.integer(f"{k}.staff_per_coordination_point", lo=1,
+                                               hi=1000),
+        shift_hours=c.number(f"{k}.shift_hours", lo=0, hi=24, lo_open=True),
+        professional_availability=c.share(f"{k}.professional_availability"),
+        day_start_hour=day_start,
+        day_end_hour=day_end,
+        reservists_leave_h=c.number(f"{k}.reservists_leave_h", lo=0, hi=MAX_HOURS),
+        crew_share_for_coordination=c.share(f"{k}.crew_share_for_coordination"),
+        municipal_staff_per_10k=c.number(f"{k}.municipal_staff_per_10k", lo=0, hi=10_000),
+        red_cross_per_100k=c.number(f"{k}.red_cross_per_100k", lo=0, hi=100_000),
+        self_mobilisation_h=None if mobilise in (None, c._ABSENT)
+        else c.number(f"{k}.self_mobilisation_h", lo=0, hi=MAX_HOURS),
+        min_professionals_per_point=pros,
+        rest_hours=c.number(f"{k}.rest_hours", lo=0, hi=48),
     )
 
 
@@ -676,6 +782,8 @@ def _power(c: _Reader) -> PowerParams:
         technicians_per_region=MappingProxyType(
             c.mapping("power.fixed.technicians_per_region", lambda k: c.integer(k, 0, 1000))),
         refuel_threshold=c.number("power.fixed.refuel_threshold", lo=0, hi=1, lo_open=True),
+        min_autonomy_h=None if c.get("power.fixed.min_autonomy_h") in (None, c._ABSENT)
+        else c.number("power.fixed.min_autonomy_h", lo=0, hi=MAX_HOURS, lo_open=True),
         mobile_per_region=MappingProxyType(
             c.mapping("power.mobile.per_region", lambda k: c.integer(k, 0, 1000))),
         mobile_kva=c.number("power.mobile.kva", lo=0, hi=5000, lo_open=True),
@@ -705,9 +813,11 @@ def _fuel(c: _Reader) -> FuelParams:
         c.problems.add("fuel.priority", unknown, f"unknown request kinds; allowed: {list(kinds)} "
                        "(the outside_demand kinds and the site kinds)")
     missing = [k for k in kinds if k not in priority]
-    if missing or len(set(priority)) != len(priority):
+    twice = sorted({p for p in priority if priority.count(p) > 1})
+    if missing or twice:
         c.problems.add("fuel.priority", list(priority),
-                       f"must name every request kind exactly once; missing {missing}")
+                       f"must name every request kind exactly once; missing {missing}, "
+                       f"named twice {twice}")
     return FuelParams(
         trucks_per_region=MappingProxyType(
             c.mapping("fuel.trucks_per_region", lambda k: c.integer(k, 0, 1000))),
@@ -814,6 +924,13 @@ def _check_against_region(params: Params, region: RegionData, problems: Problems
         problems.add("comms.meldkamer_municipality", params.comms.meldkamer_municipality,
                      "must be the CBS code of a loaded municipality (selected or not)")
     _check_fuel_supply(params, region, problems)
+    breakdowns = (params.power.failure_rate_per_h > 0 or params.power.start_failure_prob > 0)
+    for name in sorted(regions):
+        if breakdowns and params.power.technicians_per_region.get(name, 1) == 0:
+            problems.add(f"power.fixed.technicians_per_region.{name}", 0,
+                         "generators can break down (failure rates > 0) but nobody could "
+                         "repair them; allowed: at least 1 technician, or set both "
+                         "power.fixed failure rates to 0")
     for name, code in params.fuel.depot_municipalities.items():
         key = f"fuel.depot_municipalities.{name}"
         if name not in all_regions:

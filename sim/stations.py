@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.geo.load import RegionData
     from sim.geo.synthetic import BuildSettings
-    from sim.params import StationParams
+    from sim.params import StationParams, SupportPointParams
     from sim.streams import Streams
 
 BACKUP_POLICIES = ("data", "shares", "all", "none")
@@ -56,6 +56,23 @@ def apply_station_policy(
     if policy.coordination_points == "prefer_backup":
         stations = choose_coordination_points(stations)
     return dataclasses.replace(region, fire_stations=stations)
+
+
+def apply_support_point_backup(region: RegionData, policy: SupportPointParams) -> RegionData:
+    """Give every candidate site a generator (all), none, or keep the data."""
+    if policy.backup_power == "data":
+        return region
+    sites = region.support_point_candidates.copy()
+    had = sites["has_backup_power"].to_numpy(bool)
+    has = policy.backup_power == "all"
+    sites["has_backup_power"] = has
+    if has:
+        sites.loc[~had, "generator_kva"] = policy.generator_kva
+        sites.loc[~had, "tank_l"] = policy.tank_l
+    else:
+        sites["generator_kva"] = 0.0
+        sites["tank_l"] = 0.0
+    return dataclasses.replace(region, support_point_candidates=sites)
 
 
 def choose_coordination_points(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

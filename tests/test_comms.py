@@ -73,3 +73,10 @@ def test_places_outside_the_network_count_as_working():
     outside = Place("meldkamer", Location("GM9999", 0, 0), "A", "meldkamer", modelled=False)
     c = cascade()
     assert best_channel(1.0, CP, outside, True, c, PARAMS, 2.0) == (0.05, "phone")
+
+
+def test_a_fixed_line_needs_power_at_both_ends():
+    station = place("fire_station", "GM0002")
+    no_mobile = cascade({"mobile", "c2000"})
+    assert best_channel(1.0, SP, station, True, no_mobile, PARAMS, 2.0, True)[1] == "phone"
+    assert best_channel(1.0, SP, station, True, no_mobile, PARAMS, 2.0, False)[1] == "runner"

@@ -191,3 +191,82 @@ def test_the_depot_can_be_placed_by_the_planner():
     moved = model(["seed=2", "fuel.depot_municipalities.VNOG=GM0294"])
     assert default.bases["VNOG"].municipality == "GM0200"  # Apeldoorn, the most populous
     assert moved.bases["VNOG"].municipality == "GM0294"  # Winterswijk
+
+
+def _mobile_intervals(r: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+    out: dict[str, list[tuple[float, float]]] = {}
+    moves = r[r["kind"].isin(["mobile_arrived", "mobile_released"])]
+    for site, group in moves.groupby("site"):
+        start = None
+        for kind, t in zip(group["kind"], group["time"], strict=True):
+            if kind == "mobile_arrived":
+                start = t
+            elif start is not None:
+                out.setdefault(str(site), []).append((start, t))
+                start = None
+        if start is not None:
+            out.setdefault(str(site), []).append((start, float("inf")))
+    return out
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_mobile_unit_leaves_once_the_own_generator_runs_again(seed):
+    result = simulate([f"seed={seed}"])
+    r = result.records
+    connected = _mobile_intervals(r)
+    fixed = r[(r["kind"] == "site_power") & (r["detail"] == "fixed")]
+    for site, t in zip(fixed["site"], fixed["time"], strict=True):
+        assert not any(a <= t < b for a, b in connected.get(site, [])), (site, t)
+
+
+def test_under_rotating_supply_units_are_not_doubled_and_every_trip_ends():
+    result = simulate([
+        "seed=3",
+        "outage.waves=[{share: 0.5, after: {distribution: fixed, hours: 0}},"
+        "{share: 0.5, after: {distribution: uniform, low: 12, high: 24}}]",
+        "outage.rotating.enabled=true",
+    ])
+    r = result.records
+    counts = r["kind"].value_counts()
+    ended = counts.get("mobile_arrived", 0) + counts.get("mobile_aborted", 0)
+    assert counts.get("mobile_dispatched", 0) - ended <= 15  # at most the fleet in transit
+    # Never two units under way to, or connected at, one site at once.
+    trips = r[r["kind"].isin(["mobile_dispatched", "mobile_arrived", "mobile_aborted",
+                              "mobile_released"])]
+    for _site, group in trips.groupby("site"):
+        busy = 0
+        for kind in group["kind"]:
+            busy += {"mobile_dispatched": 1, "mobile_released": -1,
+                     "mobile_aborted": -1}.get(kind, 0)
+            assert busy <= 1
+
+
+def test_services_down_from_the_start_are_logged_at_hour_zero():
+    r = simulate(["seed=1"]).records
+    start = r[(r["kind"] == "service") & (r["time"] == 0.0)]
+    assert set(start["detail"]) == {"heating", "payment"}
+    assert (start["value"] == 0).all() and len(start) == 2 * 76
+
+
+def test_fuel_burnt_matches_the_consumption_table():
+    m = model(["seed=4", "stations.backup_power=all"])
+    m.run()
+    checked = 0
+    for site in m.sites.values():
+        g = site.fixed
+        if g is None or g.run_hours == 0:
+            continue
+        g._sync()
+        rate = m.params.power.litres_per_hour(g.kva, site.load)
+        assert g.burnt_l == pytest.approx(rate * g.run_hours, rel=1e-9, abs=1e-6), g.id
+        checked += 1
+    assert checked > 150
+
+
+def test_longer_tank_autonomy_means_fewer_dry_hours():
+    short = simulate(["seed=2", "stations.backup_power=all"])
+    long = simulate(["seed=2", "stations.backup_power=all", "power.fixed.min_autonomy_h=72"])
+    assert (metrics.generator_hours_lost(long)["empty_tanks"]
+            < metrics.generator_hours_lost(short)["empty_tanks"])
+    assert (long.records["kind"] == "fuel_request").sum() < (
+        short.records["kind"] == "fuel_request").sum()

@@ -101,3 +101,26 @@ def test_a_wave_with_both_a_share_and_a_list_is_rejected(default_cfg):
 def test_a_bad_horizon_is_reported_once(default_cfg):
     default_cfg["horizon_h"] = 0
     assert fields(default_cfg) == ["horizon_h"]
+
+
+def test_no_technicians_while_generators_can_break_is_a_contradiction(default_cfg):
+    default_cfg["power"]["fixed"]["technicians_per_region"]["VGZ"] = 0
+    found = problems(default_cfg)
+    assert any(p.startswith("power.fixed.technicians_per_region.VGZ = 0") for p in found)
+    default_cfg["power"]["fixed"]["failure_rate_per_h"] = 0
+    default_cfg["power"]["fixed"]["start_failure_prob"] = 0
+    prepare(default_cfg)
+
+
+def test_rotating_supply_needs_two_waves(default_cfg):
+    default_cfg["outage"]["rotating"]["enabled"] = True
+    default_cfg["outage"]["waves"] = [
+        {"share": None, "regions": [], "municipalities": [],
+         "after": {"distribution": "fixed", "hours": 0, "low": None, "high": None, "mode": None}}]
+    assert any("at least two" in p for p in problems(default_cfg))
+
+
+def test_a_kind_named_twice_in_the_fuel_priority_is_named(default_cfg):
+    default_cfg["fuel"]["priority"] = ["care", "care", "water_works", "telecom_mast",
+                                       "coordination_point", "fire_station", "support_point"]
+    assert any("named twice ['care']" in p for p in problems(default_cfg))

@@ -60,6 +60,7 @@ def best_channel(
     cascade: Cascade,
     params: CommsParams,
     runner_hours: float,
+    receiver_powered: bool = True,
 ) -> tuple[float, str]:
     """The fastest working channel for one hop starting at ``t``: (hours, channel)."""
 
@@ -68,7 +69,8 @@ def best_channel(
 
     options: list[tuple[float, str]] = [(runner_hours + params.runner_handover_h, "runner")]
     if (up(sender, "mobile") and up(receiver, "mobile")) or (
-        sender_powered and up(sender, "fixed_network") and up(receiver, "fixed_network")
+        sender_powered and receiver_powered
+        and up(sender, "fixed_network") and up(receiver, "fixed_network")
     ):
         options.append((params.phone_h, "phone"))
     has_c2000 = sender.role in ("coordination_point", "fire_station", "rot") or (
@@ -136,8 +138,9 @@ class Comms:
             if a.id == b.id:
                 continue
             powered = a.role in ("rot", "meldkamer") or self.is_powered(a.id)
+            receiving = b.role in ("rot", "meldkamer") or self.is_powered(b.id)
             hours, channel = best_channel(self.env.now, a, b, powered, self.cascade,
-                                          self.params, self.runner_hours(a, b))
+                                          self.params, self.runner_hours(a, b), receiving)
             used.append(channel)
             yield self.env.timeout(hours)
         dest = route[-1]

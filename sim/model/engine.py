@@ -22,9 +22,11 @@ from sim.model.cascade import SERVICES, Cascade, build_cascade
 from sim.model.comms import Comms, Place
 from sim.model.fuel import FuelLogistics, outside_demand_times
 from sim.model.outage import GridSchedule, grid_schedule
+from sim.model.points import CoordinationPoint, LocalPoint
 from sim.model.power import Generator as DieselGenerator
-from sim.model.power import MobilePool, Site, Technicians
+from sim.model.power import MobilePool, Site, Technicians, Timer
 from sim.model.records import Recorder
+from sim.model.staffing import Post, homes_in, round_share, spread
 from sim.params import Scenario
 
 
@@ -39,6 +41,11 @@ class ModelResult:
     site_roles: dict[str, str]
     #: Generator id -> site id it started at ("" for mobile units).
     generators: dict[str, str]
+    #: Site ids of the planned local points and of the coordination points.
+    planned_points: list[str]
+    coordination_points: list[str]
+    #: Municipality of every site.
+    site_municipality: dict[str, str]
     horizon_h: float
     events_processed: int
 
@@ -81,6 +88,9 @@ class Model:
         self.fuel = FuelLogistics(self, dict(self.bases))
         self.cp_of = {s.municipality: s for s in self.sites.values()
                       if s.role == "coordination_point"}
+        self.coordination: dict[str, CoordinationPoint] = {}
+        self.points: dict[str, LocalPoint] = {}
+        self._build_posts()
 
     # --- construction --------------------------------------------------------------------
 
@@ -101,6 +111,9 @@ class Model:
                             load=p.load[kind])
                 if bool(row.has_backup_power) and float(row.generator_kva) > 0:
                     tank = float(row.tank_l)
+                    if p.min_autonomy_h is not None:
+                        full = p.litres_per_hour(float(row.generator_kva), 1.0)
+                        tank = max(tank, p.min_autonomy_h * full)
                     if tank > 0:
                         site.fixed = DieselGenerator(self, f"{row.id}/fixed", "fixed",
                                                float(row.generator_kva), tank, site,
@@ -142,6 +155,85 @@ class Model:
         return Place("meldkamer", Location(code, float(c.x), float(c.y)), region, "meldkamer",
                      modelled=modelled)
 
+    def _build_posts(self) -> None:
+        """Coordination-point crews and planned local points with their staff pools."""
+        p = self.params
+        st = p.staffing
+        fs = self.region.fire_stations
+        affected = set(self.scenario.affected_codes())
+        for code, cp in sorted(self.cp_of.items()):
+            crews = fs[fs["municipality"] == code]
+            volunteers = round_share(int(crews["crew_volunteer"].sum()),
+                                     st.crew_share_for_coordination)
+            pros = round_share(int(crews["crew_professional"].sum()),
+                               st.crew_share_for_coordination)
+            post = Post(self, f"CP-{cp.id}", cp, st.staff_per_coordination_point, 0)
+            post.add_people([("fire_professional", True)] * pros
+                            + [("fire_volunteer", False)] * volunteers,
+                            homes_in(self, code), st.reservist_share)
+            self.coordination[cp.id] = CoordinationPoint(self, cp, post)
+
+        sp = self.region.support_point_candidates
+        sp = sp[sp["municipality"].isin(affected)]
+        decide = self._decision_times(sp)
+        m = self.region.municipalities
+        population = dict(zip(m["code"], m["population"].astype(int), strict=True))
+        red_cross: dict[str, list[int]] = {}
+        for region, group in sp.groupby("region", sort=True):
+            residents = sum(population[c] for c in set(group["municipality"]))
+            red_cross[str(region)] = spread(round(residents / 1e5 * st.red_cross_per_100k),
+                                            len(group))
+        index_in_region: dict[str, int] = {}
+        for code, group in sp.groupby("municipality", sort=True):
+            municipal = spread(round(population[str(code)] / 1e4 * st.municipal_staff_per_10k),
+                               len(group))
+            homes = homes_in(self, str(code))
+            for k, row in enumerate(group.itertuples(index=False)):
+                site = self.sites[str(row.id)]
+                i = index_in_region.get(site.region, 0)
+                index_in_region[site.region] = i + 1
+                post = Post(self, f"LP-{site.id}", site, st.min_staff_per_point,
+                            st.min_professionals_per_point)
+                post.add_people([("municipal", True)] * municipal[k]
+                                + [("red_cross", False)] * red_cross[site.region][i],
+                                homes, 0.0)
+                self.points[site.id] = LocalPoint(self, site, post, decide[site.id])
+
+    def _decision_times(self, candidates: pd.DataFrame) -> dict[str, float]:
+        """When each planned point is ordered open (per municipality, or by phase)."""
+        sp = self.params.support_points
+        out: dict[str, float] = {}
+        if sp.policy == "phased":
+            ordered = candidates.sort_values(["capacity", "id"], ascending=[False, True])
+            ids = list(ordered["id"])
+            start = 0
+            for k, phase in enumerate(sp.phases):
+                n = len(ids) - start if k == len(sp.phases) - 1 else round(phase.share * len(ids))
+                for sid in ids[start:start + n]:
+                    out[str(sid)] = phase.at_h
+                start += n
+            return out
+        rng = self.streams.get("points.decision")
+        for code in sorted(set(candidates["municipality"])):
+            at = sp.auto_trigger_h if sp.trigger == "automatic" else sp.decision.sample(rng)
+            for sid in candidates.loc[candidates["municipality"] == code, "id"]:
+                out[str(sid)] = at
+        return out
+
+    def local_hour(self, t: float) -> float:
+        """Local clock hour at simulated time ``t``."""
+        start = self.params.outage.start
+        return (start.hour + start.minute / 60.0 + t) % 24.0
+
+    def phones_work(self, municipality: str, t: float) -> bool:
+        """Whether people at home in ``municipality`` can be reached by phone at ``t``."""
+        return self.cascade.up(municipality, "mobile", t)
+
+    def pager_works(self, municipality: str, t: float) -> bool:
+        """Fire crews are alerted by phone or over the emergency-services network."""
+        return (self.cascade.up(municipality, "mobile", t)
+                or self.cascade.up(municipality, "c2000", t))
+
     # --- messages ------------------------------------------------------------------------
 
     def place(self, site: Site) -> Place:
@@ -152,7 +244,9 @@ class Model:
         """Site -> its coordination point -> the ROT."""
         route = [self.place(site)]
         cp = self.cp_of.get(site.municipality)
-        if cp is not None and cp is not site:
+        functioning = cp is not None and (
+            cp.id not in self.coordination or self.coordination[cp.id].functional)
+        if cp is not None and cp is not site and functioning:
             route.append(self.place(cp))
         route.append(self.rot[site.region])
         return route
@@ -160,6 +254,11 @@ class Model:
     def send_to_rot(self, kind: str, site: Site, on_delivered: Callable[[float], None]) -> None:
         """Send a message from a site to its region's ROT."""
         self.comms.send(kind, self.route_to_rot(site), on_delivered)
+
+    def send_order(self, site: Site, on_delivered: Callable[[float], None]) -> None:
+        """An order from the ROT to a site, via its coordination point if that functions."""
+        route = list(reversed(self.route_to_rot(site)))
+        self.comms.send("order", route, on_delivered)
 
     def send_to_meldkamer(self, kind: str, site: Site,
                           on_delivered: Callable[[float], None] | None = None) -> None:
@@ -182,6 +281,8 @@ class Model:
     def _service_records(self) -> None:
         """Service changes are known in advance; record them directly."""
         for (code, service), timeline in self.cascade.timelines.items():
+            if not timeline.values[0]:  # noqa: PD011 - down from the start
+                self.rec.add(0.0, "service", code, value=0.0, detail=service)
             for t, up in timeline.changes():
                 if t <= self.params.horizon_h:
                     self.rec.add(t, "service", code, value=float(up), detail=service)
@@ -236,6 +337,7 @@ class Model:
         for cp in self.cp_of.values():
             self.env.process(self._sitreps(cp))
         self._outside_demand()
+        self._start_posts()
         events = 0
         horizon = self.params.horizon_h
         while self.env.peek() <= horizon:
@@ -247,7 +349,36 @@ class Model:
             generators.update({u.gen.id: "" for u in pool.units})
         return ModelResult(records=self.rec.frame(), grid=self.grid, cascade=self.cascade,
                            site_roles=roles, generators=generators, horizon_h=horizon,
-                           events_processed=events)
+                           events_processed=events, planned_points=sorted(self.points),
+                           coordination_points=sorted(self.coordination),
+                           site_municipality={s.id: s.municipality
+                                              for s in self.sites.values()})
+
+    def _start_posts(self) -> None:
+        """Crews called at the start, points decided in time, reservists, nafase."""
+        affected = set(self.scenario.affected_codes())
+        horizon = self.params.horizon_h
+        nafase = self.params.support_points.nafase_h
+        for cp in self.coordination.values():
+            if cp.site.municipality in affected:
+                cp.post.activate(self.pager_works)
+                end = self.grid.restored_at[cp.site.municipality] + nafase
+                if end <= horizon:
+                    Timer(self.env, end, cp.post.close)
+        for point in self.points.values():
+            point.start()
+            end = self.grid.restored_at[point.site.municipality] + nafase
+            if end <= horizon:
+                Timer(self.env, end, point.close_for_good)
+        if self.params.staffing.reservist_share > 0:
+            posts = [cp.post for cp in self.coordination.values()]
+            Timer(self.env, self.params.staffing.reservists_leave_h,
+                  lambda: self._withdraw_reservists(posts))
+
+    @staticmethod
+    def _withdraw_reservists(posts: list[Post]) -> None:
+        for post in posts:
+            post.withdraw_reservists()
 
 
 __all__ = ["SERVICES", "Model", "ModelResult"]

@@ -78,15 +78,16 @@ def grid_schedule(
     order = sorted(hit, key=lambda c: (restored_at[c], c))
     timelines: dict[str, Timeline] = {}
     rot = outage.rotating
-    n_groups = max(1, round((rot.on_h + rot.off_h) / rot.on_h)) if rot.enabled else 1
+    cycle = rot.on_h + rot.off_h
     for k, code in enumerate(order):
         if code not in restored_at:
             continue
         changes: list[tuple[float, bool]] = [(0.0, False)]
         end = restored_at[code]
         if rot.enabled and end > rotation_start:
-            cycle = rot.on_h * n_groups
-            t = rotation_start + (k % n_groups) * rot.on_h
+            # In turn: each municipality starts on_h later than the previous one (mod the
+            # cycle), then is on for on_h and off for off_h.
+            t = rotation_start + (k * rot.on_h) % cycle
             while t < end:
                 changes.append((t, True))
                 changes.append((min(t + rot.on_h, end), False))

@@ -93,7 +93,10 @@ class Generator:
         """Litres in the tank at time ``t``."""
         if self.state != "running":
             return self.level
-        return max(0.0, self.level - self.rate * (t - self.since))
+        level = self.level - self.rate * (t - self.since)
+        if level < -1e-6:
+            raise RuntimeError(f"{self.id} burnt {-level:.3f} L it did not have at t={t}")
+        return max(level, 0.0)
 
     def _sync(self) -> None:
         now = self.model.env.now
@@ -236,6 +239,8 @@ class Site:
         #: local points once they are activated).
         self.wants_mobile = role == "coordination_point"
         self.source = "grid"
+        #: Called after every change of power source (coordination and local points).
+        self.listeners: list[Callable[[], None]] = []
 
     def powered(self) -> bool:
         """Whether the site has power from any source."""
@@ -244,14 +249,20 @@ class Site:
     def set_grid(self, on: bool) -> None:
         """The municipality's grid changed."""
         self.grid_on = on
+        m = self.model
         if not on:
             if self.fixed is not None:
                 self.fixed.start()
+            if self.mobile is not None and self.mobile.gen.state == "standby":
+                self.mobile.gen.start()
         else:
             if self.fixed is not None:
                 self.fixed.stop()
             if self.mobile is not None:
-                self.model.mobile[self.region].release(self)
+                if m.env.now >= m.grid.restored_at.get(self.municipality, 0.0):
+                    m.mobile[self.region].release(self)
+                else:
+                    self.mobile.gen.stop()  # rotating supply: the unit stays for the next gap
             self.mobile_requested = False
         self.update()
 
@@ -271,10 +282,14 @@ class Site:
         else:
             source = "none"
         m = self.model
+        if source == "fixed" and self.mobile is not None:
+            m.mobile[self.region].release(self)  # the own generator runs again
         if source != self.source:
             self.source = source
             m.rec.add(m.env.now, "site_power", self.municipality, self.id,
                       value=float(source != "none"), detail=source)
+            for listener in self.listeners:
+                listener()
         if source == "none" and self.needs_mobile() and not self.mobile_requested:
             self.mobile_requested = True
             m.rec.add(m.env.now, "mobile_requested", self.municipality, self.id,
@@ -304,16 +319,19 @@ class MobilePool:
             for k in range(units)
         ]
         self.queue: list[tuple[int, float, int, Site]] = []
+        self.queued: set[str] = set()
         self._seq = itertools.count()
 
     def request(self, site: Site) -> None:
         """A request has reached the ROT."""
-        if not site.needs_mobile():
-            site.mobile_requested = False
+        if not site.needs_mobile() or site.id in self.queued:
+            if not site.needs_mobile():
+                site.mobile_requested = False
             return
         rank = self.model.params.power.mobile_priority.index(
             "coordination_point" if site.role == "coordination_point" else "support_point")
         heapq.heappush(self.queue, (rank, self.model.env.now, next(self._seq), site))
+        self.queued.add(site.id)
         self.dispatch()
 
     def dispatch(self) -> None:
@@ -324,6 +342,7 @@ class MobilePool:
             if not idle:
                 return
             _, _, _, site = heapq.heappop(self.queue)
+            self.queued.discard(site.id)
             if not site.needs_mobile():
                 site.mobile_requested = False
                 continue
@@ -345,6 +364,8 @@ class MobilePool:
         if not site.needs_mobile():
             site.mobile_requested = False
             unit.busy = False
+            m.rec.add(m.env.now, "mobile_aborted", site.municipality, site.id,
+                      detail=unit.gen.id)
             self.dispatch()
             return
         site.mobile = unit
@@ -381,7 +402,7 @@ class Technicians:
         site = gen.site
         assert site is not None
         if self.count == 0:
-            return  # nobody to repair it: the generator stays broken
+            return  # no technicians (validation allows it only without breakdowns)
         self.model.send_to_rot("repair_request", site, lambda _t: self._start_job(gen))
 
     def _start_job(self, gen: Generator) -> None:

@@ -31,8 +31,8 @@ KINDS: dict[str, str] = {
     "site_power": "a site's power source changed; detail grid/fixed/mobile/none",
     "generator_start_failed": "a fixed generator failed to start",
     "generator_failed": "a running fixed generator broke down",
-    "generator_repaired": "a technician repaired a fixed generator; value hours since failure",
-    "generator_dry": "a generator ran out of fuel; detail fixed/mobile",
+    "generator_repaired": "a technician repaired a fixed generator; detail the generator id",
+    "generator_dry": "a generator ran out of fuel; detail the generator id",
     "technician_dispatched": "a technician left for a site; value travel hours",
     "fuel_request": "a generator asked for fuel; value litres left; detail request:generator",
     "fuel_request_received": "the fuel coordinator received a request; detail the request id",
@@ -43,7 +43,19 @@ KINDS: dict[str, str] = {
     "mobile_requested": "a site asked for a mobile generator; detail the priority kind",
     "mobile_dispatched": "a mobile generator left for a site; value travel hours",
     "mobile_arrived": "a mobile generator was connected at a site",
-    "mobile_released": "a mobile generator left a site whose grid returned",
+    "mobile_released": "a mobile generator left a site (its grid is back for good, or its "
+                       "own generator runs again)",
+    "mobile_aborted": "a mobile generator arrived where it was no longer needed",
+    "staff_on_duty": "staff on duty at a post changed; site the post; value people on duty; "
+                     "detail required:active (1/0)",
+    "shift_end": "a person went off duty; value hours worked in that shift; "
+                 "detail person:kind",
+    "cp_functional": "a coordination point started or stopped functioning (powered and "
+                     "staffed to its minimum); value 1/0",
+    "point_activated": "a local point's activation order arrived (or its trigger fired)",
+    "point_state": "a local point opened or closed; value 1 open with power, 0.5 open with "
+                   "reduced functions, 0 closed; detail the state",
+    "point_closed": "a local point closed for good after the nafase",
     "message_sent": "a message left a site; detail kind:message id",
     "message_delivered": "a message reached its destination; value delay in hours; "
                          "detail kind:destination:channels per hop joined by +:message id",

@@ -1,0 +1,248 @@
+"""Staffing: people, call-up, travel and a roster with shifts and rest at each post.
+
+A post is a coordination point or a local support point. Its pool is a list of
+people (fire-brigade volunteers and professionals, municipal staff, Red Cross
+volunteers), each with a home, a chance to be available (by kind and time of
+day) and a way to learn of the call-up: by phone (or pager) while that works in
+their home municipality, else by a pre-agreed self-mobilisation rule, else not
+at all. Those who come travel to the post and join its roster: up to the
+required number are on duty at once, professionals first where the post needs
+them; nobody works more than ``shift_hours`` without ``rest_hours`` of rest, so
+a long outage needs relief. Reservists leave at a set time in a defence
+scenario.
+
+Random draws are made per post as one row per person (``rng.random((n, k))``),
+so adding people to a pool leaves the draws of the others unchanged (common
+random numbers).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.geo.network import Site as Location
+from sim.model.power import Site, Timer
+
+if TYPE_CHECKING:
+    from sim.model.engine import Model
+
+#: Columns of the per-person draws: availability, home, reservist.
+_DRAWS = 3
+
+
+@dataclass(eq=False)
+class Person:
+    """One member of a post's pool."""
+
+    id: str
+    kind: str  # fire_volunteer | fire_professional | municipal | red_cross
+    professional: bool
+    reservist: bool
+    home: Location
+    u_available: float
+    state: str = "home"  # home | travelling | ready | duty | rest | gone
+    shift_start: float = 0.0
+    worked_h: float = 0.0
+
+
+class Post:
+    """A place that needs staff, with its pool and roster."""
+
+    def __init__(self, model: Model, post_id: str, site: Site, required: int,
+                 min_professionals: int) -> None:
+        self.model = model
+        self.id = post_id
+        self.site = site
+        self.required = required
+        self.min_professionals = min_professionals
+        self.people: list[Person] = []
+        self.on_duty: list[Person] = []
+        self._pros_on_duty = 0
+        self.ready: deque[Person] = deque()
+        self.active = False
+        self.listeners: list[Callable[[], None]] = []
+
+    # --- the pool ------------------------------------------------------------------------
+
+    def add_people(self, kinds: list[tuple[str, bool]], homes: list[Location],
+                   reservist_share: float) -> None:
+        """Create the pool: (kind, professional) per person; homes are drawn per person."""
+        rng = self.model.streams.get(f"staff.{self.id}")
+        draws = rng.random((len(kinds), _DRAWS))
+        for i, ((kind, professional), row) in enumerate(zip(kinds, draws, strict=True)):
+            home = homes[int(row[1] * len(homes))] if homes else self.site.location
+            reservist = kind == "fire_volunteer" and row[2] < reservist_share
+            self.people.append(Person(f"{self.id}/{i}", kind, professional, reservist, home,
+                                      float(row[0])))
+
+    # --- call-up -------------------------------------------------------------------------
+
+    def activate(self, phones_work: Callable[[str, float], bool]) -> None:
+        """Call up the pool now; each person comes (or not) in their own time."""
+        if self.active:
+            return
+        self.active = True
+        m = self.model
+        now = m.env.now
+        rule = m.params.staffing.self_mobilisation_h
+        for person in self.people:
+            if person.state != "home":
+                continue
+            if phones_work(person.home.municipality, now):
+                informed = now
+            elif rule is not None:
+                informed = max(now, rule)
+            else:
+                continue  # never learns of the call-up
+            self._inform_later(person, informed - now)
+        self._notify()
+
+    def _inform_later(self, person: Person, delay: float) -> None:
+        Timer(self.model.env, delay, lambda: self._informed(person))
+
+    def _informed(self, person: Person) -> None:
+        m = self.model
+        if not self.active or person.state != "home":
+            return
+        hour = m.local_hour(m.env.now)
+        volunteer = not person.professional
+        if person.u_available >= m.params.staffing.availability(volunteer, hour):
+            person.state = "gone"  # not available
+            return
+        person.state = "travelling"
+        travel = m.travel.between(person.home, self.site.location)
+        Timer(m.env, travel, lambda: self._arrive(person))
+
+    def _arrive(self, person: Person) -> None:
+        if person.state != "travelling":
+            return
+        person.state = "ready"
+        self.ready.append(person)
+        self._fill()
+
+    # --- the roster ----------------------------------------------------------------------
+
+    def professionals_on_duty(self) -> int:
+        """Professionals now on duty."""
+        return self._pros_on_duty
+
+    def staffed(self) -> bool:
+        """At least the required staff on duty, with enough professionals."""
+        return (len(self.on_duty) >= self.required
+                and self.professionals_on_duty() >= self.min_professionals)
+
+    def _pick(self) -> Person | None:
+        if not self.ready:
+            return None
+        if self.professionals_on_duty() < self.min_professionals:
+            for person in self.ready:
+                if person.professional:
+                    self.ready.remove(person)
+                    return person
+        return self.ready.popleft()
+
+    def _fill(self, notify: bool = True) -> None:
+        m = self.model
+        changed = False
+        while self.active and len(self.on_duty) < self.required:
+            person = self._pick()
+            if person is None:
+                break
+            person.state = "duty"
+            person.shift_start = m.env.now
+            self.on_duty.append(person)
+            self._pros_on_duty += person.professional
+            self._end_later(person)
+            changed = True
+        if changed and notify:
+            self._notify()
+
+    def _end_later(self, person: Person) -> None:
+        Timer(self.model.env, self.model.params.staffing.shift_hours,
+              lambda: self._end_shift(person))
+
+    def _end_shift(self, person: Person) -> None:
+        if person.state != "duty":
+            return
+        m = self.model
+        self._off_duty(person)
+        person.state = "rest"
+        Timer(m.env, m.params.staffing.rest_hours, lambda: self._rested(person))
+        self._fill(notify=False)
+        self._notify()
+
+    def _off_duty(self, person: Person) -> None:
+        m = self.model
+        self.on_duty.remove(person)
+        self._pros_on_duty -= person.professional
+        hours = m.env.now - person.shift_start
+        person.worked_h += hours
+        m.rec.add(m.env.now, "shift_end", self.site.municipality, self.id, value=hours,
+                  detail=f"{person.id}:{person.kind}")
+
+    def _rested(self, person: Person) -> None:
+        if person.state == "rest":
+            person.state = "ready"
+            self.ready.append(person)
+            self._fill()
+
+    def withdraw_reservists(self) -> None:
+        """Reservists are called away: they leave or do not come."""
+        left = False
+        for person in self.people:
+            if not person.reservist or person.state == "gone":
+                continue
+            if person.state == "duty":
+                self._off_duty(person)
+                left = True
+            if person in self.ready:
+                self.ready.remove(person)
+            person.state = "gone"
+        if left:
+            self._fill(notify=False)
+            self._notify()
+
+    def close(self) -> None:
+        """The post closes: everyone on duty goes home."""
+        if not self.active:
+            return
+        for person in list(self.on_duty):
+            self._off_duty(person)
+        for person in self.people:
+            person.state = "gone" if person.state != "home" else person.state
+        self.ready.clear()
+        self.active = False
+        self._notify()
+
+    def _notify(self) -> None:
+        m = self.model
+        m.rec.add(m.env.now, "staff_on_duty", self.site.municipality, self.id,
+                  value=len(self.on_duty), detail=f"{self.required}:{int(self.active)}")
+        for listener in self.listeners:
+            listener()
+
+
+def spread(total: int, n: int) -> list[int]:
+    """``total`` people over ``n`` posts as evenly as possible (first posts get the rest)."""
+    base, extra = divmod(total, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def homes_in(model: Model, municipality: str) -> list[Location]:
+    """Candidate homes: the municipality's population centres, repeated by size (per 1,000)."""
+    dp = model.region.demand_points
+    points = dp[dp["municipality"] == municipality]
+    out: list[Location] = []
+    for res, g in zip(points["residents"], points.geometry, strict=True):
+        out.extend([Location(municipality, float(g.x), float(g.y))] * max(1, int(res) // 1000))
+    return out
+
+
+def round_share(n: int, share: float) -> int:
+    """Round ``n * share`` to a whole number of people."""
+    return int(np.round(n * share))

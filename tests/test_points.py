@@ -1,0 +1,134 @@
+"""Model part 2 (first half): staffing, coordination points, local support points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import compose_config
+
+from sim import metrics
+from sim.model.engine import Model
+from sim.params import prepare
+from sim.run import build_network
+
+SEEDS = (1, 2)
+#: A smaller area keeps these comparisons quick; the mechanisms are the same.
+AREA = ["region.select.regions=[VGZ,Twente]"]
+
+
+def model(overrides: list[str]) -> Model:
+    scenario = prepare(compose_config([*AREA, *overrides]))
+    return Model(scenario, build_network(scenario))
+
+
+def shares_at_72(overrides: list[str]) -> tuple[float, float, float]:
+    """(points open with power, points open at all, coordination points functioning) at 72 h."""
+    result = model(overrides).run()
+    at = np.array([72.0])
+    points = metrics.point_shares(result, at).iloc[0]
+    cp = metrics.cp_functional_share(result, at).iloc[0]
+    return float(points["open_full"]), float(points["open"]), float(cp)
+
+
+def test_shifts_respect_the_limit_and_rest_and_nobody_is_double_booked():
+    m = model(["seed=1"])
+    result = m.run()
+    r = result.records
+    shifts = r[r["kind"] == "shift_end"].copy()
+    assert len(shifts) > 1000
+    st = m.params.staffing
+    assert shifts["value"].max() <= st.shift_hours + 1e-9
+    shifts["person"] = shifts["detail"].str.split(":").str[0]
+    shifts["start"] = shifts["time"] - shifts["value"]
+    for _person, group in shifts.sort_values("time").groupby("person"):
+        starts, ends = group["start"].to_numpy(), group["time"].to_numpy()
+        assert (starts[1:] >= ends[:-1] + st.rest_hours - 1e-9).all()
+
+
+def test_staff_on_duty_never_exceed_the_need_or_the_pool():
+    m = model(["seed=2"])
+    r = m.run().records
+    duty = r[r["kind"] == "staff_on_duty"]
+    pools = {post.id: len(post.people) for post in
+             [cp.post for cp in m.coordination.values()] + [p.post for p in m.points.values()]}
+    required = duty["detail"].str.split(":").str[0].astype(int)
+    assert (duty["value"] <= required).all()
+    assert (duty["value"].to_numpy() <= duty["site"].map(pools).to_numpy()).all()
+    assert (duty["value"] >= 0).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_more_volunteers_never_lower_the_share_open_at_72h(seed):
+    few = shares_at_72([f"seed={seed}", "staffing.red_cross_per_100k=20",
+                        "staffing.municipal_staff_per_10k=6"])
+    many = shares_at_72([f"seed={seed}", "staffing.red_cross_per_100k=120",
+                         "staffing.municipal_staff_per_10k=6"])
+    assert many[0] >= few[0] and many[1] >= few[1]
+    assert many[1] > few[1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_automatic_trigger_never_lowers_the_share_open_at_72h(seed):
+    order = shares_at_72([f"seed={seed}", "support_points.activation.trigger=order",
+                          "staffing.self_mobilisation_h=null"])
+    automatic = shares_at_72([f"seed={seed}", "support_points.activation.trigger=automatic",
+                              "staffing.self_mobilisation_h=null"])
+    assert automatic[0] >= order[0] and automatic[1] >= order[1]
+    assert automatic[1] > order[1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_more_backup_power_never_lowers_the_shares(seed):
+    base = shares_at_72([f"seed={seed}", "support_points.backup_power=none"])
+    own = shares_at_72([f"seed={seed}", "support_points.backup_power=all"])
+    assert own[0] >= base[0] and own[0] > base[0]
+    mobile = shares_at_72([f"seed={seed}", "support_points.backup_power=none",
+                           "power.mobile.per_region.VGZ=30", "power.mobile.per_region.Twente=30"])
+    assert mobile[0] >= base[0] and mobile[0] > base[0]
+    stations = shares_at_72([f"seed={seed}", "stations.backup_power=all"])
+    no_stations = shares_at_72([f"seed={seed}", "stations.backup_power=none"])
+    assert stations[2] >= no_stations[2] and stations[2] > no_stations[2]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reservists_drawn_away_never_raise_the_coordination_points(seed):
+    at = metrics.hours(168)
+    without = model([f"seed={seed}"]).run()
+    drawn = model([f"seed={seed}", "staffing.reservist_share=0.5",
+                   "staffing.reservists_leave_h=12"]).run()
+    a = metrics.cp_functional_share(without, at)
+    b = metrics.cp_functional_share(drawn, at)
+    assert (b <= a + 1e-12).all()
+    assert b.sum() < a.sum()
+
+
+def test_points_close_for_good_after_the_nafase():
+    m = model(["seed=3", "outage.duration.hours=48", "support_points.nafase_h=12"])
+    result = m.run()
+    r = result.records
+    closed = r[r["kind"] == "point_closed"]
+    assert set(closed["site"]) == set(result.planned_points)
+    assert np.allclose(closed["time"], 60.0)
+    last = r[r["kind"] == "point_state"].groupby("site")["detail"].last()
+    assert (last == "closed").all()
+
+
+def test_phased_activation_orders_points_in_phases():
+    result = model(["seed=4", "support_points.activation.policy=phased",
+                    "support_points.activation.trigger=automatic",
+                    "support_points.activation.phases=[{share: 0.5, at_h: 2},"
+                    "{share: 0.5, at_h: 30}]"]).run()
+    r = result.records
+    activated = r[r["kind"] == "point_activated"]["time"]
+    assert len(activated) == len(result.planned_points)
+    assert (activated == 2).sum() == pytest.approx(len(activated) / 2, abs=1)
+    assert (activated == 30).sum() == pytest.approx(len(activated) / 2, abs=1)
+
+
+def test_acceptance_no_backup_and_no_trigger_opens_fewer_points_than_both():
+    neither = shares_at_72(["seed=5", "stations.backup_power=none",
+                            "support_points.activation.trigger=order",
+                            "staffing.self_mobilisation_h=null"])
+    both = shares_at_72(["seed=5", "stations.backup_power=all",
+                         "support_points.activation.trigger=automatic"])
+    assert both[0] >= neither[0] and both[1] > neither[1] and both[2] > neither[2]
