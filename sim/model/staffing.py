@@ -8,8 +8,11 @@ their home municipality, else by a pre-agreed self-mobilisation rule, else not
 at all. Those who come travel to the post and join its roster: up to the
 required number are on duty at once, professionals first where the post needs
 them; nobody works more than ``shift_hours`` without ``rest_hours`` of rest, so
-a long outage needs relief. Reservists leave at a set time in a defence
-scenario.
+a long outage needs relief. Shifts change at fixed times, every ``shift_hours``
+from the moment the post is called up: whoever arrives in between joins the
+running shift, everyone on duty goes off at the change, and whoever has rested
+long enough is back for the next one (one event per post and shift change, not
+one per person). Reservists leave at a set time in a defence scenario.
 
 Random draws are made per post as one row per person (``rng.random((n, k))``),
 so adding people to a pool leaves the draws of the others unchanged (common
@@ -47,6 +50,7 @@ class Person:
     u_available: float
     state: str = "home"  # home | travelling | ready | duty | rest | gone
     shift_start: float = 0.0
+    rest_until: float = 0.0
     worked_h: float = 0.0
 
 
@@ -64,6 +68,7 @@ class Post:
         self.on_duty: list[Person] = []
         self._pros_on_duty = 0
         self.ready: deque[Person] = deque()
+        self.resting: list[Person] = []
         self.active = False
         self.listeners: list[Callable[[], None]] = []
 
@@ -100,6 +105,7 @@ class Post:
             else:
                 continue  # never learns of the call-up
             self._inform_later(person, informed - now)
+        Timer(m.env, m.params.staffing.shift_hours, self._shift_change)
         self._notify()
 
     def _inform_later(self, person: Person, delay: float) -> None:
@@ -157,24 +163,35 @@ class Post:
             person.shift_start = m.env.now
             self.on_duty.append(person)
             self._pros_on_duty += person.professional
-            self._end_later(person)
             changed = True
         if changed and notify:
             self._notify()
 
-    def _end_later(self, person: Person) -> None:
-        Timer(self.model.env, self.model.params.staffing.shift_hours,
-              lambda: self._end_shift(person))
-
-    def _end_shift(self, person: Person) -> None:
-        if person.state != "duty":
+    def _shift_change(self) -> None:
+        """Everyone on duty goes off to rest; the rested take over."""
+        if not self.active:
             return
         m = self.model
-        self._off_duty(person)
-        person.state = "rest"
-        Timer(m.env, m.params.staffing.rest_hours, lambda: self._rested(person))
+        now = m.env.now
+        st = m.params.staffing
+        for person in list(self.on_duty):
+            self._off_duty(person)
+            person.state = "rest"
+            person.rest_until = now + st.rest_hours
+            self.resting.append(person)
+        still: list[Person] = []
+        for person in self.resting:
+            if person.state != "rest":
+                continue
+            if person.rest_until <= now + 1e-9:
+                person.state = "ready"
+                self.ready.append(person)
+            else:
+                still.append(person)
+        self.resting = still
         self._fill(notify=False)
         self._notify()
+        Timer(m.env, st.shift_hours, self._shift_change)
 
     def _off_duty(self, person: Person) -> None:
         m = self.model
@@ -184,12 +201,6 @@ class Post:
         person.worked_h += hours
         m.rec.add(m.env.now, "shift_end", self.site.municipality, self.id, value=hours,
                   detail=f"{person.id}:{person.kind}")
-
-    def _rested(self, person: Person) -> None:
-        if person.state == "rest":
-            person.state = "ready"
-            self.ready.append(person)
-            self._fill()
 
     def withdraw_reservists(self) -> None:
         """Reservists are called away: they leave or do not come."""
@@ -216,6 +227,7 @@ class Post:
         for person in self.people:
             person.state = "gone" if person.state != "home" else person.state
         self.ready.clear()
+        self.resting.clear()
         self.active = False
         self._notify()
 
