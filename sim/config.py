@@ -264,12 +264,8 @@ class ActivationConfig:
 class SupportPointsConfig:
     """Local emergency support points (noodsteunpunten)."""
 
-    #: Density rule of thumb: one point per this many residents.
-    residents_per_point: int = MISSING
     #: National norm: fully operational within 72 hours.
     operational_deadline_h: float = MISSING
-    #: Distance residents accept to walk or cycle to a point.
-    access_distance_km: float = MISSING
     activation: ActivationConfig = field(default_factory=ActivationConfig)
     key_holder: TimeDistConfig = field(default_factory=TimeDistConfig)
     setup: TimeDistConfig = field(default_factory=TimeDistConfig)
@@ -279,6 +275,31 @@ class SupportPointsConfig:
     backup_power: str = MISSING
     generator_kva: float = MISSING
     tank_l: float = MISSING
+    supplies: SuppliesConfig = field(default_factory=lambda: SuppliesConfig())
+
+
+@dataclass
+class SuppliesConfig:
+    """Water, food and blankets at local points, and the regional stock behind them."""
+
+    water_l: float = MISSING
+    food_rations: float = MISSING
+    blankets: float = MISSING
+    reorder_share: float = MISSING
+    regional_water_l_per_1000: float = MISSING
+    regional_food_rations_per_1000: float = MISSING
+    regional_blankets_per_1000: float = MISSING
+    close_when_out: bool = MISSING
+
+
+@dataclass
+class HelpersConfig:
+    """Spontaneous helpers who turn up at open points."""
+
+    per_point_day: float = MISSING
+    register_h: float = MISSING
+    stay_h: float = MISSING
+    per_staff: float = MISSING
 
 
 @dataclass
@@ -301,16 +322,103 @@ class StaffingConfig:
     staff_per_coordination_point: int = MISSING
     shift_hours: float = MISSING
     rest_hours: float = MISSING
+    spontaneous: HelpersConfig = field(default_factory=lambda: HelpersConfig())
+
+
+@dataclass
+class AccessConfig:
+    """How far residents go to a point, and how fast."""
+
+    cycling_share: float = MISSING
+    walk_km: float = MISSING
+    cycle_km: float = MISSING
+    walk_kmh: float = MISSING
+    cycle_kmh: float = MISSING
+
+
+@dataclass
+class NeedConfig:
+    """One kind of need.
+
+    Visits per 1,000 residents in need per day, staff time per visit, and hours after
+    its trigger that it starts.
+    """
+
+    per_1000_day: float = MISSING
+    service_h: float = MISSING
+    after_h: float = MISSING
+
+
+@dataclass
+class NeedsConfig:
+    """Residents' needs at support points."""
+
+    information: NeedConfig = field(default_factory=NeedConfig)
+    water: NeedConfig = field(default_factory=NeedConfig)
+    food: NeedConfig = field(default_factory=NeedConfig)
+    warmth: NeedConfig = field(default_factory=NeedConfig)
+    charging: NeedConfig = field(default_factory=NeedConfig)
+    first_aid: NeedConfig = field(default_factory=NeedConfig)
+    emergency: NeedConfig = field(default_factory=NeedConfig)
+    information_no_phone_factor: float = MISSING
+    warmth_stay_h: float = MISSING
+
+
+@dataclass
+class PublicOrderConfig:
+    """When scarce goods meet long queues."""
+
+    wait_h: float = MISSING
+    chance_per_h: float = MISSING
+
+
+@dataclass
+class VulnerableGroupConfig:
+    """One subgroup of residents with reduced self-reliance."""
+
+    per_100k: float = MISSING
+    #: What starts the clock to harm: grid (device battery, care) or heating (cold).
+    clock: str = MISSING
+    time_to_harm: TimeDistConfig = field(default_factory=TimeDistConfig)
+    can_travel_share: float = MISSING
+    neighbour_help_share: float = MISSING
+    neighbour_delay: TimeDistConfig = field(default_factory=TimeDistConfig)
+    #: Outreach order: lower first.
+    priority: int = MISSING
+
+
+@dataclass
+class OutreachConfig:
+    """Outreach teams sent from local points to known vulnerable residents."""
+
+    registry: bool = MISSING
+    registry_coverage: float = MISSING
+    known_without_registry: TimeDistConfig = field(default_factory=TimeDistConfig)
+    staff_share: float = MISSING
+    team_size: int = MISSING
+    visit_h: float = MISSING
+    speed_kmh: float = MISSING
+    max_distance_km: float = MISSING
 
 
 @dataclass
 class PopulationConfig:
-    """Residents' preparedness and reduced self-reliance."""
+    """Residents' preparedness, needs and reduced self-reliance."""
 
-    reduced_self_reliance_share: float = MISSING
+    season: str = MISSING
+    household_size: float = MISSING
     emergency_kit_share: float = MISSING
-    living_alone_share: float = MISSING
+    kit_h: float = MISSING
+    own_food_h: float = MISSING
+    water_stock_share: float = MISSING
     water_l_per_person_day: float = MISSING
+    access: AccessConfig = field(default_factory=AccessConfig)
+    slice_h: float = MISSING
+    patience_h: float = MISSING
+    needs: NeedsConfig = field(default_factory=NeedsConfig)
+    public_order: PublicOrderConfig = field(default_factory=PublicOrderConfig)
+    vulnerable: dict[str, VulnerableGroupConfig] = field(default_factory=dict)
+    outreach: OutreachConfig = field(default_factory=OutreachConfig)
 
 
 @dataclass

@@ -283,6 +283,176 @@ def points_indicators(result: ModelResult, at: np.ndarray) -> dict[str, Any]:
     }
 
 
+def _slice_index(result: ModelResult, at: np.ndarray) -> np.ndarray:
+    """Index of the bulk slice holding each time (the last slice after the horizon)."""
+    times = result.flows.times
+    return np.clip(np.searchsorted(times, at, side="right") - 1, 0, max(len(times) - 1, 0))
+
+
+def reach_share(result: ModelResult, at: np.ndarray) -> pd.Series:
+    """Share of residents of affected municipalities within reach of an open local point."""
+    f = result.flows
+    hit = [i for i, c in enumerate(f.municipalities) if c in result.grid.restored_at]
+    if not len(f.times) or not hit:
+        return pd.Series(np.nan, index=pd.Index(at, name="hour"))
+    share = f.in_reach[:, hit].sum(axis=1) / max(float(f.residents[hit].sum()), 1.0)
+    return pd.Series(share[_slice_index(result, at)], index=pd.Index(at, name="hour"))
+
+
+def _outage_window(result: ModelResult, deadline_h: float) -> tuple[float, float]:
+    """From the operational deadline until the last restoration (within the horizon)."""
+    return deadline_h, min(result.grid.last_restoration(), result.horizon_h)
+
+
+def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, Any]:
+    """Reach, visits, waits, supplies, emergency reports and public order."""
+    from sim.model.residents import POINT_COLUMNS
+    from sim.params import NEEDS
+
+    f = result.flows
+    at = hours(result.horizon_h)
+    reach = reach_share(result, at)
+    lo, hi = _outage_window(result, deadline_h)
+    window = reach[(reach.index >= lo) & (reach.index < hi)]
+    by_muni = {}
+    if len(f.times):
+        s = f.in_reach / np.maximum(f.residents, 1.0)[None, :]
+        rows = (f.times >= lo) & (f.times < hi)
+        for i, code in enumerate(f.municipalities):
+            if code in result.grid.restored_at and rows.any():
+                by_muni[code] = round(float(s[rows, i].min()), 4)
+    col = {c: i for i, c in enumerate(POINT_COLUMNS)}
+    tot = f.at_points.sum(axis=(0, 1)) if len(f.times) else np.zeros(len(POINT_COLUMNS))
+    admitted = float(tot[col["admitted"]])
+    per_slice = f.at_points[:, :, col["wait_hours"]].sum(axis=1) if len(f.times) else []
+    adm_slice = f.at_points[:, :, col["admitted"]].sum(axis=1) if len(f.times) else []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slice_wait = np.where(np.asarray(adm_slice) > 0,
+                              np.asarray(per_slice) / np.asarray(adm_slice), np.nan)
+    by_need = {}
+    for k, need in enumerate(NEEDS):
+        by_need[need] = {
+            "arisen": round(float(f.arisen[:, :, k].sum()), 1),
+            "no_point_in_reach": round(float(f.unmet_no_reach[:, :, k].sum()), 1),
+            "arrived": round(float(f.arrived_by_need[:, :, k].sum()), 1),
+            "served": round(float(f.served_by_need[:, :, k].sum()), 1),
+        }
+    slice_h = float(f.times[1] - f.times[0]) if len(f.times) > 1 else 1.0
+    return {
+        "within_reach_share": {
+            "at_h": _at_hours(reach), "every_6h": _every_6h(reach),
+            "min_after_deadline": round(float(window.min()), 4) if len(window) else None,
+            "mean_after_deadline": round(float(window.mean()), 4) if len(window) else None,
+            "min_after_deadline_by_municipality": by_muni,
+        },
+        "visits": {
+            "arisen": round(float(f.arisen.sum()), 1),
+            "no_point_in_reach": round(float(f.unmet_no_reach.sum()), 1),
+            "arrived": round(float(tot[col["arrived"]]), 1),
+            "not_offered_without_power": round(float(tot[col["not_offered"]]), 1),
+            "turned_away_no_supplies_or_room": round(float(tot[col["no_supplies"]]), 1),
+            "turned_away_queue": round(float(tot[col["turned_away"]]), 1),
+            "admitted": round(admitted, 1),
+            "served": round(float(tot[col["served"]]), 1),
+            "mean_wait_h": round(float(tot[col["wait_hours"]]) / admitted, 4) if admitted
+            else None,
+            "max_hourly_mean_wait_h": round(float(np.nanmax(slice_wait)), 4)
+            if np.isfinite(slice_wait).any() else None,
+            "by_need": by_need,
+        },
+        "spontaneous_helper_hours": round(float(tot[col["helpers"]]) * slice_h, 1),
+        "supplies": supplies_indicators(result),
+        "emergency_reports": emergency_indicators(result),
+        "public_order": public_order_indicators(result),
+    }
+
+
+def supplies_indicators(result: ModelResult) -> dict[str, Any]:
+    """Deliveries from the regional stock and points that ran out."""
+    r = result.records
+    dlv = r[r["kind"] == "supplies_delivered"]
+    out = r[(r["kind"] == "point_state") & (r["detail"] == "out_of_supplies")]
+    return {
+        "deliveries": len(dlv),
+        "water_l_delivered": round(float(dlv["value"].sum()), 1),
+        "points_out_of_supplies": int(out["site"].nunique()),
+    }
+
+
+def _message_delays(result: ModelResult) -> pd.Series:
+    """Delay of each delivered message, by message id."""
+    r = result.records
+    msg = r[r["kind"] == "message_delivered"]
+    ids = msg["detail"].str.rsplit(":", n=1).str[-1]
+    return pd.Series(msg["value"].to_numpy(), index=ids.to_numpy())
+
+
+def emergency_indicators(result: ModelResult) -> dict[str, Any]:
+    """Emergency reports brought to points and their delay until the meldkamer has them.
+
+    Delay = the visitor's trip to the point + the wait there + the message's trip via
+    the coordination point and the ROT. Reports from residents with no open point in
+    reach are counted as unreported.
+    """
+    from sim.params import NEEDS
+
+    r = result.records
+    rep = r[r["kind"] == "emergency_reports"]
+    parts = rep["detail"].str.split(":")
+    delays = _message_delays(result)
+    pre = parts.str[1].astype(float).to_numpy() if len(rep) else np.empty(0)
+    msg = delays.reindex(parts.str[0].to_numpy()).to_numpy() if len(rep) else np.empty(0)
+    counts = rep["value"].to_numpy()
+    done = np.isfinite(msg)
+    total = np.repeat(pre[done] + msg[done], counts[done].astype(int))
+    k = NEEDS.index("emergency")
+    return {
+        "reported_at_points": int(counts.sum()),
+        "delivered_to_meldkamer": int(counts[done].sum()),
+        "unreported_no_point_in_reach": round(float(result.flows.unmet_no_reach[:, :, k].sum()),
+                                              1),
+        "delay_h": _describe(pd.Series(total, dtype=float)),
+    }
+
+
+def public_order_indicators(result: ModelResult) -> dict[str, Any]:
+    """Public-order incidents at points and the delay of the request for police."""
+    r = result.records
+    inc = r[r["kind"] == "public_order"]
+    delays = _message_delays(result).reindex(inc["detail"].to_numpy())
+    return {
+        "incidents": len(inc),
+        "points_with_incidents": int(inc["site"].nunique()),
+        "police_request_delay_h": _describe(delays.dropna()),
+    }
+
+
+def vulnerable_indicators(result: ModelResult) -> dict[str, Any]:
+    """Vulnerable residents reached before harm, per subgroup and in all."""
+    c = result.cases
+
+    def one(frame: pd.DataFrame) -> dict[str, Any]:
+        danger = frame[frame["in_danger"]] if len(frame) else frame
+        outcomes = frame["outcome"].value_counts()
+        reached = danger[danger["outcome"].isin(["outreach", "neighbour", "self"])]
+        return {
+            "cases": len(frame),
+            "in_danger": len(danger),
+            "reached_in_time": len(reached),
+            "reached_in_time_share": round(len(reached) / len(danger), 4) if len(danger)
+            else None,
+            "harmed": int(outcomes.get("harmed", 0)),
+            "at_risk_at_horizon": int(outcomes.get("at_risk", 0)),
+            "by_outcome": {str(k): int(v) for k, v in outcomes.sort_index().items()},
+            "hours_to_reach": _describe(reached["reached_at"] - reached["clock_start"]),
+        }
+
+    if c.empty:
+        return {"all": one(c), "by_group": {}}
+    return {"all": one(c),
+            "by_group": {str(g): one(frame) for g, frame in c.groupby("group", sort=False)}}
+
+
 def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
     """Long table: hour, municipality, grid and every service (1 working, 0 not)."""
     rows = []
@@ -293,7 +463,18 @@ def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
             cols[service] = np.array([tl.value_at(t) for t in at], dtype=int)
         frame = pd.DataFrame({"hour": at, "municipality": code, **cols})
         rows.append(frame)
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    f = result.flows
+    if len(f.times):
+        j = _slice_index(result, at)
+        col = {c: i for i, c in enumerate(f.municipalities)}
+        share = f.in_reach / np.maximum(f.residents, 1.0)[None, :]
+        idx = out["municipality"].map(col).to_numpy()
+        rows_j = np.tile(j, len(out) // len(at))
+        out["residents_within_reach_share"] = share[rows_j, idx]
+        out["visits_arisen"] = f.arisen.sum(axis=2)[rows_j, idx]
+        out["visits_no_point_in_reach"] = f.unmet_no_reach.sum(axis=2)[rows_j, idx]
+    return out
 
 
 def site_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
@@ -318,6 +499,20 @@ def region_series(result: ModelResult, at: np.ndarray,
     shares = point_shares(result, at)
     out["local_points_operational_share"] = shares["open_full"].to_numpy()
     out["local_points_open_share"] = shares["open"].to_numpy()
+    out["residents_within_reach_share"] = reach_share(result, at).to_numpy()
+    f = result.flows
+    if len(f.times):
+        from sim.model.residents import POINT_COLUMNS
+
+        j = _slice_index(result, at)
+        col = {c: i for i, c in enumerate(POINT_COLUMNS)}
+        sums = f.at_points.sum(axis=1)
+        for name in ("arrived", "served", "turned_away", "no_supplies", "not_offered"):
+            out[f"visits_{name}"] = sums[j, col[name]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["mean_wait_h"] = np.where(sums[j, col["admitted"]] > 0, sums[j, col["wait_hours"]]
+                                          / sums[j, col["admitted"]], 0.0)
+        out["visits_no_point_in_reach"] = f.unmet_no_reach.sum(axis=(1, 2))[j]
     total = float(sum(population.values())) or 1.0
     for name, timeline_of in (("grid", lambda c: result.grid.timelines[c]),
                               ("mobile", lambda c: result.cascade.timelines[(c, "mobile")])):
@@ -329,7 +524,8 @@ def region_series(result: ModelResult, at: np.ndarray,
     return out.reset_index()
 
 
-def indicators(result: ModelResult, population: Mapping[str, int]) -> dict[str, Any]:
+def indicators(result: ModelResult, population: Mapping[str, int],
+               deadline_h: float = 72.0) -> dict[str, Any]:
     """The summary indicators of one run."""
     at = hours(result.horizon_h)
     cp = powered_share(result, ["coordination_point"], at)
@@ -358,6 +554,8 @@ def indicators(result: ModelResult, population: Mapping[str, int]) -> dict[str, 
             "hours_lost_to_empty_tanks": round(lost["empty_tanks"], 3),
         },
         "local_points": points_indicators(result, at),
+        "residents": residents_indicators(result, deadline_h),
+        "vulnerable": vulnerable_indicators(result),
         "staffing": staffing_indicators(result),
         "mobile_generators": mobile_indicators(result),
         "fuel": fuel_indicators(result),

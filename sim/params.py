@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -126,9 +126,7 @@ class Phase:
 class SupportPointParams:
     """Local support points and their activation chain."""
 
-    residents_per_point: int
     operational_deadline_h: float
-    access_distance_km: float
     policy: str = "all"
     phases: tuple[Phase, ...] = ()
     trigger: str = "order"
@@ -141,6 +139,31 @@ class SupportPointParams:
     backup_power: str = "data"
     generator_kva: float = 25.0
     tank_l: float = 50.0
+    supplies: Supplies = field(default_factory=lambda: Supplies())
+
+
+@dataclass(frozen=True)
+class Supplies:
+    """Goods at local points and the regional stock behind them."""
+
+    water_l: float = 6000.0
+    food_rations: float = 2000.0
+    blankets: float = 200.0
+    reorder_share: float = 0.5
+    regional_water_l_per_1000: float = 3000.0
+    regional_food_rations_per_1000: float = 1000.0
+    regional_blankets_per_1000: float = 50.0
+    close_when_out: bool = True
+
+
+@dataclass(frozen=True)
+class Helpers:
+    """Spontaneous helpers at open points."""
+
+    per_point_day: float = 0.0
+    register_h: float = 0.25
+    stay_h: float = 8.0
+    per_staff: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -163,6 +186,7 @@ class StaffingParams:
     self_mobilisation_h: float | None = None
     min_professionals_per_point: int = 1
     rest_hours: float = 8.0
+    spontaneous: Helpers = field(default_factory=Helpers)
 
     def availability(self, volunteer: bool, local_hour: float) -> float:
         """Chance that a person can come, by kind and local time of day."""
@@ -172,14 +196,90 @@ class StaffingParams:
         return self.volunteer_availability_day if day else self.volunteer_availability_night
 
 
+#: Residents' needs at support points, in a fixed order.
+NEEDS: tuple[str, ...] = (
+    "information", "water", "food", "warmth", "charging", "first_aid", "emergency",
+)
+#: What starts a vulnerable resident's clock to harm.
+CLOCKS = ("grid", "heating")
+
+
+@dataclass(frozen=True)
+class Need:
+    """Visits per 1,000 residents in need per day, staff hours per visit, start delay."""
+
+    per_1000_day: float
+    service_h: float
+    after_h: float = 0.0
+
+
+@dataclass(frozen=True)
+class Access:
+    """How far residents go to a point, and how fast."""
+
+    cycling_share: float = 0.5
+    walk_km: float = 1.0
+    cycle_km: float = 3.0
+    walk_kmh: float = 4.5
+    cycle_kmh: float = 15.0
+
+
+@dataclass(frozen=True)
+class PublicOrder:
+    """Incidents where scarce goods meet long queues."""
+
+    wait_h: float = 0.5
+    chance_per_h: float = 0.1
+
+
+@dataclass(frozen=True)
+class VulnerableGroup:
+    """One subgroup with reduced self-reliance."""
+
+    name: str
+    per_100k: float
+    clock: str
+    time_to_harm: TimeDist
+    can_travel_share: float
+    neighbour_help_share: float
+    neighbour_delay: TimeDist
+    priority: int
+
+
+@dataclass(frozen=True)
+class Outreach:
+    """Outreach teams from local points."""
+
+    registry: bool = False
+    registry_coverage: float = 0.8
+    known_without_registry: TimeDist = TimeDist("fixed", hours=24.0)
+    staff_share: float = 0.25
+    team_size: int = 2
+    visit_h: float = 0.75
+    speed_kmh: float = 15.0
+    max_distance_km: float = 10.0
+
+
 @dataclass(frozen=True)
 class PopulationParams:
-    """Residents' preparedness."""
+    """Residents' preparedness, needs and reduced self-reliance."""
 
-    reduced_self_reliance_share: float
+    winter: bool
+    household_size: float
     emergency_kit_share: float
-    living_alone_share: float
+    kit_h: float
+    own_food_h: float
+    water_stock_share: float
     water_l_per_person_day: float
+    access: Access
+    slice_h: float
+    patience_h: float
+    needs: Mapping[str, Need]
+    information_no_phone_factor: float
+    warmth_stay_h: float
+    public_order: PublicOrder
+    vulnerable: tuple[VulnerableGroup, ...]
+    outreach: Outreach
 
 
 @dataclass(frozen=True)
@@ -349,14 +449,7 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         problems.add("support_points.operational_deadline_h", support.operational_deadline_h,
                      f"must not exceed horizon_h ({horizon:g}): the deadline must fall in the run")
     staffing = _staffing(c)
-    population = PopulationParams(
-        reduced_self_reliance_share=c.share("population.reduced_self_reliance_share"),
-        emergency_kit_share=c.share("population.emergency_kit_share"),
-        living_alone_share=c.share("population.living_alone_share"),
-        water_l_per_person_day=c.number(
-            "population.water_l_per_person_day", lo=0, hi=100, lo_open=True
-        ),
-    )
+    population = _population(c, outage.start)
     params = Params(
         name=name, seed=seed, horizon_h=horizon, results_dir=Path(results_dir),
         geodata=geodata, network=network, outage=outage, stations=stations,
@@ -664,10 +757,8 @@ def _support_points(c: _Reader) -> SupportPointParams:
         c.problems.add(f"{k}.activation.phases", len(phases),
                        "phases are only used by the phased policy; set phases: []")
     return SupportPointParams(
-        residents_per_point=c.integer(f"{k}.residents_per_point", lo=100, hi=1_000_000),
         operational_deadline_h=c.number(f"{k}.operational_deadline_h", lo=0, hi=MAX_HOURS,
                                         lo_open=True),
-        access_distance_km=c.number(f"{k}.access_distance_km", lo=0, hi=50, lo_open=True),
         policy=policy,
         phases=tuple(phases),
         trigger=c.choice(f"{k}.activation.trigger", TRIGGERS),
@@ -680,6 +771,99 @@ def _support_points(c: _Reader) -> SupportPointParams:
         backup_power=c.choice(f"{k}.backup_power", ("data", "all", "none")),
         generator_kva=c.number(f"{k}.generator_kva", lo=0, hi=5000, lo_open=True),
         tank_l=c.number(f"{k}.tank_l", lo=0, hi=100_000, lo_open=True),
+        supplies=Supplies(
+            water_l=c.number(f"{k}.supplies.water_l", lo=0, hi=1e7),
+            food_rations=c.number(f"{k}.supplies.food_rations", lo=0, hi=1e7),
+            blankets=c.number(f"{k}.supplies.blankets", lo=0, hi=1e6),
+            reorder_share=c.share(f"{k}.supplies.reorder_share"),
+            regional_water_l_per_1000=c.number(f"{k}.supplies.regional_water_l_per_1000",
+                                               lo=0, hi=1e6),
+            regional_food_rations_per_1000=c.number(
+                f"{k}.supplies.regional_food_rations_per_1000", lo=0, hi=1e6),
+            regional_blankets_per_1000=c.number(f"{k}.supplies.regional_blankets_per_1000",
+                                                lo=0, hi=1e6),
+            close_when_out=c.flag(f"{k}.supplies.close_when_out"),
+        ),
+    )
+
+
+def _population(c: _Reader, start: datetime) -> PopulationParams:
+    k = "population"
+    season = c.choice(f"{k}.season", ("auto", "winter", "summer"))
+    winter = season == "winter" or (season == "auto" and start.month in (11, 12, 1, 2, 3))
+    a = f"{k}.access"
+    walk_km = c.number(f"{a}.walk_km", lo=0, hi=50, lo_open=True)
+    cycle_km = c.number(f"{a}.cycle_km", lo=0, hi=50, lo_open=True)
+    if walk_km > cycle_km:
+        c.problems.add(f"{a}.walk_km", walk_km,
+                       f"must not exceed cycle_km ({cycle_km:g}): nobody walks farther "
+                       "than others cycle")
+    access = Access(
+        cycling_share=c.share(f"{a}.cycling_share"),
+        walk_km=walk_km,
+        cycle_km=cycle_km,
+        walk_kmh=c.number(f"{a}.walk_kmh", lo=0, hi=20, lo_open=True),
+        cycle_kmh=c.number(f"{a}.cycle_kmh", lo=0, hi=60, lo_open=True),
+    )
+    needs = {}
+    for name in NEEDS:
+        n = f"{k}.needs.{name}"
+        needs[name] = Need(per_1000_day=c.number(f"{n}.per_1000_day", lo=0, hi=10_000),
+                           service_h=c.number(f"{n}.service_h", lo=0, hi=24, lo_open=True),
+                           after_h=c.number(f"{n}.after_h", lo=0, hi=MAX_HOURS))
+    vulnerable: list[VulnerableGroup] = []
+    raw = c.get(f"{k}.vulnerable")
+    if isinstance(raw, Mapping):
+        for name in raw:
+            g = f"{k}.vulnerable.{name}"
+            vulnerable.append(VulnerableGroup(
+                name=str(name),
+                per_100k=c.number(f"{g}.per_100k", lo=0, hi=100_000),
+                clock=c.choice(f"{g}.clock", CLOCKS),
+                time_to_harm=_time_dist(c, f"{g}.time_to_harm"),
+                can_travel_share=c.share(f"{g}.can_travel_share"),
+                neighbour_help_share=c.share(f"{g}.neighbour_help_share"),
+                neighbour_delay=_time_dist(c, f"{g}.neighbour_delay"),
+                priority=c.integer(f"{g}.priority", lo=0, hi=1000),
+            ))
+    elif raw is not c._ABSENT and raw is not None:
+        c.problems.add(f"{k}.vulnerable", raw, "must be a mapping of subgroup name to settings")
+    o = f"{k}.outreach"
+    outreach = Outreach(
+        registry=c.flag(f"{o}.registry"),
+        registry_coverage=c.share(f"{o}.registry_coverage"),
+        known_without_registry=_time_dist(c, f"{o}.known_without_registry"),
+        staff_share=c.number(f"{o}.staff_share", lo=0, hi=1),
+        team_size=c.integer(f"{o}.team_size", lo=1, hi=20),
+        visit_h=c.number(f"{o}.visit_h", lo=0, hi=24, lo_open=True),
+        speed_kmh=c.number(f"{o}.speed_kmh", lo=0, hi=130, lo_open=True),
+        max_distance_km=c.number(f"{o}.max_distance_km", lo=0, hi=100),
+    )
+    if outreach.staff_share >= 1:
+        c.problems.add(f"{o}.staff_share", outreach.staff_share,
+                       "must be below 1: some staff must serve at the counter")
+    return PopulationParams(
+        winter=winter,
+        household_size=c.number(f"{k}.household_size", lo=1, hi=10),
+        emergency_kit_share=c.share(f"{k}.emergency_kit_share"),
+        kit_h=c.number(f"{k}.kit_h", lo=0, hi=MAX_HOURS),
+        own_food_h=c.number(f"{k}.own_food_h", lo=0, hi=MAX_HOURS),
+        water_stock_share=c.share(f"{k}.water_stock_share"),
+        water_l_per_person_day=c.number(f"{k}.water_l_per_person_day", lo=0, hi=100,
+                                        lo_open=True),
+        access=access,
+        slice_h=c.number(f"{k}.slice_h", lo=0.25, hi=6),
+        patience_h=c.number(f"{k}.patience_h", lo=0, hi=24, lo_open=True),
+        needs=MappingProxyType(needs),
+        information_no_phone_factor=c.number(f"{k}.needs.information_no_phone_factor",
+                                             lo=1, hi=100),
+        warmth_stay_h=c.number(f"{k}.needs.warmth_stay_h", lo=0, hi=48),
+        public_order=PublicOrder(
+            wait_h=c.number(f"{k}.public_order.wait_h", lo=0, hi=24),
+            chance_per_h=c.share(f"{k}.public_order.chance_per_h"),
+        ),
+        vulnerable=tuple(vulnerable),
+        outreach=outreach,
     )
 
 
@@ -715,6 +899,12 @@ def _staffing(c: _Reader) -> StaffingParams:
         else c.number(f"{k}.self_mobilisation_h", lo=0, hi=MAX_HOURS),
         min_professionals_per_point=pros,
         rest_hours=c.number(f"{k}.rest_hours", lo=0, hi=48),
+        spontaneous=Helpers(
+            per_point_day=c.number(f"{k}.spontaneous.per_point_day", lo=0, hi=10_000),
+            register_h=c.number(f"{k}.spontaneous.register_h", lo=0, hi=8),
+            stay_h=c.number(f"{k}.spontaneous.stay_h", lo=0, hi=48),
+            per_staff=c.number(f"{k}.spontaneous.per_staff", lo=0, hi=100),
+        ),
     )
 
 

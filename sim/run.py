@@ -35,6 +35,8 @@ class RunResult:
             "timeseries_region": metrics.region_series(self.model, at, population),
             "timeseries_municipalities": metrics.municipality_series(self.model, at),
             "timeseries_sites": metrics.site_series(self.model, at),
+            "timeseries_points": self.model.flows.point_frame(),
+            "vulnerable_cases": self.model.cases,
         }
 
 
@@ -65,6 +67,7 @@ def run(scenario: Scenario) -> RunResult:
     }
     m = scenario.region.municipalities
     population = dict(zip(m["code"], m["population"].astype(int), strict=True))
-    summary["indicators"] = metrics.indicators(model, population)
+    summary["indicators"] = metrics.indicators(
+        model, population, scenario.params.support_points.operational_deadline_h)
     return RunResult(scenario=scenario, graph=graph, travel=travel, model=model,
                      summary=summary)

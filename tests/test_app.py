@@ -18,7 +18,8 @@ from sim.run import run
 
 PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 RUN_FILES = ["config.yaml", "events.csv", "manifest.json", "region.gpkg", "summary.json",
-             "timeseries_municipalities.csv", "timeseries_region.csv", "timeseries_sites.csv"]
+             "timeseries_municipalities.csv", "timeseries_points.csv", "timeseries_region.csv",
+             "timeseries_sites.csv", "vulnerable_cases.csv"]
 
 
 @pytest.fixture(scope="module")

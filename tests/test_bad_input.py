@@ -141,7 +141,7 @@ def test_unknown_key_is_named(default_cfg, key, allowed_example):
         ("seed", "abc", "'abc'", "a whole number"),
         ("outage.duration.hours", "abc", "'abc'", "a number > 0"),
         ("population.emergency_kit_share", [0.3], "[0.3]", "a number >= 0 and <= 1"),
-        ("support_points.residents_per_point", 5000.5, "5000.5", "a whole number"),
+        ("staffing.min_staff_per_point", 4.5, "4.5", "a whole number"),
         ("region.repair_geometries", "yes", "'yes'", "true or false"),
         ("outage.start", "tomorrow", "'tomorrow'", "ISO format"),
         ("outage.affected.regions", "VNOG", "'VNOG'", "a list of texts"),

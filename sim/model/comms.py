@@ -120,14 +120,15 @@ class Comms:
         return d * self.detour / (self.road_speed_kmh * 1000.0)
 
     def send(self, kind: str, route: list[Place],
-             on_delivered: Callable[[float], None] | None = None) -> None:
-        """Send a message along ``route`` (sender first); call back on delivery."""
+             on_delivered: Callable[[float], None] | None = None) -> str:
+        """Send a message along ``route`` (sender first); call back on delivery; its id."""
         self.count += 1
         msg_id = f"M{self.count:06d}"
         sender = route[0]
         self.rec.add(self.env.now, "message_sent", sender.location.municipality, sender.id,
                      detail=f"{kind}:{msg_id}")
         self.env.process(self._carry(kind, msg_id, route, on_delivered))
+        return msg_id
 
     def _carry(self, kind: str, msg_id: str, route: list[Place],
                on_delivered: Callable[[float], None] | None,

@@ -26,7 +26,9 @@ from sim.model.points import CoordinationPoint, LocalPoint
 from sim.model.power import Generator as DieselGenerator
 from sim.model.power import MobilePool, Site, Technicians, Timer
 from sim.model.records import Recorder
+from sim.model.residents import Flows, Residents
 from sim.model.staffing import Post, homes_in, round_share, spread
+from sim.model.vulnerable import simulate_cases
 from sim.params import Scenario
 
 
@@ -48,6 +50,10 @@ class ModelResult:
     site_municipality: dict[str, str]
     horizon_h: float
     events_processed: int
+    #: Bulk visitor streams per slice (``sim.model.residents``).
+    flows: Flows
+    #: Vulnerable residents, one row per case (``sim.model.vulnerable``).
+    cases: pd.DataFrame
 
 
 class Model:
@@ -91,6 +97,7 @@ class Model:
         self.coordination: dict[str, CoordinationPoint] = {}
         self.points: dict[str, LocalPoint] = {}
         self._build_posts()
+        self.residents = Residents(self, [self.points[k] for k in sorted(self.points)])
 
     # --- construction --------------------------------------------------------------------
 
@@ -197,7 +204,8 @@ class Model:
                 post.add_people([("municipal", True)] * municipal[k]
                                 + [("red_cross", False)] * red_cross[site.region][i],
                                 homes, 0.0)
-                self.points[site.id] = LocalPoint(self, site, post, decide[site.id])
+                self.points[site.id] = LocalPoint(self, site, post, decide[site.id],
+                                                  int(row.capacity))
 
     def _decision_times(self, candidates: pd.DataFrame) -> dict[str, float]:
         """When each planned point is ordered open (per municipality, or by phase)."""
@@ -261,9 +269,9 @@ class Model:
         self.comms.send("order", route, on_delivered)
 
     def send_to_meldkamer(self, kind: str, site: Site,
-                          on_delivered: Callable[[float], None] | None = None) -> None:
+                          on_delivered: Callable[[float], None] | None = None) -> str:
         """Send a message from a site via its coordination point and the ROT to the meldkamer."""
-        self.comms.send(kind, [*self.route_to_rot(site), self.meldkamer], on_delivered)
+        return self.comms.send(kind, [*self.route_to_rot(site), self.meldkamer], on_delivered)
 
     # --- processes -----------------------------------------------------------------------
 
@@ -338,11 +346,19 @@ class Model:
             self.env.process(self._sitreps(cp))
         self._outside_demand()
         self._start_posts()
+        self.env.process(self.residents.process())
         events = 0
         horizon = self.params.horizon_h
         while self.env.peek() <= horizon:
             self.env.step()
             events += 1
+        flows = self.residents.flows()
+        codes = [str(c) for c in self.region.municipalities["code"]]
+        cases = simulate_cases(
+            self.params.population, flows, self.streams, self.grid.timelines,
+            {c: self.cascade.timelines[(c, "heating")] for c in codes},
+            self.scenario.affected_codes(), self.residents.dp_res, horizon,
+            self.params.population.slice_h)
         roles = {s.id: s.role for s in self.sites.values()}
         generators = {s.fixed.id: s.id for s in self.sites.values() if s.fixed is not None}
         for pool in self.mobile.values():
@@ -352,7 +368,8 @@ class Model:
                            events_processed=events, planned_points=sorted(self.points),
                            coordination_points=sorted(self.coordination),
                            site_municipality={s.id: s.municipality
-                                              for s in self.sites.values()})
+                                              for s in self.sites.values()},
+                           flows=flows, cases=cases)
 
     def _start_posts(self) -> None:
         """Crews called at the start, points decided in time, reservists, nafase."""

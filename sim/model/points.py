@@ -14,12 +14,15 @@ Each planned local point goes through a chain of its own:
    and driven over, and a mobile generator is asked for if there is no power;
 3. setup, once the key holder and the minimum staff are there;
 4. open: *fully* when it has power, with *reduced functions* (no charging, no
-   warmth) when not; closed again while it cannot be staffed to its minimum;
+   warmth) when not; closed again while it cannot be staffed to its minimum,
+   or (``supplies.close_when_out``) while it has neither water nor food left
+   (``out_of_supplies``) until the next delivery from the regional stock;
 5. closed for good ``nafase_h`` hours after its grid returns (the recovery
    phase, nafase), when it hands over.
 
 Every change is a ``point_state`` record: value 1 open with power, 0.5 open
-with reduced functions, 0 not open; detail the state.
+with reduced functions, 0 not open; detail the state. Visitors and stock are
+handled in bulk by ``sim.model.residents``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from sim.model.staffing import Post
 if TYPE_CHECKING:
     from sim.model.engine import Model
 
-STATE_VALUE = {"open_full": 1.0, "open_reduced": 0.5, "closed": 0.0}
+STATE_VALUE = {"open_full": 1.0, "open_reduced": 0.5, "closed": 0.0,
+               "out_of_supplies": 0.0}
 
 
 class CoordinationPoint:
@@ -59,13 +63,18 @@ class CoordinationPoint:
 class LocalPoint:
     """A planned local support point and its activation chain."""
 
-    def __init__(self, model: Model, site: Site, post: Post, decide_at: float) -> None:
+    def __init__(self, model: Model, site: Site, post: Post, decide_at: float,
+                 capacity: int) -> None:
         self.model = model
         self.site = site
         self.post = post
         self.decide_at = decide_at
+        #: Places for visitors who stay (warmth).
+        self.capacity = capacity
+        self.residents_index = -1
         self.key = False
         self.supplies = False
+        self.stocked = True
         self.setup_started = False
         self.setup_done = False
         self.closed_for_good = False
@@ -111,6 +120,11 @@ class LocalPoint:
 
     def _supplies_arrived(self) -> None:
         self.supplies = True
+        self.model.residents.first_delivery(self)
+
+    def set_stocked(self, stocked: bool) -> None:
+        """Whether the point has goods to hand out (it may close while it has none)."""
+        self.stocked = stocked or not self.model.params.support_points.supplies.close_when_out
         self.update()
 
     def _setup_finished(self) -> None:
@@ -136,6 +150,8 @@ class LocalPoint:
         is_open = (not self.closed_for_good and self.setup_done and self.supplies
                    and self.post.staffed())
         state = ("open_full" if self.site.powered() else "open_reduced") if is_open else "closed"
+        if is_open and not self.stocked:
+            state = "out_of_supplies"
         if state != self.state:
             self.state = state
             m.rec.add(m.env.now, "point_state", self.site.municipality, self.site.id,

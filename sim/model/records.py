@@ -54,8 +54,16 @@ KINDS: dict[str, str] = {
                      "staffed to its minimum); value 1/0",
     "point_activated": "a local point's activation order arrived (or its trigger fired)",
     "point_state": "a local point opened or closed; value 1 open with power, 0.5 open with "
-                   "reduced functions, 0 closed; detail the state",
+                   "reduced functions, 0 closed; detail the state (closed, out_of_supplies, "
+                   "open_reduced, open_full)",
     "point_closed": "a local point closed for good after the nafase",
+    "supplies_delivered": "regional stock reached a local point; value litres of water; "
+                          "detail food rations:blankets",
+    "emergency_reports": "emergency reports taken at a point were sent to the meldkamer as one "
+                         "message; value reports; detail message id:hours from the emergency "
+                         "to the report at the point",
+    "public_order": "a public-order incident at a point (scarce goods, long queue) asked for "
+                    "police; value visitors turned away short of goods; detail message id",
     "message_sent": "a message left a site; detail kind:message id",
     "message_delivered": "a message reached its destination; value delay in hours; "
                          "detail kind:destination:channels per hop joined by +:message id",

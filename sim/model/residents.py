@@ -1,0 +1,494 @@
+"""Residents' needs at local support points, handled in bulk per time slice.
+
+Every ``slice_h`` hours, for each demand point (a population centre) and each
+need (``sim.params.NEEDS``), the number of visits is drawn (Poisson, from the
+rate per resident in need given the state of the grid and services in the home
+municipality). Visitors cycle (``cycling_share``) or walk to the nearest open
+local point within the distance they accept; without one, the need is unmet.
+
+At each point: warmth and charging are offered only with power (a point open
+with reduced functions turns them away), water and food only while in stock,
+warmth only while places are free. The rest join the point's queue, worked by
+the counter staff on duty (plus registered spontaneous helpers) as a fluid
+(``sim.model.queueing.fluid_slice``): visitors who expect to wait longer than
+their patience leave. Goods are handed out on admission; a point below its
+reorder level asks the regional stock for more, delivered after loading and the
+drive; a point with neither water nor food left closes until supplies arrive
+(``close_when_out``). Emergency reports that reach a point go as messages via
+the coordination point and the ROT to the meldkamer. Where goods run short and
+queues are long, a public-order incident may arise and ask for police.
+
+All draws are made every slice from the ``residents.*`` streams whether or not a
+point is open, so scenarios share their random numbers (common random numbers).
+
+The slice results are kept as arrays (``Flows``); indicators are pure functions
+of them and of the records.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+import simpy
+
+from sim.model.power import Timer
+from sim.model.queueing import fluid_slice
+from sim.params import NEEDS
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from sim.model.engine import Model
+    from sim.model.points import LocalPoint
+
+K = {name: i for i, name in enumerate(NEEDS)}
+#: Needs a point open with reduced functions (no power) cannot meet.
+NEEDS_POWER = ("warmth", "charging")
+#: Columns of the per-point slice table.
+POINT_COLUMNS = (
+    "arrived", "admitted", "served", "turned_away", "no_supplies", "not_offered",
+    "wait_hours", "backlog", "staff", "helpers", "water_l", "food_rations", "blankets",
+    "warmth_occupied",
+)
+#: Columns of the per-municipality slice table (one set per need where noted).
+MUNICIPALITY_COLUMNS = ("residents_in_reach", "unmet_no_reach")
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Bulk results per slice: per point and per municipality (and need)."""
+
+    #: Start of each slice (hours).
+    times: np.ndarray
+    #: Local point ids, in column order.
+    points: list[str]
+    #: [slice, point, column] per ``POINT_COLUMNS``.
+    at_points: np.ndarray
+    #: [slice, point, need]: visits arrived and served per need.
+    arrived_by_need: np.ndarray
+    served_by_need: np.ndarray
+    #: Municipality codes, in column order, and their residents.
+    municipalities: list[str]
+    residents: np.ndarray
+    #: [slice, municipality]: residents within reach of an open point.
+    in_reach: np.ndarray
+    #: [slice, municipality, need]: visits that arose and found no open point in reach.
+    unmet_no_reach: np.ndarray
+    #: [slice, municipality, need]: all visits that arose.
+    arisen: np.ndarray
+    #: [slice, point, 3]: open (1 full, 0.5 reduced, 0 not), counter staff, staff on duty.
+    open_state: np.ndarray
+    #: Demand point -> point distances (km, with detour), for outreach and self-travel.
+    distance_km: np.ndarray
+    demand_points: list[str]
+    demand_municipality: list[str]
+
+    def point_frame(self) -> pd.DataFrame:
+        """One row per slice and point with any activity: the per-point time series."""
+        n_t, n_p, _ = self.at_points.shape
+        frame = pd.DataFrame(self.at_points.reshape(n_t * n_p, -1), columns=list(POINT_COLUMNS))
+        frame.insert(0, "site", np.tile(np.asarray(self.points, dtype=object), n_t))
+        frame.insert(0, "time", np.repeat(self.times, n_p))
+        for k, need in enumerate(NEEDS):
+            frame[f"arrived_{need}"] = self.arrived_by_need[:, :, k].reshape(-1)
+            frame[f"served_{need}"] = self.served_by_need[:, :, k].reshape(-1)
+        active = (self.open_state[:, :, 0].reshape(-1) > 0) | (frame["arrived"] > 0) | (
+            frame["backlog"] > 0)
+        return frame[active.to_numpy()].reset_index(drop=True)
+
+
+class Residents:
+    """The bulk visitor streams of one run."""
+
+    def __init__(self, model: Model, points: list[LocalPoint]) -> None:
+        self.model = model
+        p = model.params
+        self.pp = p.population
+        self.sp = p.support_points
+        self.points = points
+        self.n_p = len(points)
+        dp = model.region.demand_points
+        m = model.region.municipalities
+        self.codes = [str(c) for c in m["code"]]
+        index = {c: i for i, c in enumerate(self.codes)}
+        self.dp_ids = [str(x) for x in dp["id"]]
+        self.dp_muni = [str(x) for x in dp["municipality"]]
+        self.dp_m = np.array([index[c] for c in self.dp_muni], dtype=int)
+        self.dp_res = dp["residents"].to_numpy(float)
+        self.muni_res = np.bincount(self.dp_m, weights=self.dp_res, minlength=len(self.codes))
+        xy = shapely.get_coordinates(dp.geometry.to_numpy())
+        pxy = np.array([[pt.site.location.x, pt.site.location.y] for pt in points]).reshape(-1, 2)
+        d = np.hypot(xy[:, None, 0] - pxy[None, :, 0], xy[:, None, 1] - pxy[None, :, 1])
+        self.dist_km = d / 1000.0 * p.network.detour_factor
+        acc = self.pp.access
+        self.walk_ok = self.dist_km <= acc.walk_km
+        self.cycle_ok = self.dist_km <= acc.cycle_km
+        self.walk_h = self.dist_km / acc.walk_kmh
+        self.cycle_h = self.dist_km / acc.cycle_kmh
+        # Per demand point, the points within cycling distance, nearest first (-1 pads).
+        width = int(self.cycle_ok.sum(axis=1).max()) if self.cycle_ok.size else 0
+        order = np.argsort(np.where(self.cycle_ok, self.dist_km, np.inf), axis=1,
+                           kind="stable")[:, :max(width, 1)]
+        self.cand = np.where(np.take_along_axis(self.cycle_ok, order, axis=1), order, -1)
+        self.cand_walk = np.take_along_axis(self.walk_ok, order, axis=1) & (self.cand >= 0)
+        self.capacity = np.array([pt.capacity for pt in points], dtype=float)
+        self.service_h = np.array([self.pp.needs[n].service_h for n in NEEDS])
+        self.per_h = np.array([self.pp.needs[n].per_1000_day for n in NEEDS]) / 1000 / 24
+        self.rng = model.streams.get("residents.arrivals")
+        self.rng_help = model.streams.get("residents.helpers")
+        self.rng_order = model.streams.get("residents.public_order")
+        self._first_down = self._first_down_times()
+        # State per point.
+        n = self.n_p
+        self.backlog_work = np.zeros(n)
+        self.backlog = np.zeros((n, len(NEEDS)))
+        sup = self.sp.supplies
+        self.water = np.zeros(n)
+        self.food = np.zeros(n)
+        self.blankets = np.zeros(n)
+        self.pending = np.zeros(n, dtype=bool)
+        slices_warm = max(1, round(self.pp.warmth_stay_h / self.pp.slice_h))
+        self.warm_ring = np.zeros((slices_warm, n))
+        slices_help = max(1, round(p.staffing.spontaneous.stay_h / self.pp.slice_h))
+        self.help_ring = np.zeros((slices_help, n))
+        self.emergency_acc = np.zeros(n)
+        self.emergency_delay = np.zeros(n)
+        # Regional stock per region, from the affected residents.
+        affected = set(model.scenario.affected_codes())
+        self.regional: dict[str, np.ndarray] = {}
+        for region, group in m.groupby("region", sort=True):
+            res = float(group.loc[group["code"].isin(affected), "population"].sum()) / 1000.0
+            self.regional[str(region)] = np.array([
+                sup.regional_water_l_per_1000 * res, sup.regional_food_rations_per_1000 * res,
+                sup.regional_blankets_per_1000 * res])
+        for k, pt in enumerate(points):
+            pt.residents_index = k
+        # Per-visit goods.
+        self.water_per_visit = self.pp.water_l_per_person_day * self.pp.household_size
+        self.food_per_visit = self.pp.household_size
+        self._rows: list[np.ndarray] = []
+        self._arr_need: list[np.ndarray] = []
+        self._srv_need: list[np.ndarray] = []
+        self._reach: list[np.ndarray] = []
+        self._unmet: list[np.ndarray] = []
+        self._arisen: list[np.ndarray] = []
+        self._open: list[np.ndarray] = []
+        self._times: list[float] = []
+
+    # --- needs per municipality --------------------------------------------------------
+
+    def _first_down_times(self) -> dict[str, np.ndarray]:
+        """Per municipality: when the grid and each service first failed (inf: never)."""
+        out = {}
+        grid = self.model.grid.timelines
+        cascade = self.model.cascade.timelines
+        for name in ("grid", "mobile", "fixed_network", "water_pressure", "heating"):
+            first = np.full(len(self.codes), np.inf)
+            for i, code in enumerate(self.codes):
+                tl = grid[code] if name == "grid" else cascade[(code, name)]
+                for t, v in zip(tl.times, tl.values, strict=True):
+                    if not v:
+                        first[i] = t
+                        break
+            out[name] = first
+        return out
+
+    def rates(self, t: float) -> np.ndarray:
+        """Visits per resident per hour, [municipality, need], at time ``t``."""
+        pp = self.pp
+        n_m = len(self.codes)
+        up = np.ones((n_m, 5), dtype=bool)
+        grid = self.model.grid.timelines
+        cascade = self.model.cascade.timelines
+        for i, code in enumerate(self.codes):
+            up[i, 0] = grid[code].value_at(t)
+            if up[i, 0] and self._first_down["grid"][i] > t:
+                continue  # never out yet: every service works
+            up[i, 1] = cascade[(code, "mobile")].value_at(t)
+            up[i, 2] = cascade[(code, "fixed_network")].value_at(t)
+            up[i, 3] = cascade[(code, "water_pressure")].value_at(t)
+            up[i, 4] = cascade[(code, "heating")].value_at(t)
+        off = ~up[:, 0]
+        since_off = t - self._first_down["grid"]
+        r = np.zeros((n_m, len(NEEDS)))
+        need = pp.needs
+        info = np.where(up[:, 1], 1.0, pp.information_no_phone_factor)
+        r[:, K["information"]] = off * info * (since_off >= need["information"].after_h)
+        since_water = t - self._first_down["water_pressure"]
+        water_share = np.where(since_water >= pp.kit_h, 1.0, 1.0 - pp.water_stock_share)
+        r[:, K["water"]] = ~up[:, 3] * water_share * (since_water >= need["water"].after_h)
+        food_after = need["food"].after_h
+        food_share = ((1 - pp.emergency_kit_share) * (since_off >= pp.own_food_h + food_after)
+                      + pp.emergency_kit_share * (since_off >= pp.kit_h + food_after))
+        r[:, K["food"]] = off * food_share
+        if pp.winter:
+            since_heat = t - self._first_down["heating"]
+            r[:, K["warmth"]] = ~up[:, 4] * (since_heat >= need["warmth"].after_h)
+        r[:, K["charging"]] = off * (since_off >= need["charging"].after_h)
+        r[:, K["first_aid"]] = off * (since_off >= need["first_aid"].after_h)
+        no_phone = ~up[:, 1] & ~up[:, 2]
+        r[:, K["emergency"]] = no_phone * (since_off >= need["emergency"].after_h)
+        return r * self.per_h[None, :]
+
+    # --- the slice loop ----------------------------------------------------------------
+
+    def process(self) -> Generator[simpy.Event, None, None]:
+        """Advance the visitor streams slice by slice up to the horizon."""
+        env = self.model.env
+        length = self.pp.slice_h
+        horizon = self.model.params.horizon_h
+        while env.now < horizon - 1e-9:
+            step = min(length, horizon - env.now)
+            self.slice(env.now, step)
+            yield env.timeout(step)
+
+    def _states(self) -> tuple[np.ndarray, np.ndarray]:
+        state = np.zeros(self.n_p)
+        staff = np.zeros(self.n_p)
+        for k, pt in enumerate(self.points):
+            if pt.state == "open_full":
+                state[k] = 1.0
+            elif pt.state == "open_reduced":
+                state[k] = 0.5
+            staff[k] = len(pt.post.on_duty)
+        return state, staff
+
+    def slice(self, t0: float, length: float) -> None:
+        """One slice starting now: arrivals, queues, goods, reports."""
+        m = self.model
+        pp = self.pp
+        st = m.params.staffing
+        state, on_duty = self._states()
+        is_open = state > 0
+        # A point that closed loses its queue.
+        lost = (~is_open) & (self.backlog_work > 0)
+        self.backlog_work[lost] = 0.0
+        self.backlog[lost] = 0.0
+        # Arrivals per demand point and need (drawn in full every slice).
+        lam = self.dp_res[:, None] * self.rates(t0 + length / 2)[self.dp_m] * length
+        n = self.rng.poisson(lam).astype(float)
+        cyc = self.rng.binomial(n.astype(np.int64), pp.access.cycling_share).astype(float)
+        walk = n - cyc
+        target_w = self._nearest(is_open, self.cand_walk)
+        target_c = self._nearest(is_open, self.cand >= 0)
+        ok_w = target_w >= 0
+        ok_c = target_c >= 0
+        n_m = len(self.codes)
+        unmet = np.zeros((n_m, len(NEEDS)))
+        arisen = np.zeros((n_m, len(NEEDS)))
+        arrived = np.zeros((self.n_p, len(NEEDS)))
+        for k in range(len(NEEDS)):
+            miss = walk[:, k] * ~ok_w + cyc[:, k] * ~ok_c
+            unmet[:, k] = np.bincount(self.dp_m, weights=miss, minlength=n_m)
+            arisen[:, k] = np.bincount(self.dp_m, weights=n[:, k], minlength=n_m)
+            arrived[:, k] = (np.bincount(target_w[ok_w], weights=walk[ok_w, k],
+                                         minlength=self.n_p)
+                             + np.bincount(target_c[ok_c], weights=cyc[ok_c, k],
+                                           minlength=self.n_p))
+        frac = (1 - pp.access.cycling_share) * ok_w + pp.access.cycling_share * ok_c
+        reach = np.bincount(self.dp_m, weights=self.dp_res * frac, minlength=n_m)
+        # Travel time of emergency visitors, for the report delay.
+        em = K["emergency"]
+        travel = (np.bincount(target_w[ok_w], weights=walk[ok_w, em]
+                              * self.walk_h[ok_w, target_w[ok_w]], minlength=self.n_p)
+                  + np.bincount(target_c[ok_c], weights=cyc[ok_c, em]
+                                * self.cycle_h[ok_c, target_c[ok_c]], minlength=self.n_p))
+
+        # What each point can offer.
+        wanted = arrived.copy()
+        not_offered = np.zeros(self.n_p)
+        reduced = state == 0.5
+        for need in NEEDS_POWER:
+            k = K[need]
+            not_offered += wanted[:, k] * reduced
+            wanted[:, k] *= ~reduced
+        no_supplies = np.zeros(self.n_p)
+        for k, stock, per in ((K["water"], self.water, self.water_per_visit),
+                              (K["food"], self.food, self.food_per_visit)):
+            can = np.minimum(wanted[:, k], np.floor(stock / per + 1e-9))
+            no_supplies += wanted[:, k] - can
+            wanted[:, k] = can
+        wk = K["warmth"]
+        places = np.maximum(self.capacity - self.warm_ring.sum(axis=0), 0.0)
+        room = np.minimum(wanted[:, wk], places)
+        no_supplies += wanted[:, wk] - room
+        wanted[:, wk] = room
+
+        # Counter staff and spontaneous helpers.
+        daytime = st.day_start_hour <= m.local_hour(t0) < st.day_end_hour
+        helpers_rate = st.spontaneous.per_point_day / 24.0 * length
+        new_helpers = self.rng_help.poisson(helpers_rate, size=self.n_p).astype(float)
+        new_helpers *= is_open * daytime
+        counter = on_duty * (1.0 - pp.outreach.staff_share) * is_open
+        helpers = np.minimum(self.help_ring.sum(axis=0), st.spontaneous.per_staff * counter)
+        register = new_helpers * st.spontaneous.register_h / length
+        staff = np.maximum(counter + helpers - register, 0.0) * is_open
+        self.help_ring = np.roll(self.help_ring, 1, axis=0)
+        self.help_ring[0] = new_helpers
+
+        # The queue.
+        work = wanted @ self.service_h
+        out = fluid_slice(self.backlog_work, work, staff, length, pp.patience_h)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share_in = np.where(work > 0, out.admitted / work, 0.0)
+            from_backlog = np.where(self.backlog_work > 0,
+                                    np.minimum(out.served / self.backlog_work, 1.0), 0.0)
+            adm_work = out.admitted
+            new_served = np.where(adm_work > 0, np.clip(
+                (out.served - self.backlog_work) / adm_work, 0.0, 1.0), 0.0)
+        admitted = wanted * share_in[:, None]
+        served = self.backlog * from_backlog[:, None] + admitted * new_served[:, None]
+        self.backlog = (self.backlog * (1 - from_backlog[:, None])
+                        + admitted * (1 - new_served[:, None]))
+        self.backlog_work = out.backlog
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_wait = np.where(adm_work > 0, out.wait_integral / adm_work, 0.0)
+        turned = (wanted - admitted).sum(axis=1)
+
+        # Goods handed out on admission.
+        self.water = np.maximum(self.water - admitted[:, K["water"]] * self.water_per_visit, 0.0)
+        self.food = np.maximum(self.food - admitted[:, K["food"]] * self.food_per_visit, 0.0)
+        self.blankets = np.maximum(self.blankets - admitted[:, wk], 0.0)
+        self.warm_ring = np.roll(self.warm_ring, 1, axis=0)
+        self.warm_ring[0] = admitted[:, wk]
+        if self.sp.supplies.close_when_out:
+            self.check_stock()
+
+        self._reports(served[:, em], travel, arrived[:, em], mean_wait, t0)
+        self._public_order(is_open, no_supplies, mean_wait, length)
+        self._reorder(is_open)
+
+        row = np.zeros((self.n_p, len(POINT_COLUMNS)))
+        row[:, 0] = arrived.sum(axis=1)
+        row[:, 1] = admitted.sum(axis=1)
+        row[:, 2] = served.sum(axis=1)
+        row[:, 3] = turned
+        row[:, 4] = no_supplies
+        row[:, 5] = not_offered
+        row[:, 6] = mean_wait * admitted.sum(axis=1)
+        row[:, 7] = self.backlog.sum(axis=1)
+        row[:, 8] = counter
+        row[:, 9] = helpers
+        row[:, 10] = self.water
+        row[:, 11] = self.food
+        row[:, 12] = self.blankets
+        row[:, 13] = self.warm_ring.sum(axis=0)
+        self._rows.append(row)
+        self._arr_need.append(arrived)
+        self._srv_need.append(served)
+        self._reach.append(reach)
+        self._unmet.append(unmet)
+        self._arisen.append(arisen)
+        self._open.append(np.stack([state, counter, on_duty * is_open], axis=1))
+        self._times.append(t0)
+
+    def _nearest(self, is_open: np.ndarray, within: np.ndarray) -> np.ndarray:
+        """Per demand point, the nearest open point among ``within`` candidates (-1: none)."""
+        ok = within & is_open[np.maximum(self.cand, 0)]
+        first = ok.argmax(axis=1)
+        rows = np.arange(len(self.cand))
+        return np.where(ok[rows, first], self.cand[rows, first], -1)
+
+    # --- consequences ------------------------------------------------------------------
+
+    def _reports(self, served: np.ndarray, travel: np.ndarray, arrived: np.ndarray,
+                 mean_wait: np.ndarray, t0: float) -> None:
+        """Emergency reports served at points go to the meldkamer as one message per point."""
+        m = self.model
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pre = np.where(arrived > 0, travel / arrived, 0.0) + mean_wait
+        self.emergency_delay = np.where(served > 0, pre, self.emergency_delay)
+        self.emergency_acc += served
+        for k in np.flatnonzero(self.emergency_acc >= 1.0):
+            count = int(self.emergency_acc[k])
+            self.emergency_acc[k] -= count
+            pt = self.points[k]
+            msg = m.send_to_meldkamer("emergency", pt.site)
+            m.rec.add(t0, "emergency_reports", pt.site.municipality, pt.site.id,
+                      value=count, detail=f"{msg}:{self.emergency_delay[k]:.4f}")
+
+    def _public_order(self, is_open: np.ndarray, short: np.ndarray, wait: np.ndarray,
+                      length: float) -> None:
+        po = self.pp.public_order
+        u = self.rng_order.random(self.n_p)
+        hit = is_open & (short > 0) & (wait >= po.wait_h) & (u < po.chance_per_h * length)
+        m = self.model
+        for k in np.flatnonzero(hit):
+            pt = self.points[k]
+            msg = m.send_to_meldkamer("police_request", pt.site)
+            m.rec.add(m.env.now, "public_order", pt.site.municipality, pt.site.id,
+                      value=float(short[k]), detail=msg)
+
+    def first_delivery(self, point: LocalPoint) -> None:
+        """The first supplies reach a newly activated point."""
+        self._deliver(point.residents_index)
+
+    def _reorder(self, is_open: np.ndarray) -> None:
+        sup = self.sp.supplies
+        low = ((self.water < sup.reorder_share * sup.water_l)
+               | (self.food < sup.reorder_share * sup.food_rations))
+        for k in np.flatnonzero(low & is_open & ~self.pending):
+            pt = self.points[k]
+            if self.regional[pt.site.region][:2].sum() <= 0:
+                continue
+            self.pending[k] = True
+            m = self.model
+            depot = m.bases[pt.site.region]
+            delay = self.sp.supplies_loading_h + m.travel.between(depot, pt.site.location)
+            Timer(m.env, delay, functools.partial(self._deliver, int(k)))
+
+    def _deliver(self, k: int) -> None:
+        sup = self.sp.supplies
+        pt = self.points[k]
+        stock = self.regional[pt.site.region]
+        want = np.array([sup.water_l - self.water[k], sup.food_rations - self.food[k],
+                         sup.blankets - self.blankets[k]]).clip(0.0)
+        give = np.minimum(want, stock)
+        stock -= give
+        self.water[k] += give[0]
+        self.food[k] += give[1]
+        self.blankets[k] += give[2]
+        self.pending[k] = False
+        m = self.model
+        m.rec.add(m.env.now, "supplies_delivered", pt.site.municipality, pt.site.id,
+                  value=float(give[0]), detail=f"{give[1]:.0f}:{give[2]:.0f}")
+        pt.set_stocked(self.has_goods(k))
+
+    def has_goods(self, k: int) -> bool:
+        """Whether a point still has water or food to hand out."""
+        return bool(self.water[k] >= self.water_per_visit or self.food[k] >= self.food_per_visit)
+
+    def check_stock(self) -> None:
+        """Points out of both water and food close (when configured) until resupplied."""
+        for k, pt in enumerate(self.points):
+            if pt.supplies and not self.has_goods(k):
+                pt.set_stocked(False)
+
+    def flows(self) -> Flows:
+        """The slice results as arrays."""
+        n_p = self.n_p
+        width = len(POINT_COLUMNS)
+        n_k = len(NEEDS)
+        n_m = len(self.codes)
+
+        def stack(rows: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+            return np.stack(rows) if rows else np.zeros((0, *shape))
+
+        return Flows(
+            times=np.array(self._times), points=[pt.site.id for pt in self.points],
+            at_points=stack(self._rows, (n_p, width)),
+            arrived_by_need=stack(self._arr_need, (n_p, n_k)),
+            served_by_need=stack(self._srv_need, (n_p, n_k)),
+            municipalities=self.codes, residents=self.muni_res,
+            in_reach=stack(self._reach, (n_m,)),
+            unmet_no_reach=stack(self._unmet, (n_m, n_k)),
+            arisen=stack(self._arisen, (n_m, n_k)),
+            open_state=stack(self._open, (n_p, 3)),
+            distance_km=self.dist_km, demand_points=self.dp_ids,
+            demand_municipality=self.dp_muni,
+        )

@@ -1,0 +1,250 @@
+"""Residents with reduced self-reliance (verminderd zelfredzaam): reached in time or harmed.
+
+Each subgroup (``population.vulnerable``) has a count per 100,000 residents,
+spread over the demand points of the affected municipalities. Every case has a
+clock that starts when its home municipality loses the grid (device battery,
+missed care) or, in winter, its heating (cold at home); harm comes a drawn
+``time_to_harm`` later unless, before then, one of these happens:
+
+- the danger ends: the grid (or heating) is back for good (outcome ``restored``);
+- a neighbour helps (samenredzaamheid): with ``neighbour_help_share``, after a
+  drawn delay (``neighbour``);
+- the resident gets to an open local point within walking distance on their
+  own, if able (``can_travel_share``) (``self``);
+- an outreach team from the nearest planned point (within
+  ``outreach.max_distance_km``) arrives (``outreach``). A case is *known* to the
+  point when the point is open and: with a registry, at once for the cases on
+  it (``registry_coverage``); otherwise only a drawn delay after its clock
+  started (family or neighbours report it). Teams work the known cases by
+  subgroup priority, then by when they became known; their capacity is a share
+  of the staff on duty at the point, slice by slice.
+
+Outcomes: ``unaffected`` (the clock never started within the horizon),
+``restored`` (the danger ends before harm would come: not in danger, whatever
+help came), and for the cases *in danger*: ``outreach``, ``neighbour``,
+``self`` (reached before harm), ``harmed``, ``at_risk`` (neither by the
+horizon). Whether a case is in danger does not depend on help, so the share
+reached in time (reached / in danger) compares fairly across scenarios.
+
+This runs after the SimPy run, on the point states and staff recorded per
+slice (``residents.Flows``): outreach takes staff time that is set aside
+(``outreach.staff_share``), so it does not feed back into the rest of the run.
+Every case's random numbers come from the ``vulnerable.<group>`` stream in a
+fixed order, so scenarios compare case by case (common random numbers).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.mathutil import apportion
+from sim.model.residents import Flows
+from sim.model.timeline import Timeline
+from sim.params import PopulationParams
+from sim.streams import Streams
+
+OUTCOMES = ("outreach", "neighbour", "self", "restored", "harmed", "at_risk", "unaffected")
+#: Outcomes that count as reached before harm.
+REACHED = ("outreach", "neighbour", "self")
+
+
+def danger_window(timeline: Timeline, horizon: float) -> tuple[float, float]:
+    """When a service first fails and when it is back for good (inf: never / not by then)."""
+    first = next((t for t, v in zip(timeline.times, timeline.values, strict=True) if not v),
+                 np.inf)
+    if first == np.inf:
+        return np.inf, np.inf
+    last_up = timeline.values[-1]  # noqa: PD011 - a Timeline, not a DataFrame
+    end = timeline.last_change() if last_up else np.inf
+    return float(first), float(end if end <= horizon else np.inf)
+
+
+def _next_open(open_any: np.ndarray) -> np.ndarray:
+    """[slice, column]: the first slice at or after each with the column open (n: never)."""
+    n = len(open_any)
+    out = np.full(open_any.shape, n, dtype=int)
+    nxt = np.full(open_any.shape[1:], n, dtype=int)
+    for j in range(n - 1, -1, -1):
+        nxt = np.where(open_any[j], j, nxt)
+        out[j] = nxt
+    return out
+
+
+def _first_open_after(times: np.ndarray, slice_h: float, nxt: np.ndarray, t: np.ndarray,
+                      column: np.ndarray) -> np.ndarray:
+    """Earliest time >= t at which ``column`` is open (inf: not within the run)."""
+    n = len(times)
+    out = np.full(len(t), np.inf)
+    ok = np.isfinite(t) & (column >= 0)
+    j0 = np.minimum((t[ok] / slice_h).astype(int), n)
+    safe = np.where(j0 < n, j0, 0)
+    j = np.where(j0 < n, nxt[safe, column[ok]], n)
+    found = j < n
+    vals = np.full(len(j), np.inf)
+    vals[found] = np.maximum(times[j[found]], t[ok][found])
+    out[ok] = vals
+    return out
+
+
+def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
+                   grid: Mapping[str, Timeline], heating: Mapping[str, Timeline],
+                   affected: Sequence[str], demand_residents: np.ndarray,
+                   horizon: float, slice_h: float) -> pd.DataFrame:
+    """Every vulnerable case of the run and its outcome (one row per case)."""
+    codes_dp = np.asarray(flows.demand_municipality, dtype=object)
+    affected_set = set(affected)
+    times = flows.times
+    n_t = len(times)
+    open_pts = flows.open_state[:, :, 0] > 0 if n_t else np.zeros((0, len(flows.points)), bool)
+    dist = flows.distance_km
+    walk_ok = dist <= pp.access.walk_km
+    # Per demand point: open point within walking distance, per slice; nearest planned point.
+    open_walk = (open_pts.astype(np.int32) @ walk_ok.T.astype(np.int32)) > 0 if n_t else \
+        np.zeros((0, len(codes_dp)), bool)
+    nxt_walk = _next_open(open_walk) if n_t else np.zeros((0, len(codes_dp)), int)
+    nxt_point = _next_open(open_pts) if n_t else np.zeros((0, len(flows.points)), int)
+    walk_h = np.where(walk_ok, dist, np.inf).min(axis=1, initial=np.inf) / pp.access.walk_kmh
+    if dist.shape[1]:
+        nearest = dist.argmin(axis=1)
+        assigned = np.where(dist[np.arange(len(dist)), nearest] <= pp.outreach.max_distance_km,
+                            nearest, -1)
+        travel = dist[np.arange(len(dist)), np.maximum(nearest, 0)] / pp.outreach.speed_kmh
+    else:
+        assigned = np.full(len(dist), -1)
+        travel = np.zeros(len(dist))
+    windows = {
+        "grid": {c: danger_window(tl, horizon) for c, tl in grid.items()},
+        "heating": {c: danger_window(tl, horizon) for c, tl in heating.items()},
+    }
+    frames = []
+    ou = pp.outreach
+    for group in pp.vulnerable:
+        counts = np.zeros(len(codes_dp), dtype=np.int64)
+        for code in sorted(affected_set):
+            idx = np.flatnonzero(codes_dp == code)
+            if not len(idx):
+                continue
+            total = round(float(demand_residents[idx].sum()) * group.per_100k / 1e5)
+            counts[idx] = apportion(total, demand_residents[idx]) if total else 0
+        dp = np.repeat(np.arange(len(codes_dp)), counts)
+        n = len(dp)
+        rng = streams.get(f"vulnerable.{group.name}")
+        to_harm = group.time_to_harm.sample_many(rng, n)
+        u_neighbour = rng.random(n)
+        neighbour_delay = group.neighbour_delay.sample_many(rng, n)
+        u_travel = rng.random(n)
+        u_registry = rng.random(n)
+        report_delay = ou.known_without_registry.sample_many(rng, n)
+        clock_kind = "heating" if group.clock == "heating" else "grid"
+        win = windows[clock_kind]
+        start = np.array([win[c][0] for c in codes_dp[dp]]) if n else np.zeros(0)
+        end = np.array([win[c][1] for c in codes_dp[dp]]) if n else np.zeros(0)
+        if clock_kind == "heating" and not pp.winter:
+            start = np.full(n, np.inf)  # no cold outside winter
+        start = np.where(start < horizon, start, np.inf)
+        harm = start + to_harm
+        neighbour = np.where(u_neighbour < group.neighbour_help_share,
+                             start + neighbour_delay, np.inf)
+        can_travel = u_travel < group.can_travel_share
+        self_at = np.full(n, np.inf)
+        if n_t and n:
+            reach = _first_open_after(times, slice_h, nxt_walk, start, dp)
+            self_at = np.where(can_travel, reach + walk_h[dp], np.inf)
+        on_registry = ou.registry & (u_registry < ou.registry_coverage)
+        ask = np.where(on_registry, start, start + report_delay)
+        point = assigned[dp] if n else np.zeros(0, dtype=int)
+        known = (_first_open_after(times, slice_h, nxt_point, ask, point)
+                 if n_t and n else np.full(n, np.inf))
+        frames.append(pd.DataFrame({
+            "group": group.name, "priority": group.priority, "demand_point": dp,
+            "clock_start": start, "harm_at": harm, "danger_end": end,
+            "neighbour_at": neighbour, "self_at": self_at, "known_at": known,
+            "point": point, "travel_h": travel[dp] if n else np.zeros(0),
+        }))
+    cases = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if cases.empty:
+        return _finish(cases, flows, horizon)
+    cases["outreach_at"] = _outreach(cases, flows, pp, slice_h, horizon)
+    return _finish(cases, flows, horizon)
+
+
+def _outreach(cases: pd.DataFrame, flows: Flows, pp: PopulationParams, slice_h: float,
+              horizon: float) -> np.ndarray:
+    """When an outreach team reaches each case (inf: not before harm or the horizon)."""
+    ou = pp.outreach
+    out = np.full(len(cases), np.inf)
+    other = np.minimum(cases["neighbour_at"].to_numpy(), cases["self_at"].to_numpy())
+    stop = np.minimum(np.minimum(cases["harm_at"].to_numpy(), cases["danger_end"].to_numpy()),
+                      other)
+    known = cases["known_at"].to_numpy()
+    # Only cases known while still in danger and not yet helped need a team.
+    need = np.isfinite(known) & (known < stop) & (known < horizon)
+    if not need.any():
+        return out
+    staff = flows.open_state[:, :, 2] if len(flows.times) else np.zeros((0, 0))
+    teams = staff * ou.staff_share / ou.team_size
+    prio = cases["priority"].to_numpy()
+    travel = cases["travel_h"].to_numpy()
+    points = cases["point"].to_numpy()
+    idx = np.flatnonzero(need)
+    order = idx[np.lexsort((idx, known[idx], points[idx]))]
+    times = flows.times
+    bounds = np.flatnonzero(np.diff(points[order])) + 1
+    for group in np.split(order, bounds):
+        p = int(points[group[0]])
+        queue: list[tuple[int, float, int]] = []
+        pos = 0
+        for j in np.flatnonzero(teams[:, p] > 0):
+            t0 = float(times[j])
+            t1 = t0 + slice_h
+            rate = float(teams[j, p])
+            while pos < len(group) and known[group[pos]] < t1:
+                i = int(group[pos])
+                heapq.heappush(queue, (int(prio[i]), float(known[i]), i))
+                pos += 1
+            tau = t0
+            while queue and tau < t1:
+                _, k, i = queue[0]
+                if k >= t1:
+                    break
+                heapq.heappop(queue)
+                start = max(tau, k)
+                if stop[i] <= start:
+                    continue  # harmed, helped or out of danger before a team was free
+                out[i] = start + travel[i]
+                tau = start + (2 * travel[i] + ou.visit_h) / rate
+    return out
+
+
+def _finish(cases: pd.DataFrame, flows: Flows, horizon: float) -> pd.DataFrame:
+    """Outcome per case from the competing times."""
+    if cases.empty:
+        return pd.DataFrame(columns=["group", "demand_point", "municipality", "outcome"])
+    if "outreach_at" not in cases:
+        cases["outreach_at"] = np.inf
+    harm = cases["harm_at"].to_numpy()
+    end = cases["danger_end"].to_numpy()
+    helps = np.stack([cases["outreach_at"], cases["neighbour_at"], cases["self_at"]], axis=1)
+    first = helps.min(axis=1)
+    by = np.array(REACHED)[helps.argmin(axis=1)]
+    start = cases["clock_start"].to_numpy()
+    outcome = np.where(
+        ~np.isfinite(start), "unaffected",
+        np.where(end <= harm, "restored",
+                 np.where((first < harm) & (first <= horizon), by,
+                          np.where(harm <= horizon, "harmed", "at_risk"))))
+    cases["in_danger"] = np.isfinite(start) & (harm < end)
+    cases["reached_at"] = np.where(np.isin(outcome, REACHED), first, np.inf)
+    cases["outcome"] = outcome
+    cases["municipality"] = np.asarray(flows.demand_municipality, dtype=object)[
+        cases["demand_point"].to_numpy()]
+    cases["demand_point"] = np.asarray(flows.demand_points, dtype=object)[
+        cases["demand_point"].to_numpy()]
+    pts = np.asarray([*flows.points, ""], dtype=object)
+    cases["point"] = pts[cases["point"].to_numpy()]
+    cases.insert(0, "case", [f"V{i:06d}" for i in range(len(cases))])
+    return cases.drop(columns=["priority"])
