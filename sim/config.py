@@ -319,6 +319,7 @@ class StaffingConfig:
     self_mobilisation_h: float | None = None
     min_staff_per_point: int = MISSING
     min_professionals_per_point: int = MISSING
+    staff_per_point: int = MISSING
     staff_per_coordination_point: int = MISSING
     shift_hours: float = MISSING
     rest_hours: float = MISSING

@@ -174,6 +174,8 @@ class StaffingParams:
     volunteer_availability_night: float
     reservist_share: float
     min_staff_per_point: int
+    #: People on duty per shift at a local point when the pool allows (>= the minimum).
+    staff_per_point: int
     staff_per_coordination_point: int
     shift_hours: float
     professional_availability: float = 0.9
@@ -880,11 +882,16 @@ def _staffing(c: _Reader) -> StaffingParams:
     if pros > staff_min:
         c.problems.add(f"{k}.min_professionals_per_point", pros,
                        f"must not exceed min_staff_per_point ({staff_min})")
+    target = c.integer(f"{k}.staff_per_point", lo=1, hi=1000)
+    if target < staff_min:
+        c.problems.add(f"{k}.staff_per_point", target,
+                       f"must be at least min_staff_per_point ({staff_min})")
     return StaffingParams(
         volunteer_availability_day=c.share(f"{k}.volunteer_availability_day"),
         volunteer_availability_night=c.share(f"{k}.volunteer_availability_night"),
         reservist_share=c.share(f"{k}.reservist_share"),
         min_staff_per_point=staff_min,
+        staff_per_point=target,
         staff_per_coordination_point=c.integer(f"{k}.staff_per_coordination_point", lo=1,
                                                hi=1000),
         shift_hours=c.number(f"{k}.shift_hours", lo=0, hi=24, lo_open=True),

@@ -49,11 +49,17 @@ def test_staff_on_duty_never_exceed_the_need_or_the_pool():
     m = model(["seed=2"])
     r = m.run().records
     duty = r[r["kind"] == "staff_on_duty"]
-    pools = {post.id: len(post.people) for post in
-             [cp.post for cp in m.coordination.values()] + [p.post for p in m.points.values()]}
-    required = duty["detail"].str.split(":").str[0].astype(int)
-    assert (duty["value"] <= required).all()
+    posts = [cp.post for cp in m.coordination.values()] + [p.post for p in m.points.values()]
+    pools = {post.id: len(post.people) for post in posts}
+    targets = {post.id: post.target for post in posts}
+    assert (duty["value"].to_numpy() <= duty["site"].map(targets).to_numpy()).all()
     assert (duty["value"].to_numpy() <= duty["site"].map(pools).to_numpy()).all()
+    # No reservists here: on duty never exceed what the roster allows (relief kept back).
+    allowed = duty["detail"].str.split(":").str[2].astype(int)
+    assert (duty["value"] <= allowed).all()
+    # Local points put more than the minimum on duty where their pool allows.
+    local = duty[duty["site"].str.startswith("LP-")]
+    assert local["value"].max() > m.params.staffing.min_staff_per_point
     assert (duty["value"] >= 0).all()
 
 

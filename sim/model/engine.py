@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 import shapely
 import simpy
@@ -54,6 +56,27 @@ class ModelResult:
     flows: Flows
     #: Vulnerable residents, one row per case (``sim.model.vulnerable``).
     cases: pd.DataFrame
+
+    @cached_property
+    def _rows_by_kind(self) -> dict[str, np.ndarray]:
+        """Row positions of the records of each kind, ascending (grouped once)."""
+        groups = self.records.groupby("kind", sort=False).indices
+        return {str(kind): rows for kind, rows in groups.items()}
+
+    def of_kind(self, *kinds: str) -> pd.DataFrame:
+        """The records of the given kinds, in record order, with their original index.
+
+        The same rows as ``records[records["kind"].isin(kinds)]``, without scanning
+        the whole event log for every indicator.
+        """
+        rows = [self._rows_by_kind[k] for k in dict.fromkeys(kinds) if k in self._rows_by_kind]
+        if not rows:
+            positions = np.empty(0, dtype=np.intp)
+        elif len(rows) == 1:
+            positions = rows[0]
+        else:
+            positions = np.sort(np.concatenate(rows))
+        return self.records.take(positions)
 
 
 class Model:
@@ -200,7 +223,7 @@ class Model:
                 i = index_in_region.get(site.region, 0)
                 index_in_region[site.region] = i + 1
                 post = Post(self, f"LP-{site.id}", site, st.min_staff_per_point,
-                            st.min_professionals_per_point)
+                            st.min_professionals_per_point, target=st.staff_per_point)
                 post.add_people([("municipal", True)] * municipal[k]
                                 + [("red_cross", False)] * red_cross[site.region][i],
                                 homes, 0.0)

@@ -47,7 +47,7 @@ KINDS: dict[str, str] = {
                        "own generator runs again)",
     "mobile_aborted": "a mobile generator arrived where it was no longer needed",
     "staff_on_duty": "staff on duty at a post changed; site the post; value people on duty; "
-                     "detail required:active (1/0)",
+                     "detail required:active (1/0):most allowed now (target less relief)",
     "shift_end": "a person went off duty; value hours worked in that shift; "
                  "detail person:kind",
     "cp_functional": "a coordination point started or stopped functioning (powered and "

@@ -5,9 +5,12 @@ people (fire-brigade volunteers and professionals, municipal staff, Red Cross
 volunteers), each with a home, a chance to be available (by kind and time of
 day) and a way to learn of the call-up: by phone (or pager) while that works in
 their home municipality, else by a pre-agreed self-mobilisation rule, else not
-at all. Those who come travel to the post and join its roster: up to the
-required number are on duty at once, professionals first where the post needs
-them; nobody works more than ``shift_hours`` without ``rest_hours`` of rest, so
+at all. Those who come travel to the post and join its roster. A post needs a
+minimum on duty (with enough professionals) to function and puts more on duty,
+up to its target, when its pool allows while keeping relief for the next shifts:
+at most ``present // crews`` at once, where ``present`` counts those who came and
+``crews`` the shifts in one work-and-rest cycle. Professionals go on duty first
+where the post needs them; nobody works more than ``shift_hours`` without ``rest_hours`` of rest, so
 a long outage needs relief. Shifts change at fixed times, every ``shift_hours``
 from the moment the post is called up: whoever arrives in between joins the
 running shift, everyone on duty goes off at the change, and whoever has rested
@@ -21,6 +24,7 @@ random numbers).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,11 +62,17 @@ class Post:
     """A place that needs staff, with its pool and roster."""
 
     def __init__(self, model: Model, post_id: str, site: Site, required: int,
-                 min_professionals: int) -> None:
+                 min_professionals: int, target: int | None = None) -> None:
         self.model = model
         self.id = post_id
         self.site = site
         self.required = required
+        #: Most people on duty at once (at least ``required``).
+        self.target = max(required, target or required)
+        st = model.params.staffing
+        self._crews = max(1, math.ceil((st.shift_hours + st.rest_hours) / st.shift_hours - 1e-9))
+        #: People who came and have not left (ready, on duty or resting).
+        self.present = 0
         self.min_professionals = min_professionals
         self.people: list[Person] = []
         self.on_duty: list[Person] = []
@@ -128,6 +138,7 @@ class Post:
         if person.state != "travelling":
             return
         person.state = "ready"
+        self.present += 1
         self.ready.append(person)
         self._fill()
 
@@ -152,10 +163,15 @@ class Post:
                     return person
         return self.ready.popleft()
 
+    def cap(self) -> int:
+        """How many may be on duty now: the target, less the relief kept back."""
+        return max(self.required, min(self.target, self.present // self._crews))
+
     def _fill(self, notify: bool = True) -> None:
         m = self.model
         changed = False
-        while self.active and len(self.on_duty) < self.required:
+        cap = self.cap()
+        while self.active and len(self.on_duty) < cap:
             person = self._pick()
             if person is None:
                 break
@@ -213,6 +229,8 @@ class Post:
                 left = True
             if person in self.ready:
                 self.ready.remove(person)
+            if person.state in ("ready", "duty", "rest"):
+                self.present -= 1
             person.state = "gone"
         if left:
             self._fill(notify=False)
@@ -228,13 +246,15 @@ class Post:
             person.state = "gone" if person.state != "home" else person.state
         self.ready.clear()
         self.resting.clear()
+        self.present = 0
         self.active = False
         self._notify()
 
     def _notify(self) -> None:
         m = self.model
         m.rec.add(m.env.now, "staff_on_duty", self.site.municipality, self.id,
-                  value=len(self.on_duty), detail=f"{self.required}:{int(self.active)}")
+                  value=len(self.on_duty),
+                  detail=f"{self.required}:{int(self.active)}:{self.cap()}")
         for listener in self.listeners:
             listener()
 
