@@ -14,6 +14,13 @@ backlog is capped at ``staff * patience`` (arrivals beyond the cap balk). The
 result per point: work admitted, turned away and served, the backlog left,
 and the admitted-work-weighted wait.
 
+A fluid has no queue while staff keep up on average, yet random arrivals do
+queue then (near full load, a lot). So the wait of those admitted is the larger
+of the fluid wait and the stationary wait of the slice's load
+(:func:`stationary_wait`: a pointwise stationary approximation, the M/M/c queue
+with balking at the patience, halved for fixed service times as in the
+Pollaczek-Khinchine formula). The backlog and the counts stay those of the fluid.
+
 ``simulate_visitors`` is the same queue one visitor at a time in SimPy
 (Poisson arrivals, ``servers`` staff, the same balking rule). It exists to
 check the bulk version (``tests/test_queueing.py``), not for production runs.
@@ -42,13 +49,66 @@ class SliceResult:
     wait_integral: np.ndarray
 
 
+def stationary_wait(load: np.ndarray, staff: np.ndarray, visit_h: np.ndarray,
+                    patience_h: float) -> np.ndarray:
+    """Mean wait (hours) of admitted visitors in a stationary queue, per point.
+
+    ``load``: offered work per hour (arrival rate x ``visit_h``); ``staff``: servers,
+    possibly fractional (service rate ``min(n, staff)`` with ``n`` in the system);
+    visitors balk when the queue ahead exceeds ``staff * patience_h`` of work. The
+    M/M/c/K wait in closed form, halved for fixed service times (Pollaczek-Khinchine:
+    (1 + cv^2) / 2 with cv = 0). Zero where there is no load or no staff.
+    """
+    a = np.asarray(load, float)
+    c = np.asarray(staff, float)
+    h = np.asarray(visit_h, float)
+    ok = (a > 0) & (c > 0) & (h > 0)
+    a, c, h = np.where(ok, a, 1.0), np.where(ok, c, 1.0), np.where(ok, h, 1.0)
+    m = np.floor(c + _EPS)  # states 0..m: n busy; beyond m all c busy
+    top = np.floor(c * (1.0 + patience_h / h) + _EPS)  # most in the system
+    n_above = np.maximum(top - m, 0.0)
+    # log of a^n / n! for n <= m, and the sum of those terms (m is small).
+    steps = np.arange(1, int(m.max()) + 1)[:, None]
+    log_terms = np.cumsum(np.where(steps <= m, np.log(a) - np.log(steps), 0.0), axis=0)
+    log_q = log_terms[-1] if len(steps) else np.zeros_like(a)  # log a^m / m!
+    log_terms = np.vstack([np.zeros_like(a), log_terms])
+    within = np.vstack([np.ones_like(a, dtype=bool), steps <= m])
+    top_term = np.where(within, log_terms, -np.inf).max(axis=0)
+    log_s1 = np.log(np.where(within, np.exp(log_terms - top_term), 0.0).sum(axis=0)) + top_term
+    # States m + j, j = 1..L, have weight q r^j with r = a / c.
+    r = a / c
+    big = r > 1.0 + 1e-9
+    near = np.abs(r - 1.0) <= 1e-9
+    L = n_above
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        s_ = np.where(big, 1.0 / r, r)
+        geo0 = np.where(near, L, (1.0 - s_ ** L) / (1.0 - s_))  # sum_{i<L} s^i
+        geo1 = np.where(near, L * (L - 1) / 2,  # sum_{i<L} i s^i
+                        s_ * (1.0 - L * s_ ** (L - 1) + (L - 1) * s_ ** L) / (1.0 - s_) ** 2)
+        # Sums over j = 1..L of r^j and j r^j, scaled by r^-L where r > 1 (no overflow).
+        t0 = np.where(big, geo0, r * geo0)
+        t1 = np.where(big, L * geo0 - geo1, r * (geo1 + geo0))
+        log_scale = np.where(big, L * np.log(r), 0.0)  # the r^L taken out
+        # Normalisation z = s1 + q * T0, expressed relative to q * r^L (or q).
+        z = np.exp(log_s1 - log_q - log_scale) + t0
+        lq = (t1 + (m - c) * t0) / z  # queue length (in the system less those served)
+        blocked = np.where(L > 0, np.where(big, 1.0, r ** L) / z, 1.0)
+        served_rate = a / h * (1.0 - blocked)
+        wait = np.where(served_rate > 0, lq / served_rate, 0.0)
+    wait = np.clip(np.nan_to_num(0.5 * wait), 0.0, patience_h)
+    return np.where(ok, wait, 0.0)
+
+
 def fluid_slice(backlog: np.ndarray, arrival_work: np.ndarray, staff: np.ndarray,
-                length: float, patience_h: float) -> SliceResult:
+                length: float, patience_h: float,
+                visits: np.ndarray | None = None) -> SliceResult:
     """Advance the fluid queues of many points over one slice of ``length`` hours.
 
     ``backlog``: work waiting at the start (staff-hours); ``arrival_work``: work
     arriving in the slice, spread evenly over it; ``staff``: people serving
-    (work done per hour). A point with no staff admits nobody.
+    (work done per hour). A point with no staff admits nobody. With ``visits``
+    (visitors arriving in the slice), the wait is at least the stationary wait
+    of the slice's load (see the module notes).
     """
     w = np.asarray(backlog, float).copy()
     total = np.asarray(arrival_work, float)
@@ -100,6 +160,13 @@ def fluid_slice(backlog: np.ndarray, arrival_work: np.ndarray, staff: np.ndarray
         w[between] = np.clip(w + grow * d, 0.0, None)[between]
         left = left - dt
     admitted = np.minimum(admitted, total)
+    if visits is not None:
+        v = np.asarray(visits, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            visit_h = np.where(v > 0, total / v, 0.0)
+            floor = stationary_wait(a, s, visit_h, patience_h)
+            fluid_mean = np.where(admitted > 0, wait / admitted, 0.0)
+        wait = admitted * np.maximum(fluid_mean, floor)
     return SliceResult(admitted=admitted, turned_away=total - admitted, served=served,
                        backlog=w, wait_integral=wait)
 

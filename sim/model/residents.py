@@ -333,7 +333,8 @@ class Residents:
 
         # The queue.
         work = wanted @ self.service_h
-        out = fluid_slice(self.backlog_work, work, staff, length, pp.patience_h)
+        out = fluid_slice(self.backlog_work, work, staff, length, pp.patience_h,
+                          visits=wanted.sum(axis=1))
         with np.errstate(divide="ignore", invalid="ignore"):
             share_in = np.where(work > 0, out.admitted / work, 0.0)
             from_backlog = np.where(self.backlog_work > 0,
