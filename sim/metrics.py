@@ -35,30 +35,46 @@ def hours(horizon_h: float, step: float = 1.0) -> np.ndarray:
     return np.arange(0.0, horizon_h + 1e-9, step)
 
 
+def _latest(sub: pd.DataFrame, column: str, ids: Sequence[str], at: np.ndarray,
+            initial: Any, key: str) -> pd.DataFrame:
+    """Per id, ``column`` of its latest record in ``sub`` at each time (``initial`` before).
+
+    ``sub`` holds the records of one kind, in time order. The table is filled as one
+    array (one column per id, in ``ids`` order) and wrapped once.
+    """
+    columns = list(ids)
+    position: dict[Any, list[int]] = {}
+    for j, ident in enumerate(columns):
+        position.setdefault(ident, []).append(j)
+    dtype = object if isinstance(initial, str) else float
+    table = np.full((len(at), len(columns)), initial, dtype=dtype)
+    times = sub["time"].to_numpy()
+    values = sub[column].to_numpy()
+    for ident, rows in sub.groupby(key, sort=False).indices.items():
+        cols = position.get(ident)
+        if cols is None:
+            continue
+        idx = np.searchsorted(times[rows], at, side="right") - 1
+        col = np.where(idx >= 0, values[rows][np.maximum(idx, 0)], initial)
+        table[:, cols] = col[:, None]
+    return pd.DataFrame(table, index=pd.Index(at, name="hour"), columns=columns)
+
+
 def state_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
              initial: float = 1.0, key: str = "site") -> pd.DataFrame:
     """Value of the latest ``kind`` record per id at each time (``initial`` before the first)."""
-    sub = records[(records["kind"] == kind) & records[key].isin(ids)]
-    out = pd.DataFrame(initial, index=pd.Index(at, name="hour"), columns=list(ids), dtype=float)
-    for ident, group in sub.groupby(key, sort=False):
-        times = group["time"].to_numpy()
-        values = group["value"].to_numpy()
-        idx = np.searchsorted(times, at, side="right") - 1
-        col = np.where(idx >= 0, values[np.maximum(idx, 0)], initial)
-        out[ident] = col
-    return out
+    return _latest(records[records["kind"] == kind], "value", ids, at, float(initial), key)
+
+
+def _state(result: ModelResult, kind: str, ids: Sequence[str], at: np.ndarray,
+           initial: float = 1.0) -> pd.DataFrame:
+    """:func:`state_at` over a run's records, by site."""
+    return _latest(result.of_kind(kind), "value", ids, at, float(initial), "site")
 
 
 def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.DataFrame:
     """Power source (grid/fixed/mobile/none) of each site at each time."""
-    sub = records[(records["kind"] == "site_power") & records["site"].isin(ids)]
-    out = pd.DataFrame("grid", index=pd.Index(at, name="hour"), columns=list(ids), dtype=object)
-    for ident, group in sub.groupby("site", sort=False):
-        times = group["time"].to_numpy()
-        values = group["detail"].to_numpy()
-        idx = np.searchsorted(times, at, side="right") - 1
-        out[ident] = np.where(idx >= 0, values[np.maximum(idx, 0)], "grid")
-    return out
+    return _latest(records[records["kind"] == "site_power"], "detail", ids, at, "grid", "site")
 
 
 def affected_sites(result: ModelResult, ids: Iterable[str]) -> list[str]:
@@ -73,7 +89,7 @@ def powered_share(result: ModelResult, roles: Iterable[str], at: np.ndarray) -> 
     ids = affected_sites(result, [s for s, r in result.site_roles.items() if r in wanted])
     if not ids:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    return state_at(result.records, "site_power", ids, at).mean(axis=1)
+    return _state(result, "site_power", ids, at).mean(axis=1)
 
 
 def _grid_off_overlap(timeline: Timeline, start: float, end: float) -> float:
@@ -100,23 +116,42 @@ def _intervals(records: pd.DataFrame, opens: Iterable[str], closes: Iterable[str
     return out
 
 
-def _generator_of(records: pd.DataFrame) -> pd.DataFrame:
+#: Record kinds whose detail is the generator id.
+_GENERATOR_KINDS = ("generator_failed", "generator_start_failed", "generator_repaired",
+                    "generator_dry")
+
+
+def _field(details: Iterable[str], i: int) -> list[str]:
+    """Field ``i`` of each ``:``-separated detail."""
+    return [d.split(":")[i] for d in details]
+
+
+def _fields(details: pd.Series, *indices: int) -> list[np.ndarray]:
+    """Fields of ``:``-separated details as object arrays, each distinct text split once.
+
+    Long logs repeat few texts (a person and their kind, a post's requirement), so
+    the details are factorised and only the distinct ones are split.
+    """
+    codes, uniques = pd.factorize(details)
+    parts = [str(u).split(":") for u in uniques]
+    return [np.array([p[i] for p in parts], dtype=object)[codes] for i in indices]
+
+
+def _generator_of(result: ModelResult) -> pd.DataFrame:
     """Records about generators with a ``generator`` column (from the detail)."""
-    frame = records.copy()
-    frame["generator"] = ""
-    own = frame["kind"].isin(["generator_failed", "generator_start_failed",
-                              "generator_repaired", "generator_dry"])
-    frame.loc[own, "generator"] = frame.loc[own, "detail"]
-    fuel = frame["kind"] == "fuel_delivered"
-    frame.loc[fuel, "generator"] = frame.loc[fuel, "detail"].str.split(":").str[1]
+    frame = result.of_kind(*_GENERATOR_KINDS, "fuel_delivered")
+    fuel = frame["kind"].to_numpy() == "fuel_delivered"
+    generator = frame["detail"].to_numpy(dtype=object, copy=True)
+    generator[fuel] = _field(generator[fuel], 1)
+    frame["generator"] = generator
     return frame[frame["generator"] != ""]
 
 
 def generator_hours_lost(result: ModelResult) -> dict[str, float]:
     """Hours generators stood broken or dry while the grid was off at their site."""
-    frame = _generator_of(result.records)
-    municipality = dict(zip(result.records["site"], result.records["municipality"],
-                            strict=False))
+    frame = _generator_of(result)
+    municipality = dict(zip(result.records["site"].to_numpy(),
+                            result.records["municipality"].to_numpy(), strict=True))
     lost = {}
     for name, opens, closes in (
         ("failures", ("generator_failed", "generator_start_failed"), ("generator_repaired",)),
@@ -143,22 +178,20 @@ def _describe(values: pd.Series) -> dict[str, float | int]:
 
 def fuel_indicators(result: ModelResult) -> dict[str, Any]:
     """Deliveries, litres and waiting times, by request kind."""
-    r = result.records
-    req = r[r["kind"] == "fuel_request"].copy()
-    req["request"] = req["detail"].str.split(":").str[0]
-    dlv = r[r["kind"] == "fuel_delivered"].copy()
-    parts = dlv["detail"].str.split(":")
-    dlv["request"] = parts.str[0]
-    dlv["wait"] = parts.str[2].astype(float)
+    req = result.of_kind("fuel_request")
+    dlv = result.of_kind("fuel_delivered")
+    parts = [d.split(":") for d in dlv["detail"]]
+    dlv["wait"] = np.array([float(p[2]) for p in parts], dtype=float)
     dlv["role"] = dlv["site"].map(result.site_roles)
-    outside = r[r["kind"] == "outside_fuel_delivered"].copy()
-    outside_parts = outside["detail"].str.split(":")
-    outside["kind_"] = outside_parts.str[0]
-    outside["wait"] = outside_parts.str[1].astype(float)
+    outside = result.of_kind("outside_fuel_delivered")
+    outside_parts = [d.split(":") for d in outside["detail"]]
+    outside["kind_"] = [p[0] for p in outside_parts]
+    outside["wait"] = np.array([float(p[1]) for p in outside_parts], dtype=float)
+    open_requests = set(_field(req["detail"], 0)) - {p[0] for p in parts}
     return {
         "requests": len(req),
         "deliveries": len(dlv),
-        "open_requests_at_horizon": len(set(req["request"]) - set(dlv["request"])),
+        "open_requests_at_horizon": len(open_requests),
         "litres_delivered": round(float(dlv["value"].sum()), 1),
         "wait_h": _describe(dlv["wait"]),
         "wait_h_by_site_kind": {str(k): _describe(g["wait"])
@@ -172,14 +205,13 @@ def fuel_indicators(result: ModelResult) -> dict[str, Any]:
 
 def message_indicators(result: ModelResult) -> dict[str, Any]:
     """Message delays by kind and by the channels used."""
-    r = result.records
-    msg = r[r["kind"] == "message_delivered"].copy()
-    parts = msg["detail"].str.split(":")
-    msg["message"] = parts.str[0]
-    msg["channels"] = parts.str[2]
-    hop_channels = msg["channels"].str.split("+").explode()
+    msg = result.of_kind("message_delivered")
+    parts = [d.split(":") for d in msg["detail"]]
+    msg["message"] = [p[0] for p in parts]
+    msg["channels"] = [p[2] for p in parts]
+    hop_channels = pd.Series([c for p in parts for c in p[2].split("+")], dtype=object)
     return {
-        "sent": int((r["kind"] == "message_sent").sum()),
+        "sent": len(result.of_kind("message_sent")),
         "delivered": len(msg),
         "delay_h": _describe(msg["value"]),
         "delay_h_by_kind": {str(k): _describe(g["value"])
@@ -193,20 +225,25 @@ def message_indicators(result: ModelResult) -> dict[str, Any]:
 
 def mobile_indicators(result: ModelResult) -> dict[str, Any]:
     """Requests for mobile generators and how long sites waited for one."""
-    r = result.records
-    asked = r[r["kind"] == "mobile_requested"].groupby("site")["time"].apply(list)
-    arrived = r[r["kind"] == "mobile_arrived"].groupby("site")["time"].apply(list)
+    requested = result.of_kind("mobile_requested")
+    connected = result.of_kind("mobile_arrived")
+    asked: dict[str, list[float]] = {}
+    for site, t in zip(requested["site"].to_numpy(), requested["time"].to_numpy(), strict=True):
+        asked.setdefault(site, []).append(t)
+    arrived: dict[str, list[float]] = {}
+    for site, t in zip(connected["site"].to_numpy(), connected["time"].to_numpy(), strict=True):
+        arrived.setdefault(site, []).append(t)
     waits = []
-    for site, times in arrived.items():
+    for site in sorted(arrived):
         requests = asked.get(site, [])
-        for t in times:
+        for t in arrived[site]:
             before = [a for a in requests if a <= t]
             if before:
                 waits.append(t - max(before))
     return {
-        "requests": int((r["kind"] == "mobile_requested").sum()),
-        "dispatched": int((r["kind"] == "mobile_dispatched").sum()),
-        "connected": int((r["kind"] == "mobile_arrived").sum()),
+        "requests": len(requested),
+        "dispatched": len(result.of_kind("mobile_dispatched")),
+        "connected": len(connected),
         "wait_h": _describe(pd.Series(waits, dtype=float)),
     }
 
@@ -217,7 +254,7 @@ def point_shares(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
     if not ids:
         return pd.DataFrame({"open_full": np.nan, "open": np.nan},
                             index=pd.Index(at, name="hour"))
-    state = state_at(result.records, "point_state", ids, at, initial=0.0)
+    state = _state(result, "point_state", ids, at, initial=0.0)
     return pd.DataFrame({"open_full": (state == 1.0).mean(axis=1),
                          "open": (state > 0).mean(axis=1)})
 
@@ -227,22 +264,19 @@ def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
     ids = affected_sites(result, result.coordination_points)
     if not ids:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    return state_at(result.records, "cp_functional", ids, at, initial=0.0).mean(axis=1)
+    return _state(result, "cp_functional", ids, at, initial=0.0).mean(axis=1)
 
 
 def staffing_indicators(result: ModelResult) -> dict[str, Any]:
     """Staff-hours short at active posts and hours worked, by kind of staff."""
-    r = result.records
-    duty = r[r["kind"] == "staff_on_duty"]
-    parts = duty["detail"].str.split(":", expand=True)
-    required = parts[0].astype(float).to_numpy() if len(duty) else np.empty(0)
-    active = parts[1].astype(float).to_numpy() if len(duty) else np.empty(0)
+    duty = result.of_kind("staff_on_duty")
+    required, active = (f.astype(float) for f in _fields(duty["detail"], 0, 1))
     # Each record holds until the post's next record (or the horizon).
     until = duty.groupby("site", sort=False)["time"].shift(-1).fillna(result.horizon_h)
     gap = np.maximum(0.0, required - duty["value"].to_numpy())
     short = float((gap * active * (until.to_numpy() - duty["time"].to_numpy())).sum())
-    shifts = r[r["kind"] == "shift_end"]
-    kinds = shifts["detail"].str.split(":").str[1]
+    shifts = result.of_kind("shift_end")
+    kinds = pd.Series(_fields(shifts["detail"], 1)[0], index=shifts.index, dtype=object)
     worked = shifts.groupby(kinds)["value"].sum()
     volunteer = float(worked.reindex(["fire_volunteer", "red_cross"]).fillna(0).sum())
     return {
@@ -265,8 +299,8 @@ def _every_6h(series: pd.Series) -> dict[str, float]:
 def points_indicators(result: ModelResult, at: np.ndarray) -> dict[str, Any]:
     """Local points operational over time and the time until all have opened with power."""
     shares = point_shares(result, at)
-    r = result.records
-    full = r[(r["kind"] == "point_state") & (r["detail"] == "open_full")]
+    states = result.of_kind("point_state")
+    full = states[states["detail"] == "open_full"]
     first_full = full.groupby("site")["time"].min()
     planned = result.planned_points
     all_open = (round(float(first_full.max()), 3)
@@ -369,9 +403,9 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
 
 def supplies_indicators(result: ModelResult) -> dict[str, Any]:
     """Deliveries from the regional stock and points that ran out."""
-    r = result.records
-    dlv = r[r["kind"] == "supplies_delivered"]
-    out = r[(r["kind"] == "point_state") & (r["detail"] == "out_of_supplies")]
+    dlv = result.of_kind("supplies_delivered")
+    states = result.of_kind("point_state")
+    out = states[states["detail"] == "out_of_supplies"]
     return {
         "deliveries": len(dlv),
         "water_l_delivered": round(float(dlv["value"].sum()), 1),
@@ -381,10 +415,9 @@ def supplies_indicators(result: ModelResult) -> dict[str, Any]:
 
 def _message_delays(result: ModelResult) -> pd.Series:
     """Delay of each delivered message, by message id."""
-    r = result.records
-    msg = r[r["kind"] == "message_delivered"]
-    ids = msg["detail"].str.rsplit(":", n=1).str[-1]
-    return pd.Series(msg["value"].to_numpy(), index=ids.to_numpy())
+    msg = result.of_kind("message_delivered")
+    ids = [d.rsplit(":", 1)[-1] for d in msg["detail"]]
+    return pd.Series(msg["value"].to_numpy(), index=pd.Index(ids, dtype=object))
 
 
 def emergency_indicators(result: ModelResult) -> dict[str, Any]:
@@ -396,12 +429,12 @@ def emergency_indicators(result: ModelResult) -> dict[str, Any]:
     """
     from sim.params import NEEDS
 
-    r = result.records
-    rep = r[r["kind"] == "emergency_reports"]
-    parts = rep["detail"].str.split(":")
+    rep = result.of_kind("emergency_reports")
+    parts = [d.split(":") for d in rep["detail"]]
     delays = _message_delays(result)
-    pre = parts.str[1].astype(float).to_numpy() if len(rep) else np.empty(0)
-    msg = delays.reindex(parts.str[0].to_numpy()).to_numpy() if len(rep) else np.empty(0)
+    pre = np.array([float(p[1]) for p in parts], dtype=float)
+    msg = (delays.reindex(np.array([p[0] for p in parts], dtype=object)).to_numpy()
+           if len(rep) else np.empty(0))
     counts = rep["value"].to_numpy()
     done = np.isfinite(msg)
     total = np.repeat(pre[done] + msg[done], counts[done].astype(int))
@@ -417,8 +450,7 @@ def emergency_indicators(result: ModelResult) -> dict[str, Any]:
 
 def public_order_indicators(result: ModelResult) -> dict[str, Any]:
     """Public-order incidents at points and the delay of the request for police."""
-    r = result.records
-    inc = r[r["kind"] == "public_order"]
+    inc = result.of_kind("public_order")
     delays = _message_delays(result).reindex(inc["detail"].to_numpy())
     return {
         "incidents": len(inc),
@@ -428,29 +460,43 @@ def public_order_indicators(result: ModelResult) -> dict[str, Any]:
 
 
 def vulnerable_indicators(result: ModelResult) -> dict[str, Any]:
-    """Vulnerable residents reached before harm, per subgroup and in all."""
-    c = result.cases
+    """Vulnerable residents reached before harm, per subgroup and in all.
 
-    def one(frame: pd.DataFrame) -> dict[str, Any]:
-        danger = frame[frame["in_danger"]] if len(frame) else frame
-        outcomes = frame["outcome"].value_counts()
-        reached = danger[danger["outcome"].isin(["outreach", "neighbour", "self"])]
+    The case table is read once into arrays (outcomes as codes); each subgroup is a mask.
+    """
+    c = result.cases
+    outcome, labels = pd.factorize(c["outcome"])
+    names = [str(label) for label in labels]
+    order = sorted(range(len(names)), key=lambda i: names[i])
+    danger = c["in_danger"].to_numpy(dtype=bool)
+    in_time = np.isin(outcome, [i for i, o in enumerate(names)
+                                if o in ("outreach", "neighbour", "self")])
+    hours_to_reach = c["reached_at"].to_numpy() - c["clock_start"].to_numpy()
+
+    def one(rows: np.ndarray) -> dict[str, Any]:
+        in_danger = rows & danger
+        reached = in_danger & in_time
+        counts = np.bincount(outcome[rows & (outcome >= 0)], minlength=len(names))
+        outcomes = {names[i]: int(counts[i]) for i in order if counts[i] > 0}
+        n_danger = int(in_danger.sum())
+        n_reached = int(reached.sum())
         return {
-            "cases": len(frame),
-            "in_danger": len(danger),
-            "reached_in_time": len(reached),
-            "reached_in_time_share": round(len(reached) / len(danger), 4) if len(danger)
-            else None,
-            "harmed": int(outcomes.get("harmed", 0)),
-            "at_risk_at_horizon": int(outcomes.get("at_risk", 0)),
-            "by_outcome": {str(k): int(v) for k, v in outcomes.sort_index().items()},
-            "hours_to_reach": _describe(reached["reached_at"] - reached["clock_start"]),
+            "cases": int(rows.sum()),
+            "in_danger": n_danger,
+            "reached_in_time": n_reached,
+            "reached_in_time_share": round(n_reached / n_danger, 4) if n_danger else None,
+            "harmed": outcomes.get("harmed", 0),
+            "at_risk_at_horizon": outcomes.get("at_risk", 0),
+            "by_outcome": outcomes,
+            "hours_to_reach": _describe(pd.Series(hours_to_reach[reached])),
         }
 
+    everyone = np.ones(len(c), dtype=bool)
     if c.empty:
-        return {"all": one(c), "by_group": {}}
-    return {"all": one(c),
-            "by_group": {str(g): one(frame) for g, frame in c.groupby("group", sort=False)}}
+        return {"all": one(everyone), "by_group": {}}
+    group, group_labels = pd.factorize(c["group"])  # in order of appearance, as groupby
+    return {"all": one(everyone),
+            "by_group": {str(g): one(group == k) for k, g in enumerate(group_labels)}}
 
 
 def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
@@ -480,7 +526,7 @@ def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
 def site_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
     """Long table: hour, site, role, power source, powered (1/0)."""
     ids = sorted(result.site_roles)
-    wide = source_at(result.records, ids, at)
+    wide = _latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site")
     long = wide.reset_index().melt(id_vars="hour", var_name="site", value_name="source")
     long["role"] = long["site"].map(result.site_roles)
     long["powered"] = (long["source"] != "none").astype(int)
@@ -531,7 +577,6 @@ def indicators(result: ModelResult, population: Mapping[str, int],
     cp = powered_share(result, ["coordination_point"], at)
     during = cp[cp.index < max(result.grid.last_restoration(), 1e-9)]
     lost = generator_hours_lost(result)
-    r = result.records
     return {
         "outage": {
             "duration_h": round(result.grid.duration_h, 3),
@@ -547,9 +592,9 @@ def indicators(result: ModelResult, population: Mapping[str, int],
         },
         "generators": {
             "fixed": sum(1 for g, s in result.generators.items() if s),
-            "start_failures": int((r["kind"] == "generator_start_failed").sum()),
-            "breakdowns": int((r["kind"] == "generator_failed").sum()),
-            "ran_dry": int((r["kind"] == "generator_dry").sum()),
+            "start_failures": len(result.of_kind("generator_start_failed")),
+            "breakdowns": len(result.of_kind("generator_failed")),
+            "ran_dry": len(result.of_kind("generator_dry")),
             "hours_lost_to_failures": round(lost["failures"], 3),
             "hours_lost_to_empty_tanks": round(lost["empty_tanks"], 3),
         },

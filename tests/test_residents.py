@@ -257,7 +257,7 @@ def test_every_case_has_one_consistent_outcome(base):
 
 
 def test_outreach_comes_from_an_open_point_in_range(base):
-    m, result = base
+    _, result = base
     c = result.cases
     out = c[c["outcome"] == "outreach"]
     assert (out["point"] != "").all()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.geo.network import Site as Location
 
@@ -38,15 +39,28 @@ FUEL_KIND = {
 }
 
 
-class Timer:
-    """A cancellable callback after a delay (cheaper than a process for one-shot events)."""
+class Timer(simpy.Timeout):
+    """A cancellable callback after a delay (cheaper than a process for one-shot events).
 
-    __slots__ = ("active",)
+    The timer is itself the scheduled timeout, with its own method as the only
+    callback: one object per timer and no closure. It is scheduled exactly as
+    ``env.timeout(max(delay, 0))`` would be (same time, priority and order).
+    """
 
     def __init__(self, env: simpy.Environment, delay: float, fn: Callable[[], None]) -> None:
+        # Timeout.__init__ inlined (as SimPy does), plus the callback.
+        self.env = env
+        self.callbacks = [self._fire]
+        self._value = None
+        self._delay = delay = max(delay, 0.0)
+        self._ok = True
         self.active = True
-        event = env.timeout(max(delay, 0.0))
-        event.callbacks.append(lambda _event: fn() if self.active else None)
+        self._fn = fn
+        env.schedule(self, NORMAL, delay)
+
+    def _fire(self, _event: simpy.Event) -> None:
+        if self.active:
+            self._fn()
 
     def cancel(self) -> None:
         """Stop the callback from running."""
