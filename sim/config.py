@@ -237,6 +237,8 @@ class StationsConfig:
     tank_l: float = MISSING
     #: data: as in the layer; prefer_backup: one per municipality, preferring backup power.
     coordination_points: str = MISSING
+    #: Share of all stations closed by budget cuts, taken from volunteer posts.
+    closed_volunteer_posts_share: float = 0.0
 
 
 @dataclass

@@ -112,6 +112,8 @@ class StationParams:
     generator_kva: float
     tank_l: float
     coordination_points: str
+    #: Share of all stations closed by budget cuts, taken from volunteer posts.
+    closed_volunteer_posts_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -444,6 +446,8 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         generator_kva=c.number("stations.generator_kva", lo=0, hi=5000, lo_open=True),
         tank_l=c.number("stations.tank_l", lo=0, hi=100_000, lo_open=True),
         coordination_points=c.choice("stations.coordination_points", COORDINATION_POLICIES),
+        closed_volunteer_posts_share=c.number("stations.closed_volunteer_posts_share", lo=0,
+                                              hi=0.9),
     )
     support = _support_points(c)
     horizon_ok = 0 < horizon <= MAX_HOURS  # a bad horizon is reported on its own

@@ -27,6 +27,9 @@ def apply_station_policy(
     region: RegionData, policy: StationParams, build: BuildSettings, streams: Streams
 ) -> RegionData:
     """Return the region with the stations' backup power and coordination points set."""
+    if policy.closed_volunteer_posts_share > 0:
+        region = dataclasses.replace(region, fire_stations=close_volunteer_posts(
+            region.fire_stations, policy.closed_volunteer_posts_share))
     if policy.backup_power == "data" and policy.coordination_points == "data":
         return region
     stations = region.fire_stations.copy()
@@ -73,6 +76,31 @@ def apply_support_point_backup(region: RegionData, policy: SupportPointParams) -
         sites["generator_kva"] = 0.0
         sites["tank_l"] = 0.0
     return dataclasses.replace(region, support_point_candidates=sites)
+
+
+def close_volunteer_posts(stations: gpd.GeoDataFrame, share: float) -> gpd.GeoDataFrame:
+    """Close ``share`` of all stations (budget cuts), taking volunteer posts only.
+
+    Posts without a professional crew close smallest crew first (ties by id); a
+    coordination point and the last station of a municipality stay. If there are
+    too few such posts, all of them close. The closed posts' crews are lost.
+    """
+    wanted = round(share * len(stations))
+    crew = stations["crew_volunteer"] + stations["crew_professional"]
+    order = stations.assign(_crew=crew).sort_values(["_crew", "id"]).index
+    left = stations["municipality"].value_counts().to_dict()
+    closed = []
+    for idx in order:
+        if len(closed) >= wanted:
+            break
+        row = stations.loc[idx]
+        if row["crew_professional"] > 0 or row["is_coordination_point"]:
+            continue
+        if left[row["municipality"]] <= 1:
+            continue
+        left[row["municipality"]] -= 1
+        closed.append(idx)
+    return stations.drop(index=closed)
 
 
 def choose_coordination_points(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -157,6 +157,25 @@ def test_station_policy_shares_follow_the_config_and_the_seed(default_cfg):
     assert cp[a.loc[a["has_backup_power"], "municipality"].unique()].all()
 
 
+def test_budget_cuts_close_small_volunteer_posts_only(default_cfg):
+    before = prepare(default_cfg).region.fire_stations
+    default_cfg["stations"]["closed_volunteer_posts_share"] = 0.104
+    after = prepare(default_cfg).region.fire_stations
+    closed = before[~before["id"].isin(after["id"])]
+    assert len(closed) == round(0.104 * len(before)) == 20
+    assert (closed["crew_professional"] == 0).all()
+    assert not closed["is_coordination_point"].any()
+    assert set(after["municipality"]) == set(before["municipality"])
+    # The smallest volunteer posts went first.
+    crew = before["crew_volunteer"] + before["crew_professional"]
+    open_volunteer = before[~before["id"].isin(closed["id"]) & (before["crew_professional"] == 0)
+                            & ~before["is_coordination_point"]]
+    closable = open_volunteer[open_volunteer["municipality"].map(
+        after["municipality"].value_counts()) > 1]
+    assert crew[closed.index].max() <= crew[closable.index].min()
+    assert after["crew_volunteer"].sum() < before["crew_volunteer"].sum()
+
+
 def test_console_script_is_installed():
     (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "blackout-sim"]
     assert ep.value == "sim.cli:main"

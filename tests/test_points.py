@@ -138,3 +138,13 @@ def test_acceptance_no_backup_and_no_trigger_opens_fewer_points_than_both():
     both = shares_at_72(["seed=5", "stations.backup_power=all",
                          "support_points.activation.trigger=automatic"])
     assert both[0] >= neither[0] and both[1] > neither[1] and both[2] > neither[2]
+
+
+def test_budget_cuts_never_raise_the_coordination_points():
+    at = metrics.hours(168)
+    base = model(["seed=1"]).run()
+    cut = model(["seed=1", "stations.closed_volunteer_posts_share=0.3"]).run()
+    a = metrics.cp_functional_share(base, at)
+    b = metrics.cp_functional_share(cut, at)
+    assert (b <= a + 1e-12).all()
+    assert b.sum() < a.sum()
