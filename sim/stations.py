@@ -89,7 +89,7 @@ def close_volunteer_posts(stations: gpd.GeoDataFrame, share: float) -> gpd.GeoDa
     crew = stations["crew_volunteer"] + stations["crew_professional"]
     order = stations.assign(_crew=crew).sort_values(["_crew", "id"]).index
     left = stations["municipality"].value_counts().to_dict()
-    closed = []
+    closed: list[object] = []
     for idx in order:
         if len(closed) >= wanted:
             break
