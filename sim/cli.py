@@ -4,14 +4,25 @@
 and ``scenarios/``, validates it in one step, runs it and writes the run
 folder. Bad input exits with status 2 and a message listing every problem,
 before anything is written to ``results/``.
+
+``python -m sim -m <sweep>`` runs one job per combination (in parallel through
+the joblib launcher, or on a cluster through submitit). A job that fails
+writes ``status.json`` with its error and the other jobs carry on; every job
+that completes writes ``status.json`` too. While the sweep runs,
+:class:`SweepCallback` prints progress; at the end it gathers the sweep folder
+into tables and figures (``sim.sweep``), names the failed jobs and exits with
+status 1 if there were any.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
+import threading
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +30,25 @@ from typing import Any
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import Config
 from sim.errors import InputError, Problem
-from sim.io import dump_json, environment, git_revision, remove_if_empty, write_run_folder
+from sim.io import (
+    dump_json,
+    environment,
+    git_revision,
+    remove_if_empty,
+    write_run_folder,
+    write_text_atomic,
+)
 from sim.params import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
 from sim.run import run
+from sim.sweep import STATUS_FILE, aggregate, report
 
 log = logging.getLogger("sim")
 
@@ -79,11 +101,42 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     return write_run_folder(run_dir, texts, layers=scenario.region.layers())
 
 
+def write_status(run_dir: Path, overrides: list[str], status: str, started: float,
+                 error: BaseException | None = None) -> None:
+    """A sweep job's ``status.json``: completed or failed (with the error), and its overrides."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {
+        "status": status,
+        "overrides": overrides,
+        "wall_time_s": round(time.perf_counter() - started, 3),
+        "finished_utc": datetime.now(UTC).isoformat(),
+        "error": None if error is None else f"{type(error).__name__}: {error}",
+    }
+    if error is not None and not isinstance(error, InputError):
+        data["traceback"] = "".join(traceback.format_exception(error))
+    write_text_atomic(run_dir / STATUS_FILE, dump_json(data))
+
+
+def _sweep_job(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> None:
+    """One job of a sweep: never raises, so the other jobs carry on; the status tells."""
+    t0 = time.perf_counter()
+    try:
+        execute(cfg, run_dir, overrides)
+    except Exception as exc:
+        log.error("job %s failed: %s", run_dir.name, exc)
+        write_status(run_dir, overrides, "failed", t0, exc)
+        return
+    write_status(run_dir, overrides, "completed", t0)
+
+
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _app(cfg: DictConfig) -> None:
     logging.getLogger("pyogrio").setLevel(logging.WARNING)  # per job: launchers may fork
     hc = HydraConfig.get()
     run_dir = Path(hc.runtime.output_dir)
+    if hc.mode == RunMode.MULTIRUN:
+        _sweep_job(cfg, run_dir, list(hc.overrides.task))
+        return
     try:
         written = execute(cfg, run_dir, list(hc.overrides.task))
     except InputError as exc:
@@ -94,6 +147,96 @@ def _app(cfg: DictConfig) -> None:
         remove_if_empty(run_dir, up_to=Path(str(cfg.get("results_dir", run_dir))))
         raise
     log.info("run written to %s", written)
+
+
+def count_jobs(overrides: list[str]) -> int:
+    """How many jobs a sweep's overrides make (the product of the sweep lengths)."""
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    return math.prod(len(list(o.sweep_string_iterator())) if o.is_sweep_override() else 1
+                     for o in parsed)
+
+
+def progress_line(done: int, failed: int, total: int, elapsed_s: float) -> str:
+    """``12/40 jobs done (1 failed), 3:05 elapsed, about 6:10 left``."""
+    def clock(seconds: float) -> str:
+        minutes, sec = divmod(round(seconds), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
+
+    finished = done + failed
+    text = f"{finished}/{total} jobs done"
+    if failed:
+        text += f" ({failed} failed)"
+    text += f", {clock(elapsed_s)} elapsed"
+    if 0 < finished < total:
+        text += f", about {clock(elapsed_s / finished * (total - finished))} left"
+    return text
+
+
+class SweepCallback(Callback):
+    """Progress while a sweep runs; tables, figures and the exit status at its end."""
+
+    def __init__(self, poll_s: float = 2.0) -> None:
+        self.poll_s = poll_s
+        self._total = 0
+        self._start = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Launchers pickle the callbacks to send them to the jobs; the watcher stays here.
+        return {"poll_s": self.poll_s}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    def _count(self, folder: Path) -> tuple[int, int]:
+        done = failed = 0
+        for status in folder.glob(f"*/{STATUS_FILE}"):
+            text = status.read_text(encoding="utf-8")
+            if '"failed"' in text:
+                failed += 1
+            else:
+                done += 1
+        return done, failed
+
+    def _show(self, folder: Path) -> tuple[int, int]:
+        counts = self._count(folder) if folder.exists() else (0, 0)
+        elapsed = time.perf_counter() - self._start
+        print(f"[sweep] {progress_line(*counts, self._total, elapsed)}", file=sys.stderr,
+              flush=True)
+        return counts
+
+    def _watch(self, folder: Path) -> None:
+        last = (-1, -1)
+        while not self._stop.wait(self.poll_s):
+            counts = self._count(folder) if folder.exists() else (0, 0)
+            if counts != last:
+                last = self._show(folder)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Start printing progress as the jobs' status files appear."""
+        folder = Path(str(config.hydra.sweep.dir))
+        self._total = count_jobs(list(config.hydra.overrides.task))
+        self._start = time.perf_counter()
+        print(f"[sweep] {self._total} jobs into {folder}", file=sys.stderr, flush=True)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, args=(folder,), daemon=True)
+        self._thread.start()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Gather the sweep; exit with status 1 naming the failed jobs, if any."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        folder = Path(str(config.hydra.sweep.dir))
+        if not folder.is_dir():
+            return
+        self._show(folder)
+        tables = aggregate(folder)
+        print(report(tables), file=sys.stderr, flush=True)
+        if tables.failed:
+            sys.exit(1)
 
 
 def main() -> None:

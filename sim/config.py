@@ -239,6 +239,8 @@ class StationsConfig:
     coordination_points: str = MISSING
     #: Share of all stations closed by budget cuts, taken from volunteer posts.
     closed_volunteer_posts_share: float = 0.0
+    #: One backup-power share for every region (null: unused); redrawn as with shares.
+    backup_share: float | None = None
 
 
 @dataclass

@@ -66,6 +66,18 @@ def write_run_folder(
     return run_dir
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file by writing a hidden sibling and renaming it over ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
     """Remove a folder the launcher made for a run that never started, if empty.
 

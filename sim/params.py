@@ -114,6 +114,8 @@ class StationParams:
     coordination_points: str
     #: Share of all stations closed by budget cuts, taken from volunteer posts.
     closed_volunteer_posts_share: float = 0.0
+    #: One backup-power share for every region (redrawn as with ``shares``); None: unused.
+    backup_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -448,7 +450,13 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         coordination_points=c.choice("stations.coordination_points", COORDINATION_POLICIES),
         closed_volunteer_posts_share=c.number("stations.closed_volunteer_posts_share", lo=0,
                                               hi=0.9),
+        backup_share=None if c.get("stations.backup_share") in (None, c._ABSENT)
+        else c.share("stations.backup_share"),
     )
+    if stations.backup_share is not None and stations.backup_power in ("all", "none"):
+        problems.add("stations.backup_share", stations.backup_share,
+                     f"cannot be combined with stations.backup_power={stations.backup_power}: "
+                     "leave backup_share null, or use backup_power data or shares")
     support = _support_points(c)
     horizon_ok = 0 < horizon <= MAX_HOURS  # a bad horizon is reported on its own
     if horizon_ok and support.operational_deadline_h > horizon:

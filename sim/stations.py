@@ -30,20 +30,22 @@ def apply_station_policy(
     if policy.closed_volunteer_posts_share > 0:
         region = dataclasses.replace(region, fire_stations=close_volunteer_posts(
             region.fire_stations, policy.closed_volunteer_posts_share))
-    if policy.backup_power == "data" and policy.coordination_points == "data":
+    backup = "shares" if policy.backup_share is not None else policy.backup_power
+    if backup == "data" and policy.coordination_points == "data":
         return region
     stations = region.fire_stations.copy()
     had = stations["has_backup_power"].to_numpy(bool).copy()
-    if policy.backup_power == "all":
+    if backup == "all":
         has = np.ones(len(stations), dtype=bool)
-    elif policy.backup_power == "none":
+    elif backup == "none":
         has = np.zeros(len(stations), dtype=bool)
-    elif policy.backup_power == "shares":
+    elif backup == "shares":
         rng = streams.get("stations.backup_power")
         has = np.zeros(len(stations), dtype=bool)
         for name, group in stations.groupby("region", sort=True):
             default = build.backup_power_share.get(str(name))
-            share = policy.backup_power_share.get(str(name), default)
+            share = (policy.backup_share if policy.backup_share is not None
+                     else policy.backup_power_share.get(str(name), default))
             assert share is not None  # validated
             n = round(float(share) * len(group))
             picked = rng.choice(len(group), size=n, replace=False)

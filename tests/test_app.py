@@ -157,6 +157,15 @@ def test_station_policy_shares_follow_the_config_and_the_seed(default_cfg):
     assert cp[a.loc[a["has_backup_power"], "municipality"].unique()].all()
 
 
+def test_one_backup_share_for_every_region(default_cfg):
+    default_cfg["stations"]["backup_share"] = 0.5
+    fs = prepare(default_cfg).region.fire_stations
+    share = fs.groupby("region")["has_backup_power"].mean()
+    assert share.to_numpy() == pytest.approx(0.5, abs=0.02)
+    default_cfg["stations"]["backup_share"] = 0.0
+    assert not prepare(default_cfg).region.fire_stations["has_backup_power"].any()
+
+
 def test_budget_cuts_close_small_volunteer_posts_only(default_cfg):
     before = prepare(default_cfg).region.fire_stations
     default_cfg["stations"]["closed_volunteer_posts_share"] = 0.104
@@ -191,4 +200,7 @@ def test_sweep_writes_one_folder_per_job(tmp_path):
     seeds = [json.loads((sweep / j / "manifest.json").read_text())["seed"] for j in jobs]
     assert seeds == [1, 2]
     assert not (results / "runs").exists()
-    assert all(p.name in [*RUN_FILES, "multirun.yaml"] for p in files_under(sweep))
+    sweep_files = ["multirun.yaml", "status.json", "sweep_results.csv", "sweep_results.parquet",
+                   "sweep_summary.csv", "sweep_summary.parquet"]
+    assert all(p.name in [*RUN_FILES, *sweep_files] for p in files_under(sweep))
+    assert all((sweep / j / "status.json").exists() for j in jobs)

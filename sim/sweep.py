@@ -1,0 +1,286 @@
+"""Gathering a sweep: one table of every job's parameters and indicators, and a summary.
+
+A sweep folder (``results/sweeps/<scenario>/<timestamp>/``) holds one folder
+per job (``0``, ``1``, ...). Each job writes ``status.json`` (its overrides,
+whether it completed or failed, and the error) and, when it completed, its run
+files with ``summary.json``. This module reads those folders, also while a
+sweep is still running or after it was interrupted, and writes:
+
+- ``sweep_results.csv`` / ``.parquet``: one row per job: ``job``, ``status``
+  (completed, failed, running: no status yet), ``error``, one column per
+  override key (the swept parameters, and any other override given), and one
+  column per indicator (the scalar indicators of ``summary.json`` under dotted
+  names, e.g. ``local_points.operational_share.at_h.72``; the series every 6
+  hours and per municipality stay in each job's folder);
+- ``sweep_summary.csv`` / ``.parquet``: per combination of the parameters other
+  than ``seed`` and per indicator: the number of completed jobs, the mean, the
+  standard deviation and a 95 % confidence interval of the mean over seeds
+  (Student's t);
+- figures for a sweep over one or two parameters (``sim.figures``).
+
+Files are written atomically. ``python -m sim.sweep <folder>`` (or
+``blackout-sim-aggregate <folder>``) does the same for any sweep folder; it
+exits with status 1 and names the failed jobs if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+#: Files a job folder holds besides its run files.
+STATUS_FILE = "status.json"
+RESULTS_STEM = "sweep_results"
+SUMMARY_STEM = "sweep_summary"
+#: Columns that describe the job, not a parameter or an indicator.
+JOB_COLUMNS = ("job", "status", "error")
+#: Indicator subtrees left out of the table (long series; kept in each job's folder).
+_SKIP = ("every_6h", "min_after_deadline_by_municipality", "delay_h_by_channels",
+         "hops_by_channel")
+#: Overrides that say where or how to run, not what to run.
+_NOT_PARAMETERS = ("results_dir",)
+
+
+@dataclass(frozen=True)
+class SweepTables:
+    """What a sweep folder holds, gathered."""
+
+    folder: Path
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    parameters: list[str]
+    indicators: list[str]
+
+    @property
+    def failed(self) -> list[str]:
+        """Job numbers that failed."""
+        return [str(j) for j in self.results.loc[self.results["status"] == "failed", "job"]]
+
+    @property
+    def swept(self) -> list[str]:
+        """Parameters other than ``seed`` that take more than one value."""
+        return [p for p in self.parameters
+                if p != "seed" and len(set(map(str, self.results[p]))) > 1]
+
+
+def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
+    """``key=value`` overrides as a mapping; values read as YAML (numbers, lists, null)."""
+    out: dict[str, Any] = {}
+    for text in overrides:
+        key, sep, value = text.partition("=")
+        key = key.lstrip("+~")
+        if not sep or key.startswith("hydra.") or key.startswith("hydra/") or (
+                key in _NOT_PARAMETERS):
+            continue
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value
+        out[key] = parsed if isinstance(parsed, int | float | str | bool) or parsed is None \
+            else json.dumps(parsed)
+    return out
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """Scalar leaves of a nested mapping under dotted names (``None`` becomes NaN)."""
+    out: dict[str, float] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            if str(key) in _SKIP:
+                continue
+            out.update(flatten(value, f"{name}."))
+        elif value is None:
+            out[name] = math.nan
+        elif isinstance(value, int | float):  # bool too: 1.0 or 0.0
+            out[name] = float(value)
+    return out
+
+
+def job_folders(folder: Path) -> list[Path]:
+    """The job folders of a sweep, by job number."""
+    jobs = [p for p in Path(folder).iterdir() if p.is_dir() and p.name.isdigit()]
+    return sorted(jobs, key=lambda p: int(p.name))
+
+
+def read_job(job: Path) -> dict[str, Any]:
+    """One row of the table: the job's status, parameters and indicators."""
+    row: dict[str, Any] = {"job": int(job.name), "status": "running", "error": ""}
+    status_file = job / STATUS_FILE
+    overrides: list[str] = []
+    if status_file.exists():
+        status = json.loads(status_file.read_text(encoding="utf-8"))
+        row["status"] = str(status.get("status", "running"))
+        row["error"] = str(status.get("error") or "")
+        overrides = list(status.get("overrides", []))
+    manifest = job / "manifest.json"
+    if not overrides and manifest.exists():
+        overrides = list(json.loads(manifest.read_text(encoding="utf-8")).get("overrides", []))
+    summary = job / "summary.json"
+    if row["status"] == "completed" and summary.exists():
+        indicators = json.loads(summary.read_text(encoding="utf-8")).get("indicators", {})
+        row["indicators"] = flatten(indicators)
+    row["parameters"] = parse_overrides(overrides)
+    return row
+
+
+def gather(folder: Path) -> SweepTables:
+    """Read every job folder of a sweep into the results table and its summary."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"sweep folder {folder} does not exist")
+    rows = [read_job(job) for job in job_folders(folder)]
+    parameters: list[str] = []
+    indicators: list[str] = []
+    for row in rows:
+        parameters.extend(k for k in row["parameters"] if k not in parameters)
+        indicators.extend(k for k in row.get("indicators", {}) if k not in indicators)
+    records = []
+    for row in rows:
+        record: dict[str, Any] = {k: row[k] for k in JOB_COLUMNS}
+        record.update({p: row["parameters"].get(p) for p in parameters})
+        values = row.get("indicators", {})
+        record.update({i: values.get(i, math.nan) for i in indicators})
+        records.append(record)
+    columns = [*JOB_COLUMNS, *parameters, *indicators]
+    results = pd.DataFrame.from_records(records, columns=columns)
+    if indicators:
+        results[indicators] = results[indicators].astype(float)
+    summary = summarise(results, [p for p in parameters if p != "seed"], indicators)
+    return SweepTables(folder, results, summary, parameters, indicators)
+
+
+def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Student's t interval for the mean; NaN with fewer than two values."""
+    values = values[np.isfinite(values)]
+    n = len(values)
+    if n < 2:
+        return math.nan, math.nan
+    mean = float(values.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    return mean - half, mean + half
+
+
+def summarise(results: pd.DataFrame, by: Sequence[str],
+              indicators: Sequence[str]) -> pd.DataFrame:
+    """Mean and 95 % confidence interval over seeds, per parameter combination and indicator."""
+    columns = [*by, "indicator", "n", "mean", "std", "ci_low", "ci_high"]
+    done = results[results["status"] == "completed"]
+    if done.empty or not indicators:
+        return pd.DataFrame(columns=columns)
+    keys = [done[b].astype(str) if done[b].dtype == object else done[b] for b in by]
+    groups = done.groupby(keys, dropna=False, sort=True) if by else [((), done)]
+    out = []
+    for key, group in groups:
+        key_values = key if isinstance(key, tuple) else (key,)
+        first = group.iloc[0]
+        combo = {b: first[b] for b in by}
+        assert len(key_values) == len(by)
+        for indicator in indicators:
+            values = group[indicator].to_numpy(dtype=float)
+            finite = values[np.isfinite(values)]
+            low, high = confidence_interval(finite)
+            out.append({**combo, "indicator": indicator, "n": len(finite),
+                        "mean": float(finite.mean()) if len(finite) else math.nan,
+                        "std": float(finite.std(ddof=1)) if len(finite) > 1 else math.nan,
+                        "ci_low": low, "ci_high": high})
+    return pd.DataFrame(out, columns=columns)
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parameter columns can mix types across jobs; Parquet needs one type per column."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            kinds = {type(v) for v in out[column] if v is not None}
+            if len(kinds) > 1:
+                out[column] = out[column].map(lambda v: None if v is None else str(v))
+    return out
+
+
+def write_tables(tables: SweepTables) -> list[Path]:
+    """Write the results and summary tables as CSV and Parquet into the sweep folder."""
+    written = []
+    for stem, frame in ((RESULTS_STEM, tables.results), (SUMMARY_STEM, tables.summary)):
+        csv = tables.folder / f"{stem}.csv"
+        _write_atomic(csv, lambda p, f=frame: f.to_csv(p, index=False))
+        parquet = tables.folder / f"{stem}.parquet"
+        _write_atomic(parquet, lambda p, f=frame: _for_parquet(f).to_parquet(p, index=False))
+        written += [csv, parquet]
+    return written
+
+
+def aggregate(folder: Path, indicators: Sequence[str] | None = None,
+              figures: bool = True) -> SweepTables:
+    """Gather a sweep folder and write its tables (and figures); return the tables."""
+    tables = gather(folder)
+    write_tables(tables)
+    if figures:
+        from sim.figures import sweep_figures
+
+        sweep_figures(tables, indicators)
+    return tables
+
+
+def report(tables: SweepTables) -> str:
+    """A short account of a sweep for the terminal."""
+    counts = tables.results["status"].value_counts()
+    parts = [f"{int(counts.get(s, 0))} {s}" for s in ("completed", "failed", "running")
+             if counts.get(s, 0)]
+    text = (f"sweep {tables.folder}: {len(tables.results)} jobs ({', '.join(parts) or 'none'}); "
+            f"tables {RESULTS_STEM}.csv/.parquet and {SUMMARY_STEM}.csv/.parquet")
+    failed = tables.results[tables.results["status"] == "failed"]
+    if len(failed):
+        lines = [f"  job {job}: {error}" for job, error in zip(failed["job"], failed["error"],
+                                                              strict=True)]
+        text += "\nfailed jobs:\n" + "\n".join(lines)
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m sim.sweep <folder>``: gather a sweep folder into tables and figures."""
+    parser = argparse.ArgumentParser(
+        prog="blackout-sim-aggregate",
+        description="Gather a sweep folder (also one still running or interrupted) into "
+                    "one table with a row per job, a summary per parameter combination "
+                    "with 95 % confidence intervals over seeds, and figures.")
+    parser.add_argument("folder", type=Path, help="the sweep folder (results/sweeps/...)")
+    parser.add_argument("--indicator", action="append", dest="indicators", metavar="NAME",
+                        help="an indicator to draw (a column of sweep_results.csv); "
+                             "repeat for more; default: the headline indicators")
+    parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    args = parser.parse_args(argv)
+    try:
+        tables = aggregate(args.folder, args.indicators, figures=not args.no_figures)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(report(tables))
+    if tables.failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
