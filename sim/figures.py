@@ -96,7 +96,7 @@ def _order(values: pd.Series) -> list[object]:
 
 
 def line_figure(summary: pd.DataFrame, parameter: str, indicator: str,
-                folder: Path, n_seeds: int) -> list[Path]:
+                folder: Path, note: str) -> list[Path]:
     """One indicator against one parameter, mean with its 95 % confidence band."""
     rows = summary[summary["indicator"] == indicator]
     order = _order(rows[parameter])
@@ -119,12 +119,12 @@ def line_figure(summary: pd.DataFrame, parameter: str, indicator: str,
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    fig.text(0.01, -0.02, f"{n_seeds} seeds per value", fontsize=8, color="0.4")
+    fig.text(0.01, -0.02, note, fontsize=8, color="0.4")
     return _save(fig, folder, _file_stem(indicator))
 
 
 def heatmap_figure(summary: pd.DataFrame, parameters: Sequence[str], indicator: str,
-                   folder: Path, n_seeds: int) -> list[Path]:
+                   folder: Path, note: str) -> list[Path]:
     """One indicator over two parameters: the mean per combination as a heat map."""
     p, q = parameters
     rows = summary[summary["indicator"] == indicator]
@@ -150,7 +150,7 @@ def heatmap_figure(summary: pd.DataFrame, parameters: Sequence[str], indicator: 
     ax.set_ylabel(name_of(q))
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label=f"{unit} (mean over seeds)")
-    fig.text(0.01, -0.02, f"{n_seeds} seeds per cell", fontsize=8, color="0.4")
+    fig.text(0.01, -0.02, note, fontsize=8, color="0.4")
     return _save(fig, folder, _file_stem(indicator))
 
 
@@ -166,11 +166,15 @@ def sweep_figures(tables: SweepTables, indicators: Sequence[str] | None = None) 
                          "allowed: a column of sweep_results.csv")
     done = tables.results[tables.results["status"] == "completed"]
     n_seeds = int(done.groupby([done[p].map(str) for p in swept]).size().min())
+    fixed = [f"{p}={done[p].iloc[0]}" for p in tables.parameters
+             if p not in swept and p != "seed" and len(done)]
+    per = "value" if len(swept) == 1 else "cell"
+    note = "; ".join([*fixed, f"at least {n_seeds} seed(s) per {per}"])
     summary = tables.summary
     written: list[Path] = []
     for indicator in chosen:
         if len(swept) == 1:
-            written += line_figure(summary, swept[0], indicator, tables.folder, n_seeds)
+            written += line_figure(summary, swept[0], indicator, tables.folder, note)
         else:
-            written += heatmap_figure(summary, swept, indicator, tables.folder, n_seeds)
+            written += heatmap_figure(summary, swept, indicator, tables.folder, note)
     return written
