@@ -37,6 +37,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import Config
 from sim.errors import InputError, Problem
+from sim.injects.command import generate as generate_injects
+from sim.injects.msel import settings_from
 from sim.io import (
     dump_json,
     environment,
@@ -73,6 +75,14 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     assert isinstance(container, dict)
     container.pop("hydra", None)
     scenario = prepare({str(k): v for k, v in container.items()})
+    injects = container.get("injects") or {}
+    if isinstance(injects, dict) and injects.get("enabled"):
+        region = scenario.region
+        settings_from(injects, {  # checked before the run: bad settings write nothing
+            "region": set(region.municipalities["region"].astype(str)),
+            "municipality": set(region.municipalities["code"].astype(str)),
+            "site": {*region.fire_stations["id"].astype(str),
+                     *region.support_point_candidates["id"].astype(str)}})
     result = run(scenario)
     wall = time.perf_counter() - t0
     manifest: dict[str, Any] = {
@@ -98,7 +108,11 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
         "manifest.json": dump_json(manifest),
         **tables,
     }
-    return write_run_folder(run_dir, texts, layers=scenario.region.layers())
+    written = write_run_folder(run_dir, texts, layers=scenario.region.layers())
+    if isinstance(injects, dict) and injects.get("enabled"):
+        target, msel, _ = generate_injects(written)
+        log.info("%d injects written to %s", len(msel), target)
+    return written
 
 
 def write_status(run_dir: Path, overrides: list[str], status: str, started: float,

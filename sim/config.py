@@ -427,6 +427,46 @@ class PopulationConfig:
 
 
 @dataclass
+class SegmentConfig:
+    """A segment of play: scenario hours from_h to to_h at speed (scenario hours per hour)."""
+
+    from_h: float = MISSING
+    to_h: float = MISSING
+    speed: float = 1.0
+
+
+@dataclass
+class GripConfig:
+    """The GRIP level in force from scenario hour at_h."""
+
+    at_h: float = MISSING
+    level: int = MISSING
+
+
+@dataclass
+class InjectsConfig:
+    """Injects (MSEL) for an exercise, generated after the run (``sim.injects``)."""
+
+    enabled: bool = False
+    title: str = MISSING
+    language: str = MISSING
+    #: Teams in play: meldkamer, copi, rot:<region>, rbt:<region>, gbt:<code>,
+    #: bevolkingszorg:<code>, cp:<site id>, nsp:<site id>.
+    teams: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    municipalities: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    max_per_team_hour: int = MISSING
+    contingency: bool = True
+    contingency_after_min: float = MISSING
+    #: Exercise start on the exercise clock (ISO date and time).
+    start: str = MISSING
+    break_min: float = 0.0
+    segments: list[SegmentConfig] = field(default_factory=list)
+    grip: list[GripConfig] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     """The whole run configuration."""
 
@@ -447,3 +487,4 @@ class Config:
     power: PowerConfig = field(default_factory=PowerConfig)
     fuel: FuelConfig = field(default_factory=FuelConfig)
     comms: CommsConfig = field(default_factory=CommsConfig)
+    injects: InjectsConfig = field(default_factory=InjectsConfig)

@@ -1,0 +1,93 @@
+"""``blackout-sim-injects <run folder> [key=value ...]``: an MSEL from a finished run.
+
+The settings are the run's own ``injects`` config (``config.yaml``), or the
+defaults in ``configs/injects/default.yaml`` when the run has none, changed by
+``key=value`` arguments (values in YAML: ``teams=[rot:VNOG,gbt:GM0200]``,
+``segments=[{from_h: 2, to_h: 6}]``, ``language=en``). The MSEL goes to
+``<run folder>/injects`` (or ``--out``), which must not exist yet. Bad settings
+exit with status 2 and a message naming each problem; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.errors import InputError, Problem
+from sim.injects.export import write_msel
+from sim.injects.msel import Inject, Settings, build_msel, count_by, known_names, settings_from
+from sim.injects.sources import load_run
+from sim.paths import CONFIG_DIR
+
+DEFAULTS = CONFIG_DIR / "injects" / "default.yaml"
+
+
+def with_overrides(base: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """The settings with ``key=value`` overrides applied (``injects.`` prefix optional)."""
+    out = dict(base)
+    problems = []
+    for text in overrides:
+        key, sep, value = text.partition("=")
+        key = key.removeprefix("injects.")
+        if not sep or not key or "." in key:
+            problems.append(Problem(text, text, "an override key=value with a top-level key of "
+                                    "injects, e.g. teams=[rot:VNOG]"))
+            continue
+        if key not in out and key != "enabled":
+            problems.append(Problem(f"injects.{key}", value,
+                                    f"unknown key; allowed: {sorted(out)}"))
+            continue
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problems.append(Problem(f"injects.{key}", value, f"not valid YAML ({exc})"))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def generate(run_folder: Path, overrides: Sequence[str] = (),
+             out: Path | None = None) -> tuple[Path, list[Inject], Settings]:
+    """Build and write the MSEL of a run folder; return where, the injects and settings."""
+    run = load_run(run_folder)
+    base = run.config.get("injects") or yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    settings = settings_from(with_overrides(base, overrides), known_names(run))
+    injects = build_msel(run, settings)
+    target = Path(out) if out is not None else Path(run_folder) / "injects"
+    write_msel(target, injects, settings)
+    return target, injects, settings
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point."""
+    parser = argparse.ArgumentParser(
+        prog="blackout-sim-injects",
+        description="Generate a Master Scenario Events List (injects) for an exercise from a "
+                    "finished run folder: Excel, CSV, JSON and printable cards, for "
+                    "controllers and for players.")
+    parser.add_argument("run_folder", type=Path, help="a run folder written by python -m sim")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="change a setting of configs/injects, e.g. language=en")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write (default: <run folder>/injects; must not exist)")
+    args = parser.parse_intermixed_args(argv)
+    try:
+        target, injects, settings = generate(args.run_folder, args.overrides, args.out)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except (FileNotFoundError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    tracks = ", ".join(f"{k} {v}" for k, v in sorted(count_by(injects, "track").items()))
+    print(f"{len(injects)} injects from {settings.clock.start:%Y-%m-%d %H:%M} to "
+          f"{settings.clock.end():%H:%M} written to {target} ({tracks})")
+
+
+if __name__ == "__main__":
+    main()

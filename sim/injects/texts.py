@@ -1,0 +1,288 @@
+"""Inject texts per event kind, in Dutch (default) and English.
+
+Each template gives: the receiving team kind (``to``), the sender role and
+whether a player or the exercise staff (simulated) plays it, the subject, the
+message players see, the expected player action, the exercise objective
+(capability), controller notes, and whether a contingency inject follows when
+players do not act. Placeholders are filled from the event: ``{municipality}``,
+``{site}``, ``{region}``, ``{clock}`` (simulated local time), ``{when}``
+(``T+hh:mm``) and the event's own numbers. Every player-facing message starts
+with "OEFENING" (exercise), in both languages, as Dutch exercises require.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("nl", "en")
+#: Prefix of every player-facing message.
+EXERCISE = "OEFENING"
+
+
+@dataclass(frozen=True)
+class Template:
+    """The texts of one kind of inject in one language."""
+
+    to: str  # team kind: meldkamer | rot | rbt | gbt | copi | cp | nsp | bevolkingszorg
+    sender: str
+    subject: str
+    message: str
+    action: str
+    objective: str
+    notes: str = ""
+    #: Text of the contingency inject sent when players do not act ('' for none).
+    contingency: str = ""
+
+
+NL: dict[str, Template] = {
+    "grid_out": Template(
+        "rot", "Netbeheerder (gesimuleerd)", "Stroomuitval {municipality}",
+        "Sinds {clock} is in {municipality} de stroom uitgevallen. De netbeheerder verwacht "
+        "geen herstel binnen 48 uur.",
+        "Beeld vormen, opschalen volgens GRIP, gemeente en coordinatiepunten informeren.",
+        "Alarmering en opschaling",
+        "Startinject per gemeente; herstel volgens de run om {restored}.",
+        "Netbeheerder belt opnieuw: nog steeds geen stroom in {municipality}; is er een "
+        "aanspreekpunt bij de veiligheidsregio?"),
+    "mobile_down": Template(
+        "meldkamer", "Telecomaanbieder (gesimuleerd)", "Mobiel netwerk weg in {municipality}",
+        "Het mobiele netwerk in {municipality} is sinds {clock} grotendeels uitgevallen. "
+        "Inwoners kunnen 112 mobiel niet meer bereiken.",
+        "Inwoners informeren hoe zij hulp kunnen vragen (noodsteunpunt, kazerne).",
+        "Informatievoorziening aan de bevolking", "Masten vallen na hun accu-tijd uit."),
+    "c2000_down": Template(
+        "meldkamer", "Landelijke Meldkamer Samenwerking (gesimuleerd)",
+        "C2000-dekking weg in {municipality}",
+        "Sinds {clock} is de C2000-dekking in {municipality} weggevallen (mast zonder stroom).",
+        "Alternatieve verbindingen inzetten (DARES, satelliet, koeriers).",
+        "Verbindingen en informatiemanagement"),
+    "water_pressure_down": Template(
+        "gbt", "Drinkwaterbedrijf (gesimuleerd)", "Geen waterdruk in {municipality}",
+        "Sinds {clock} is er in delen van {municipality} geen waterdruk meer. Inwoners "
+        "hebben drinkwater nodig: 3 liter per persoon per dag.",
+        "Drinkwaterverstrekking via noodsteunpunten regelen.", "Basisbehoeften bevolking"),
+    "station_no_power": Template(
+        "rot", "Postcommandant {site}", "Kazerne {site} zonder stroom",
+        "Kazerne {site} in {municipality} heeft geen stroom en geen werkend noodaggregaat. "
+        "Als coordinatiepunt kunnen wij niet functioneren.",
+        "Mobiel aggregaat toewijzen of coordinatiepunt verplaatsen.",
+        "Continuiteit coordinatiepunten", "Volgens de run zonder stroom vanaf {clock}.",
+        "Postcommandant {site} vraagt opnieuw om een aggregaat; de accu's van de portofoons "
+        "raken leeg."),
+    "generator_start_failed": Template(
+        "cp", "Beheerder {site}", "Noodstroomaggregaat {site} start niet",
+        "Het noodstroomaggregaat bij {site} ({municipality}) start niet.",
+        "Monteur of mobiel aggregaat aanvragen.", "Noodstroomvoorziening",
+        "Een monteur moet reizen; zie generator_repaired in de run."),
+    "generator_failed": Template(
+        "cp", "Beheerder {site}", "Aggregaat {site} uitgevallen",
+        "Het noodstroomaggregaat bij {site} ({municipality}) is tijdens bedrijf uitgevallen.",
+        "Monteur aanvragen, diensten zonder stroom afschalen.", "Noodstroomvoorziening"),
+    "generator_dry": Template(
+        "rot", "Beheerder {site}", "Aggregaat {site} staat droog",
+        "Het aggregaat bij {site} ({municipality}) is zonder brandstof stilgevallen.",
+        "Brandstoflevering met prioriteit (verdringingsreeks) afstemmen.",
+        "Brandstoflogistiek"),
+    "fuel_low": Template(
+        "cp", "Beheerder {site}", "Brandstof onder een kwart bij {site}",
+        "Bij {site} ({municipality}) zit nog {litres} liter in de tank van {tank_l} liter "
+        "(minder dan een kwart).",
+        "Brandstof aanvragen bij het ROT; verbruik beperken.", "Brandstoflogistiek",
+        "", "Beheerder {site}: nog maar een paar uur brandstof; wanneer komt de tankwagen?"),
+    "cp_not_functional": Template(
+        "rot", "Coordinatiepunt {site}", "Coordinatiepunt {site} niet operationeel",
+        "Coordinatiepunt {site} ({municipality}) is niet meer operationeel: te weinig "
+        "bemensing of geen stroom.",
+        "Aflossing of stroom regelen; berichten tijdelijk via een ander punt laten lopen.",
+        "Continuiteit coordinatiepunten"),
+    "point_opened": Template(
+        "gbt", "Coordinator noodsteunpunt {site}", "Noodsteunpunt {site} open",
+        "Noodsteunpunt {site} in {municipality} is open sinds {clock}{late}{reduced}.",
+        "Inwoners informeren; bemensing en bevoorrading voor de komende dagen plannen.",
+        "Inrichten noodsteunpunten binnen 72 uur", "{late_note}"),
+    "supplies_out": Template(
+        "bevolkingszorg", "Coordinator noodsteunpunt {site}", "Voorraad op bij {site}",
+        "Bij noodsteunpunt {site} ({municipality}) zijn water en voedsel op. Wij moeten "
+        "mensen wegsturen.",
+        "Bevoorrading uit de regionale voorraad regelen.", "Logistiek en basisbehoeften",
+        "", "Coordinator {site}: de rij wordt langer en mensen worden boos."),
+    "public_order": Template(
+        "meldkamer", "Coordinator noodsteunpunt {site}", "Onrust bij noodsteunpunt {site}",
+        "Bij noodsteunpunt {site} ({municipality}) ontstaat onrust: lange rij, "
+        "{turned_away} mensen weggestuurd zonder water of voedsel. Wij vragen politie.",
+        "Politie inzetten; gemeente informeren over schaarste.", "Openbare orde",
+        "", "Coordinator {site}: de situatie escaleert, er wordt geduwd."),
+    "emergency_report": Template(
+        "meldkamer", "Noodsteunpunt {site}", "Noodmelding via noodsteunpunt {site}",
+        "Bij noodsteunpunt {site} ({municipality}) zijn {reports} noodmelding(en) gedaan door "
+        "inwoners die 112 niet kunnen bellen.",
+        "Hulp uitsturen en bevestigen aan het noodsteunpunt.", "Meldingen zonder 112"),
+    "mutual_aid": Template(
+        "rot", "ROT {region}", "Bijstandsverzoek mobiele aggregaten",
+        "ROT {region} vraagt bijstand: {requests} aanvragen voor mobiele aggregaten, eigen "
+        "voorraad {pool}.",
+        "Afwegen of en hoeveel aggregaten kunnen worden afgestaan; afstemmen in Oost-5.",
+        "Interregionale samenwerking"),
+    "vulnerable_reported": Template(
+        "nsp", "Buurvrouw (gesimuleerd)", "Kwetsbare bewoner gemeld bij {site}",
+        "Een buurvrouw meldt bij noodsteunpunt {site}: een bewoner ({group_text}) in "
+        "{municipality} heeft hulp nodig.",
+        "Uitrukteam sturen of zorgaanbieder inschakelen; melding registreren.",
+        "Zorg voor verminderd zelfredzamen",
+        "Volgens de run dreigt schade binnen {harm_in_h} uur.",
+        "De buurvrouw komt terug: er is nog niemand geweest."),
+    "situation": Template(
+        "", "Oefenleiding", "Situatie bij hervatting {when}",
+        "Situatie op {clock}: {summary}", "Beeld bijwerken en prioriteren.",
+        "Informatiemanagement"),
+}
+
+EN: dict[str, Template] = {
+    "grid_out": Template(
+        "rot", "Grid operator (simulated)", "Power cut in {municipality}",
+        "Since {clock} {municipality} has no power. The grid operator expects no restoration "
+        "within 48 hours.",
+        "Build the picture, scale up (GRIP), inform the municipality and coordination points.",
+        "Alert and scale-up", "Start inject per municipality; power back per the run at "
+        "{restored}.",
+        "The grid operator calls again: still no power in {municipality}; who is the contact "
+        "at the safety region?"),
+    "mobile_down": Template(
+        "meldkamer", "Telecom operator (simulated)", "Mobile network down in {municipality}",
+        "Since {clock} the mobile network in {municipality} is largely down. Residents cannot "
+        "call 112 by mobile.",
+        "Tell residents how to ask for help (support point, fire station).",
+        "Public information", "Masts fail after their battery time."),
+    "c2000_down": Template(
+        "meldkamer", "National control-room organisation (simulated)",
+        "C2000 coverage lost in {municipality}",
+        "Since {clock} C2000 coverage in {municipality} is lost (mast without power).",
+        "Use other links (DARES, satellite, runners).", "Communications"),
+    "water_pressure_down": Template(
+        "gbt", "Water company (simulated)", "No water pressure in {municipality}",
+        "Since {clock} parts of {municipality} have no water pressure. Residents need "
+        "drinking water: 3 litres per person per day.",
+        "Organise drinking water at the support points.", "Basic needs"),
+    "station_no_power": Template(
+        "rot", "Station commander {site}", "Station {site} without power",
+        "Station {site} in {municipality} has no power and no working generator. We cannot "
+        "work as a coordination point.",
+        "Assign a mobile generator or move the coordination point.",
+        "Continuity of coordination points", "Without power per the run from {clock}.",
+        "Station commander {site} asks again for a generator; radio batteries run low."),
+    "generator_start_failed": Template(
+        "cp", "Site manager {site}", "Generator at {site} does not start",
+        "The backup generator at {site} ({municipality}) does not start.",
+        "Ask for a technician or a mobile generator.", "Backup power",
+        "A technician must travel; see generator_repaired in the run."),
+    "generator_failed": Template(
+        "cp", "Site manager {site}", "Generator at {site} broke down",
+        "The backup generator at {site} ({municipality}) broke down while running.",
+        "Ask for a technician; scale down services without power.", "Backup power"),
+    "generator_dry": Template(
+        "rot", "Site manager {site}", "Generator at {site} out of fuel",
+        "The generator at {site} ({municipality}) stopped: out of fuel.",
+        "Agree fuel deliveries by priority.", "Fuel logistics"),
+    "fuel_low": Template(
+        "cp", "Site manager {site}", "Fuel below a quarter at {site}",
+        "{site} ({municipality}) has {litres} litres left in its {tank_l}-litre tank (less "
+        "than a quarter).",
+        "Ask the ROT for fuel; cut consumption.", "Fuel logistics",
+        "", "Site manager {site}: only a few hours of fuel left; when does the truck come?"),
+    "cp_not_functional": Template(
+        "rot", "Coordination point {site}", "Coordination point {site} not working",
+        "Coordination point {site} ({municipality}) no longer works: too few staff or no "
+        "power.",
+        "Arrange relief or power; route messages through another point meanwhile.",
+        "Continuity of coordination points"),
+    "point_opened": Template(
+        "gbt", "Support point coordinator {site}", "Support point {site} open",
+        "Support point {site} in {municipality} is open since {clock}{late}{reduced}.",
+        "Inform residents; plan staff and supplies for the coming days.",
+        "Support points running within 72 hours", "{late_note}"),
+    "supplies_out": Template(
+        "bevolkingszorg", "Support point coordinator {site}", "Supplies out at {site}",
+        "Support point {site} ({municipality}) has run out of water and food. We are turning "
+        "people away.",
+        "Arrange supplies from the regional stock.", "Logistics and basic needs",
+        "", "Coordinator {site}: the queue grows and people get angry."),
+    "public_order": Template(
+        "meldkamer", "Support point coordinator {site}", "Unrest at support point {site}",
+        "Unrest at support point {site} ({municipality}): a long queue, {turned_away} people "
+        "turned away without water or food. We ask for police.",
+        "Send police; tell the municipality about the shortage.", "Public order",
+        "", "Coordinator {site}: the situation escalates, people are pushing."),
+    "emergency_report": Template(
+        "meldkamer", "Support point {site}", "Emergency reported at support point {site}",
+        "{reports} emergency report(s) at support point {site} ({municipality}) from residents "
+        "who cannot call 112.",
+        "Send help and confirm to the support point.", "Emergency calls without 112"),
+    "mutual_aid": Template(
+        "rot", "ROT {region}", "Mutual aid request: mobile generators",
+        "ROT {region} asks for help: {requests} requests for mobile generators, own pool "
+        "{pool}.",
+        "Decide whether and how many generators can be lent; agree within Oost-5.",
+        "Cross-regional cooperation"),
+    "vulnerable_reported": Template(
+        "nsp", "Neighbour (simulated)", "Vulnerable resident reported at {site}",
+        "A neighbour reports at support point {site}: a resident ({group_text}) in "
+        "{municipality} needs help.",
+        "Send an outreach team or call the care provider; register the report.",
+        "Care for residents with reduced self-reliance",
+        "Per the run, harm within {harm_in_h} hours.",
+        "The neighbour comes back: nobody has been there yet."),
+    "situation": Template(
+        "", "Exercise control", "Situation at resumption {when}",
+        "Situation at {clock}: {summary}", "Update the picture and set priorities.",
+        "Information management"),
+}
+
+TEMPLATES = {"nl": NL, "en": EN}
+
+GROUPS = {
+    "nl": {"home_ventilation": "thuisbeademing", "home_oxygen": "zuurstof thuis",
+           "home_care": "thuiszorgcliënt", "severe_mobility_alone": "ernstig beperkt mobiel, "
+           "alleenwonend", "frail_elderly_alone": "kwetsbare oudere, alleenwonend"},
+    "en": {"home_ventilation": "on home ventilation", "home_oxygen": "on home oxygen",
+           "home_care": "home-care client", "severe_mobility_alone": "severely limited "
+           "mobility, living alone", "frail_elderly_alone": "frail elderly, living alone"},
+}
+
+#: Short names of event kinds, for the situation summaries.
+KIND_LABELS = {
+    "nl": {"grid_out": "gemeente zonder stroom", "mobile_down": "mobiel netwerk weg",
+           "c2000_down": "C2000-dekking weg", "water_pressure_down": "geen waterdruk",
+           "station_no_power": "kazerne zonder stroom",
+           "generator_start_failed": "aggregaat start niet",
+           "generator_failed": "aggregaat uitgevallen", "generator_dry": "aggregaat droog",
+           "fuel_low": "brandstof onder een kwart",
+           "cp_not_functional": "coördinatiepunt niet operationeel",
+           "point_opened": "noodsteunpunt open", "supplies_out": "voorraad op",
+           "public_order": "onrust bij noodsteunpunt", "emergency_report": "noodmelding",
+           "mutual_aid": "bijstandsverzoek", "vulnerable_reported": "kwetsbare bewoner gemeld"},
+    "en": {"grid_out": "municipality without power", "mobile_down": "mobile network down",
+           "c2000_down": "C2000 coverage lost", "water_pressure_down": "no water pressure",
+           "station_no_power": "station without power",
+           "generator_start_failed": "generator does not start",
+           "generator_failed": "generator broke down", "generator_dry": "generator out of fuel",
+           "fuel_low": "fuel below a quarter",
+           "cp_not_functional": "coordination point not working",
+           "point_opened": "support point open", "supplies_out": "supplies out",
+           "public_order": "unrest at a support point", "emergency_report": "emergency report",
+           "mutual_aid": "mutual aid request", "vulnerable_reported": "vulnerable resident "
+           "reported"},
+}
+
+#: Words used in summaries and fillers.
+WORDS = {
+    "nl": {"late": " ({hours} uur na het besluit)", "reduced": ", zonder stroom: geen warmte "
+           "en geen opladen", "late_note": "Laat geopend: controleer in de run of de "
+           "sleutelhouder, bemensing of stroom de oorzaak was.", "never": "niet binnen de run",
+           "summary": "{n} gebeurtenis(sen) sinds de vorige speelronde: {kinds}.",
+           "contingency": "OEFENING (vervolg, alleen als er niets is gedaan): "},
+    "en": {"late": " ({hours} hours after the decision)", "reduced": ", without power: no "
+           "warmth and no charging", "late_note": "Opened late: check in the run whether the "
+           "key holder, staff or power was the cause.", "never": "not within the run",
+           "summary": "{n} event(s) since the previous round of play: {kinds}.",
+           "contingency": "OEFENING (follow-up, only if nothing was done): "},
+}

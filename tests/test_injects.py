@@ -1,0 +1,234 @@
+"""Injects for exercise designers: the MSEL drawn from a run, its rules and its files."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+from sim.injects.command import generate
+from sim.injects.export import CONTROLLER_ONLY, PLAYER_COLUMNS, write_msel
+from sim.injects.msel import build_msel, known_names, settings_from
+from sim.injects.sources import load_run
+
+SCOPE = ["region.select.regions=[VNOG,Twente]", "injects.enabled=true"]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    results = tmp_path_factory.mktemp("injects") / "results"
+    proc = run_cli(SCOPE, results)
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = (results / "runs" / "oost5_default").iterdir()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def msel(run_folder) -> pd.DataFrame:
+    frame = pd.read_csv(run_folder / "injects" / "msel_controller.csv", keep_default_na=False)
+    frame["deliver_at"] = pd.to_datetime(frame["deliver_at"])
+    return frame
+
+
+@pytest.fixture(scope="module")
+def settings(run_folder):
+    run = load_run(run_folder)
+    return settings_from(run.config["injects"], known_names(run))
+
+
+def test_a_run_with_injects_enabled_writes_every_version(run_folder, msel):
+    names = sorted(p.name for p in (run_folder / "injects").iterdir())
+    assert names == ["cards_controller.html", "cards_player.html", "msel_controller.csv",
+                     "msel_controller.json", "msel_controller.xlsx", "msel_player.csv",
+                     "msel_player.json", "msel_player.xlsx"]
+    assert len(msel) >= 20
+    assert set(msel["track"]) >= {"Meldkamer", "ROT VNOG", "ROT Twente"}
+
+
+def test_injects_are_in_time_order_and_inside_play(msel, settings):
+    assert msel["deliver_at"].is_monotonic_increasing
+    assert list(msel["id"]) == [f"I{n:03d}" for n in range(1, len(msel) + 1)]
+    clock = settings.clock
+    spans = [(start, start + timedelta(hours=seg.play_h))
+             for start, seg in zip(clock.segment_starts(), clock.segments, strict=True)]
+    for at in msel["deliver_at"]:
+        assert any(a <= at.to_pydatetime() <= b for a, b in spans), at
+
+
+def test_every_source_exists_in_the_run(run_folder, msel):
+    events = pd.read_csv(run_folder / "events.csv")
+    cases = set(pd.read_csv(run_folder / "vulnerable_cases.csv")["case"])
+    sources = [s for text in msel["sources"] for s in text.split()]
+    assert sources
+    for s in sources:
+        if s.startswith("E"):
+            assert int(s[1:]) < len(events)
+        else:
+            assert s in cases
+    # Sources point at the events the injects are about.
+    grid = msel[msel["subject"].str.startswith("Stroomuitval")]
+    for text in grid["sources"]:
+        assert events.loc[int(text.split()[0][1:]), "kind"] == "grid"
+
+
+def test_the_density_limit_holds(msel, settings):
+    hour = ((msel["deliver_at"] - pd.Timestamp(settings.clock.start))
+            // pd.Timedelta(hours=1))
+    per = msel.groupby([msel["track"], hour]).size()
+    assert per.max() <= settings.max_per_team_hour
+    assert per.max() == settings.max_per_team_hour  # the limit is reached somewhere
+
+
+def test_methods_respect_the_communications_state(run_folder):
+    run = load_run(run_folder)
+    s = settings_from(run.config["injects"], known_names(run))
+    injects = build_msel(run, s)
+    phone = [i for i in injects if i.method == "telefoon"]
+    others = [i for i in injects if i.method in ("koerier", "DARES-radio", "C2000")]
+    assert phone and others
+    for inj in phone:
+        event = run.events.loc[int(inj.sources[0][1:])]
+        here = str(event["municipality"])
+        t = inj.scenario_h
+        assert run.service_up(here, "mobile", t) or run.service_up(here, "fixed_network", t)
+    for inj in others:
+        event = run.events.loc[int(inj.sources[0][1:])] if inj.sources[0].startswith("E") \
+            else None
+        if event is not None and not inj.contingency:
+            here = str(event["municipality"])
+            assert not (run.service_up(here, "mobile", inj.scenario_h)
+                        and run.service_up(here, "fixed_network", inj.scenario_h))
+
+
+def test_players_never_see_expected_actions_or_notes(run_folder, msel):
+    folder = run_folder / "injects"
+    actions = {a for a in msel["expected_action"] if a} | {n for n in msel["notes"] if len(n) > 5}
+    with (folder / "msel_player.csv").open(encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    assert header == list(PLAYER_COLUMNS)
+    assert not set(header) & set(CONTROLLER_ONLY)
+    for name in ("msel_player.csv", "msel_player.json", "cards_player.html"):
+        text = (folder / name).read_text(encoding="utf-8")
+        for action in actions:
+            assert action not in text, (name, action)
+    wb = openpyxl.load_workbook(folder / "msel_player.xlsx")
+    cells = {str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r}
+    assert not cells & actions
+    # The controller cards do show them.
+    assert next(iter(actions)) in (folder / "cards_controller.html").read_text(encoding="utf-8")
+
+
+def test_every_message_is_marked_as_an_exercise(msel):
+    assert msel["message"].str.startswith("OEFENING").all()
+
+
+def test_contingency_and_situation_injects(msel, settings):
+    cont = msel[msel["contingency"] == 1]
+    main = msel[msel["contingency"] == 0]
+    for _, c in cont.iterrows():
+        earlier = main[(main["track"] == c["track"]) & (main["sources"] == c["sources"])]
+        assert len(earlier) == 1 and earlier["deliver_at"].iloc[0] < c["deliver_at"]
+        assert "vervolg" in c["message"]
+    situations = msel[msel["subject"].str.startswith("Situatie bij hervatting")]
+    starts = {pd.Timestamp(s) for s in settings.clock.segment_starts()}
+    assert len(situations) >= 2 and set(situations["deliver_at"]) <= starts
+    assert (situations["sources"].str.split().str.len() > 1).all()
+
+
+def test_the_workbook_has_the_sheets_and_types(run_folder, msel):
+    wb = openpyxl.load_workbook(run_folder / "injects" / "msel_controller.xlsx")
+    assert wb.sheetnames[0] == "MSEL"
+    assert set(wb.sheetnames[1:]) == set(msel["track"])
+    ws = wb["MSEL"]
+    assert ws.freeze_panes == "B2"
+    assert ws.max_row == len(msel) + 1
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["Nr", "Scenariotijd", "Gesimuleerde tijd", "Aanbieden om"]
+    assert isinstance(ws.cell(row=2, column=4).value, datetime)
+    assert ws.cell(row=2, column=4).number_format == "yyyy-mm-dd hh:mm"
+    assert ws.column_dimensions["K"].width == 80
+    per_track = sum(wb[name].max_row - 1 for name in wb.sheetnames[1:])
+    assert per_track == len(msel)
+
+
+def test_same_run_and_settings_give_the_same_msel_and_english_on_request(run_folder, tmp_path):
+    a, _, _ = generate(run_folder, [], tmp_path / "a")
+    b, _, _ = generate(run_folder, [], tmp_path / "b")
+    for name in ("msel_controller.csv", "msel_controller.json", "cards_player.html"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    en, injects, _ = generate(run_folder, ["language=en"], tmp_path / "en")
+    assert all(i.message.startswith("OEFENING") for i in injects)
+    assert any("Situation at resumption" in i.subject for i in injects)
+    assert "Spelerscel" not in (en / "cards_player.html").read_text(encoding="utf-8")
+
+
+def test_hostile_names_come_out_harmless(run_folder, tmp_path):
+    run = load_run(run_folder)
+    evil_town = '<script>alert("x")</script>'
+    evil_site = '=HYPERLINK("http://evil","klik")'
+    code = "GM0153"
+    run.municipality_name[code] = evil_town
+    for info in run.sites.values():
+        if info["municipality"] == code:
+            info["name"] = evil_site
+    s = settings_from({**run.config["injects"], "teams": ["meldkamer", f"gbt:{code}"],
+                       "municipalities": [code]}, known_names(run))
+    s = dataclasses.replace(s, title="=cmd|' /C calc'!A0 <img src=x>")
+    injects = build_msel(run, s)
+    assert any(evil_town in i.message or evil_site in i.message for i in injects)
+    # Fields that start with a name are neutralised as well.
+    injects[0] = dataclasses.replace(injects[0], subject=evil_site, sender="@SUM(1+1)",
+                                     track="+31 6 000", to="-2+3")
+    write_msel(tmp_path / "out", injects, s)
+    for name in ("cards_controller.html", "cards_player.html"):
+        html = (tmp_path / "out" / name).read_text(encoding="utf-8")
+        assert "<script>" not in html and "<img" not in html
+        assert "&lt;script&gt;" in html
+    rows = list(csv.reader((tmp_path / "out" / "msel_controller.csv").open(encoding="utf-8")))
+    cells = [c for r in rows for c in r]
+    assert not any(c.startswith(("=", "+", "@", "-")) for c in cells)
+    assert any(c.startswith("'=HYPERLINK") for c in cells)
+    assert {"'@SUM(1+1)", "'+31 6 000", "'-2+3"} <= set(cells)
+    wb = openpyxl.load_workbook(tmp_path / "out" / "msel_controller.xlsx")
+    for ws in wb.worksheets:
+        for r in ws.iter_rows():
+            for c in r:
+                assert c.data_type != "f"
+                assert not (isinstance(c.value, str) and c.value.startswith("="))
+    data = json.loads((tmp_path / "out" / "msel_controller.json").read_text(encoding="utf-8"))
+    assert data["title"].startswith("=cmd")  # JSON is data, not a spreadsheet: kept as is
+
+
+def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
+    out = tmp_path / "bad"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.injects.command", str(run_folder), "--out", str(out),
+         "teams=[rot:Limburg,gbt]", "max_per_team_hour=0", "language=fr",
+         "segments=[{from_h: 6, to_h: 2}]", "colour=red"],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "injects.colour" in proc.stderr and "unknown key" in proc.stderr
+    assert not out.exists()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.injects.command", str(run_folder), "--out", str(out),
+         "teams=[rot:Limburg,gbt]", "max_per_team_hour=0", "language=fr",
+         "segments=[{from_h: 6, to_h: 2}]"],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    for text in ("rot:Limburg", "gbt needs its municipality", "injects.max_per_team_hour",
+                 "injects.language", "to_h (2) must be later"):
+        assert text in proc.stderr, text
+    assert not out.exists()
+    # The run folder's own injects are never overwritten.
+    proc = subprocess.run([sys.executable, "-m", "sim.injects.command", str(run_folder)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "refusing to overwrite" in proc.stderr
