@@ -471,7 +471,8 @@ def vulnerable_indicators(result: ModelResult) -> dict[str, Any]:
     danger = c["in_danger"].to_numpy(dtype=bool)
     in_time = np.isin(outcome, [i for i, o in enumerate(names)
                                 if o in ("outreach", "neighbour", "self")])
-    hours_to_reach = c["reached_at"].to_numpy() - c["clock_start"].to_numpy()
+    reached_at = c["reached_at"].to_numpy()
+    clock_start = c["clock_start"].to_numpy()
 
     def one(rows: np.ndarray) -> dict[str, Any]:
         in_danger = rows & danger
@@ -488,7 +489,7 @@ def vulnerable_indicators(result: ModelResult) -> dict[str, Any]:
             "harmed": outcomes.get("harmed", 0),
             "at_risk_at_horizon": outcomes.get("at_risk", 0),
             "by_outcome": outcomes,
-            "hours_to_reach": _describe(pd.Series(hours_to_reach[reached])),
+            "hours_to_reach": _describe(pd.Series(reached_at[reached] - clock_start[reached])),
         }
 
     everyone = np.ones(len(c), dtype=bool)

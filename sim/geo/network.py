@@ -128,7 +128,7 @@ class TravelTimes:
     """Travel times in hours between municipalities and between any two sites.
 
     All shortest paths over the graph are computed once; site-to-site times are
-    cached by site id.
+    cached by site id (:meth:`site_time`) and by pair of sites (:meth:`between`).
     """
 
     def __init__(self, graph: nx.Graph, params: NetworkParams | None = None) -> None:
@@ -139,6 +139,8 @@ class TravelTimes:
         self._matrix = self._all_pairs()
         self._sites: dict[str, Site] = {}
         self._cached = lru_cache(maxsize=None)(self._site_time)
+        #: Times already computed by :meth:`between`, by (from, to).
+        self._pairs: dict[tuple[Site, Site], float] = {}
 
     def _all_pairs(self) -> np.ndarray:
         n = len(self._codes)
@@ -172,7 +174,14 @@ class TravelTimes:
         return distance_m * self.params.detour_factor / (self.params.local_speed_kmh * 1000.0)
 
     def between(self, a: Site, b: Site) -> float:
-        """Travel time between two sites, in hours (symmetric; a metric)."""
+        """Travel time between two sites, in hours (symmetric; a metric; cached by pair)."""
+        key = (a, b)
+        hours = self._pairs.get(key)
+        if hours is None:
+            hours = self._pairs[key] = self._between(a, b)
+        return hours
+
+    def _between(self, a: Site, b: Site) -> float:
         if a.municipality == b.municipality:
             return self.local_time(float(np.hypot(a.x - b.x, a.y - b.y)))
         return (

@@ -29,7 +29,7 @@ from sim.model.power import Generator as DieselGenerator
 from sim.model.power import MobilePool, Site, Technicians, Timer
 from sim.model.records import Recorder
 from sim.model.residents import Flows, Residents
-from sim.model.staffing import Post, homes_in, round_share, spread
+from sim.model.staffing import Post, homes_by_municipality, homes_in, round_share, spread
 from sim.model.vulnerable import simulate_cases
 from sim.params import Scenario
 
@@ -99,6 +99,8 @@ class Model:
                                   self.streams.get("outage.waves"))
         self.cascade = build_cascade(codes, self.grid, p.cascade, self.streams)
         self.sites: dict[str, Site] = {}
+        #: The message end of each site, made once (see :meth:`place`).
+        self._places: dict[str, Place] = {}
         self._build_sites()
         self.bases = self._regional_bases()
         self.rot = {r: self._rot_place(r) for r in self.bases}
@@ -123,6 +125,11 @@ class Model:
         self.residents = Residents(self, [self.points[k] for k in sorted(self.points)])
 
     # --- construction --------------------------------------------------------------------
+
+    @cached_property
+    def homes(self) -> dict[str, list[Location]]:
+        """Candidate homes of staff per municipality (see ``staffing.homes_in``)."""
+        return homes_by_municipality(self.region.demand_points)
 
     def _build_sites(self) -> None:
         p = self.params.power
@@ -189,13 +196,17 @@ class Model:
         """Coordination-point crews and planned local points with their staff pools."""
         p = self.params
         st = p.staffing
+        # Plain columns, not the GeoDataFrames: selecting and grouping them is far cheaper.
         fs = self.region.fire_stations
+        fs_municipality = fs["municipality"].to_numpy()
+        fs_volunteer = fs["crew_volunteer"].to_numpy()
+        fs_professional = fs["crew_professional"].to_numpy()
         affected = set(self.scenario.affected_codes())
         for code, cp in sorted(self.cp_of.items()):
-            crews = fs[fs["municipality"] == code]
-            volunteers = round_share(int(crews["crew_volunteer"].sum()),
+            crews = fs_municipality == code
+            volunteers = round_share(int(fs_volunteer[crews].sum()),
                                      st.crew_share_for_coordination)
-            pros = round_share(int(crews["crew_professional"].sum()),
+            pros = round_share(int(fs_professional[crews].sum()),
                                st.crew_share_for_coordination)
             post = Post(self, f"CP-{cp.id}", cp, st.staff_per_coordination_point, 0)
             post.add_people([("fire_professional", True)] * pros
@@ -203,7 +214,8 @@ class Model:
                             homes_in(self, code), st.reservist_share)
             self.coordination[cp.id] = CoordinationPoint(self, cp, post)
 
-        sp = self.region.support_point_candidates
+        sp = pd.DataFrame(self.region.support_point_candidates[
+            ["id", "municipality", "region", "capacity"]])
         sp = sp[sp["municipality"].isin(affected)]
         decide = self._decision_times(sp)
         m = self.region.municipalities
@@ -245,9 +257,11 @@ class Model:
                 start += n
             return out
         rng = self.streams.get("points.decision")
-        for code in sorted(set(candidates["municipality"])):
+        municipality = candidates["municipality"].to_numpy()
+        site_ids = candidates["id"].to_numpy()
+        for code in sorted(set(municipality)):
             at = sp.auto_trigger_h if sp.trigger == "automatic" else sp.decision.sample(rng)
-            for sid in candidates.loc[candidates["municipality"] == code, "id"]:
+            for sid in site_ids[municipality == code]:
                 out[str(sid)] = at
         return out
 
@@ -268,8 +282,11 @@ class Model:
     # --- messages ------------------------------------------------------------------------
 
     def place(self, site: Site) -> Place:
-        """The message end for a site."""
-        return Place(site.id, site.location, site.region, site.role)
+        """The message end for a site (one per site: its location and role are fixed)."""
+        place = self._places.get(site.id)
+        if place is None:
+            place = self._places[site.id] = Place(site.id, site.location, site.region, site.role)
+        return place
 
     def route_to_rot(self, site: Site) -> list[Place]:
         """Site -> its coordination point -> the ROT."""
@@ -372,8 +389,9 @@ class Model:
         self.env.process(self.residents.process())
         events = 0
         horizon = self.params.horizon_h
-        while self.env.peek() <= horizon:
-            self.env.step()
+        peek, step = self.env.peek, self.env.step
+        while peek() <= horizon:
+            step()
             events += 1
         flows = self.residents.flows()
         codes = [str(c) for c in self.region.municipalities["code"]]

@@ -74,12 +74,13 @@ class Recorder:
     """Collects records; the model's only output channel."""
 
     def __init__(self) -> None:
-        self.records: list[Record] = []
+        #: Rows in ``Record`` field order, kept as plain tuples (cheaper to make).
+        self.records: list[tuple[float, str, str, str, float, str]] = []
 
     def add(self, time: float, kind: str, municipality: str = "", site: str = "",
             value: float = 0.0, detail: str = "") -> None:
         """Append one record."""
-        self.records.append(Record(float(time), kind, municipality, site, float(value), detail))
+        self.records.append((float(time), kind, municipality, site, float(value), detail))
 
     def frame(self) -> pd.DataFrame:
         """The records as a DataFrame, in the order they happened (stable by time)."""

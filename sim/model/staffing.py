@@ -27,10 +27,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
+import shapely
 
 from sim.geo.network import Site as Location
 from sim.model.power import Site, Timer
@@ -56,6 +58,11 @@ class Person:
     shift_start: float = 0.0
     rest_until: float = 0.0
     worked_h: float = 0.0
+    #: The ``shift_end`` record's detail, ``id:kind`` (made once).
+    label: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.label = f"{self.id}:{self.kind}"
 
 
 class Post:
@@ -190,11 +197,19 @@ class Post:
         m = self.model
         now = m.env.now
         st = m.params.staffing
-        for person in list(self.on_duty):
-            self._off_duty(person)
+        rest_until = now + st.rest_hours
+        add = m.rec.add
+        municipality = self.site.municipality
+        on_duty = self.on_duty
+        for person in on_duty:  # as _off_duty for each, in order, without list.remove
+            self._pros_on_duty -= person.professional
+            hours = now - person.shift_start
+            person.worked_h += hours
+            add(now, "shift_end", municipality, self.id, hours, person.label)
             person.state = "rest"
-            person.rest_until = now + st.rest_hours
-            self.resting.append(person)
+            person.rest_until = rest_until
+        self.resting.extend(on_duty)
+        on_duty.clear()
         still: list[Person] = []
         for person in self.resting:
             if person.state != "rest":
@@ -216,7 +231,7 @@ class Post:
         hours = m.env.now - person.shift_start
         person.worked_h += hours
         m.rec.add(m.env.now, "shift_end", self.site.municipality, self.id, value=hours,
-                  detail=f"{person.id}:{person.kind}")
+                  detail=person.label)
 
     def withdraw_reservists(self) -> None:
         """Reservists are called away: they leave or do not come."""
@@ -267,11 +282,17 @@ def spread(total: int, n: int) -> list[int]:
 
 def homes_in(model: Model, municipality: str) -> list[Location]:
     """Candidate homes: the municipality's population centres, repeated by size (per 1,000)."""
-    dp = model.region.demand_points
-    points = dp[dp["municipality"] == municipality]
-    out: list[Location] = []
-    for res, g in zip(points["residents"], points.geometry, strict=True):
-        out.extend([Location(municipality, float(g.x), float(g.y))] * max(1, int(res) // 1000))
+    return list(model.homes.get(municipality, ()))
+
+
+def homes_by_municipality(demand_points: gpd.GeoDataFrame) -> dict[str, list[Location]]:
+    """:func:`homes_in` for every municipality at once (one pass over the demand points)."""
+    xy = shapely.get_coordinates(demand_points.geometry.to_numpy())
+    out: dict[str, list[Location]] = {}
+    for code, res, (x, y) in zip(demand_points["municipality"], demand_points["residents"], xy,
+                                 strict=True):
+        home = Location(str(code), float(x), float(y))
+        out.setdefault(str(code), []).extend([home] * max(1, int(res) // 1000))
     return out
 
 
