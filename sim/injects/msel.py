@@ -4,8 +4,10 @@ Steps: the run's notable events (:func:`sim.injects.sources.candidates`) are
 kept when their kind and place are in play; each goes to the team its
 template names (or, when that team is not in play, to the team above it: a
 local point's news to the municipality's bevolkingszorg, then its GBT; a
-coordination point's to its region's ROT). Events in a segment of play get a
-delivery time on the exercise clock; events skipped by a time jump are
+coordination point's and the meldkamer's to its region's ROT, except single
+emergency reports); some news also goes to the municipality's GBT (``ALSO`` in
+``sim.injects.texts``). Events in a segment of play get a delivery time on the
+exercise clock; events skipped by a time jump are
 summarised per team in a "situation at resumption" inject at the start of the
 next segment. The method is the first that works at that moment in the run:
 telephone, LCMS between crisis teams, C2000 between emergency services,
@@ -27,7 +29,15 @@ from typing import Any
 from sim.errors import Problems
 from sim.injects.clock import ExerciseClock, Segment, check_segments, scenario_label
 from sim.injects.sources import Candidate, RunData, candidates
-from sim.injects.texts import EXERCISE, GROUPS, KIND_LABELS, LANGUAGES, TEMPLATES, WORDS
+from sim.injects.texts import (
+    ALSO,
+    EXERCISE,
+    GROUPS,
+    KIND_LABELS,
+    LANGUAGES,
+    TEMPLATES,
+    WORDS,
+)
 
 #: Kinds of injects, most important first (the density limit keeps these first).
 KIND_ORDER = ("grid_out", "station_no_power", "mutual_aid", "public_order", "emergency_report",
@@ -39,7 +49,8 @@ TEAM_KINDS = {"meldkamer": "", "copi": "", "rot": "region", "rbt": "region",
               "gbt": "municipality", "bevolkingszorg": "municipality",
               "cp": "site", "nsp": "site"}
 #: Where news goes when the team it is meant for is not in play.
-FALLBACK = {"nsp": ("bevolkingszorg", "gbt"), "bevolkingszorg": ("gbt",), "cp": ("rot",)}
+FALLBACK = {"nsp": ("bevolkingszorg", "gbt"), "bevolkingszorg": ("gbt",), "cp": ("rot",),
+            "meldkamer": ("rot",)}
 TEAM_LABEL = {"nl": {"meldkamer": "Meldkamer", "copi": "CoPI", "rot": "ROT", "rbt": "RBT",
                      "gbt": "GBT", "bevolkingszorg": "Bevolkingszorg", "cp": "Coördinatiepunt",
                      "nsp": "Noodsteunpunt"},
@@ -233,13 +244,15 @@ class _Builder:
             return self.run.region_of(c.municipality) in self.s.regions
         return True
 
-    def team_for(self, kind: str, c: Candidate) -> Team | None:
+    def team_for(self, kind: str, c: Candidate, fallback: bool = True) -> Team | None:
         region = self.run.region_of(c.municipality)
         target = {"region": region, "municipality": c.municipality, "site": c.site,
                   "": ""}[TEAM_KINDS[kind]]
         team = Team(kind, target)
         if team.key in self.in_play:
             return team
+        if not fallback:
+            return None
         for up in FALLBACK.get(kind, ()):
             found = self.team_for(up, c)
             if found is not None:
@@ -250,8 +263,14 @@ class _Builder:
         if c.kind == "mutual_aid":
             asking = c.values["region"]
             return [t for t in self.s.teams if t.kind == "rot" and t.target != asking]
-        team = self.team_for(self.templates[c.kind].to, c)
-        return [team] if team is not None else []
+        out: list[Team] = []
+        for kind in (self.templates[c.kind].to, *ALSO.get(c.kind, ())):
+            # Each emergency report matters to the meldkamer only, not to the ROT.
+            team = self.team_for(kind, c, fallback=not (c.kind == "emergency_report"
+                                                         and kind == "meldkamer"))
+            if team is not None and team not in out:
+                out.append(team)
+        return out
 
     def label(self, team: Team) -> str:
         base = TEAM_LABEL[self.lang][team.kind]

@@ -34,6 +34,13 @@ class Template:
     contingency: str = ""
 
 
+#: Teams that also hear of an event, besides the one its template names.
+ALSO: dict[str, tuple[str, ...]] = {
+    "grid_out": ("gbt",), "mobile_down": ("gbt",), "station_no_power": ("gbt",),
+    "cp_not_functional": ("gbt",), "public_order": ("gbt",), "emergency_report": ("nsp",),
+}
+
+
 NL: dict[str, Template] = {
     "grid_out": Template(
         "rot", "Netbeheerder (gesimuleerd)", "Stroomuitval {municipality}",
