@@ -255,13 +255,18 @@ class PhaseConfig:
 class ActivationConfig:
     """Which local points are activated, and how the decision reaches them."""
 
-    #: all: every candidate at once; phased: shares at set hours (largest sites first).
+    #: all: every candidate at once; phased: shares at set hours (largest sites first);
+    #: priority: by a list of site types or ids, per municipality.
     policy: str = MISSING
     phases: list[PhaseConfig] = field(default_factory=list)
     #: automatic: a pre-agreed trigger; order: a decision that must reach the point.
     trigger: str = MISSING
     auto_trigger_h: float = MISSING
     decision: TimeDistConfig = field(default_factory=TimeDistConfig)
+    #: priority: site types or ids, most wanted first (unlisted sites stay closed).
+    priority: list[str] = field(default_factory=list)
+    per_municipality: int | None = None
+    step_h: float = 0.0
 
 
 @dataclass
@@ -325,6 +330,7 @@ class StaffingConfig:
     min_professionals_per_point: int = MISSING
     staff_per_point: int = MISSING
     staff_per_coordination_point: int = MISSING
+    min_staff_per_coordination_point: int = MISSING
     shift_hours: float = MISSING
     rest_hours: float = MISSING
     spontaneous: HelpersConfig = field(default_factory=lambda: HelpersConfig())

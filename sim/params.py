@@ -133,6 +133,12 @@ class SupportPointParams:
     operational_deadline_h: float
     policy: str = "all"
     phases: tuple[Phase, ...] = ()
+    #: priority policy: site types or ids, most wanted first; unlisted sites stay closed.
+    priority: tuple[str, ...] = ()
+    #: priority policy: at most this many points per municipality (None: all listed).
+    per_municipality: int | None = None
+    #: priority policy: hours between the activation of successive points of a municipality.
+    step_h: float = 0.0
     trigger: str = "order"
     auto_trigger_h: float = 0.5
     decision: TimeDist = TimeDist("fixed", hours=6.0)
@@ -186,6 +192,8 @@ class StaffingParams:
     day_start_hour: int = 7
     day_end_hour: int = 19
     reservists_leave_h: float = 24.0
+    #: Fewest on duty for a coordination point to function (<= staff_per_coordination_point).
+    min_staff_per_coordination_point: int = 4
     crew_share_for_coordination: float = 0.3
     municipal_staff_per_10k: float = 8.0
     red_cross_per_100k: float = 30.0
@@ -748,7 +756,7 @@ def _outage(c: _Reader, horizon: float) -> OutageParams:
     )
 
 
-POLICIES = ("all", "phased")
+POLICIES = ("all", "phased", "priority")
 TRIGGERS = ("automatic", "order")
 
 
@@ -770,7 +778,22 @@ def _support_points(c: _Reader) -> SupportPointParams:
     elif phases:
         c.problems.add(f"{k}.activation.phases", len(phases),
                        "phases are only used by the phased policy; set phases: []")
+    priority = c.get(f"{k}.activation.priority")
+    priority = tuple(str(x) for x in priority) if isinstance(priority, list | tuple) else ()
+    if policy == "priority" and not priority:
+        c.problems.add(f"{k}.activation.priority", list(priority),
+                       "the priority policy needs a list of site types or site ids, e.g. "
+                       "[community_centre, sports_hall]")
+    per_m = c.get(f"{k}.activation.per_municipality")
+    per_municipality = None if per_m in (None, c._ABSENT) else c.integer(
+        f"{k}.activation.per_municipality", lo=1, hi=10_000)
+    step = c.get(f"{k}.activation.step_h")
+    step_h = 0.0 if step in (None, c._ABSENT) else c.number(f"{k}.activation.step_h", lo=0,
+                                                            hi=MAX_HOURS)
     return SupportPointParams(
+        priority=priority,
+        per_municipality=per_municipality,
+        step_h=step_h,
         operational_deadline_h=c.number(f"{k}.operational_deadline_h", lo=0, hi=MAX_HOURS,
                                         lo_open=True),
         policy=policy,
@@ -894,6 +917,11 @@ def _staffing(c: _Reader) -> StaffingParams:
     if pros > staff_min:
         c.problems.add(f"{k}.min_professionals_per_point", pros,
                        f"must not exceed min_staff_per_point ({staff_min})")
+    cp_min = c.integer(f"{k}.min_staff_per_coordination_point", lo=1, hi=1000)
+    cp_target = c.get(f"{k}.staff_per_coordination_point")
+    if isinstance(cp_target, int) and not isinstance(cp_target, bool) and cp_target < cp_min:
+        c.problems.add(f"{k}.staff_per_coordination_point", cp_target,
+                       f"must be at least min_staff_per_coordination_point ({cp_min})")
     target = c.integer(f"{k}.staff_per_point", lo=1, hi=1000)
     if target < staff_min:
         c.problems.add(f"{k}.staff_per_point", target,
@@ -904,6 +932,7 @@ def _staffing(c: _Reader) -> StaffingParams:
         reservist_share=c.share(f"{k}.reservist_share"),
         min_staff_per_point=staff_min,
         staff_per_point=target,
+        min_staff_per_coordination_point=cp_min,
         staff_per_coordination_point=c.integer(f"{k}.staff_per_coordination_point", lo=1,
                                                hi=1000),
         shift_hours=c.number(f"{k}.shift_hours", lo=0, hi=24, lo_open=True),
@@ -1097,6 +1126,13 @@ def _check_against_region(params: Params, region: RegionData, problems: Problems
     """Rules that need the loaded region: names of regions and municipalities."""
     regions = set(region.municipalities["region"])
     codes = set(region.municipalities["code"])
+    sp = region.support_point_candidates
+    known = set(sp["type"].astype(str)) | set(sp["id"].astype(str))
+    bad = [x for x in params.support_points.priority if x not in known]
+    if bad:
+        problems.add("support_points.activation.priority", bad,
+                     f"each entry must be a site type ({sorted(set(sp['type'].astype(str)))}) "
+                     "or a candidate site id")
     region_of = dict(zip(region.municipalities["code"], region.municipalities["region"],
                          strict=True))
     bad = sorted(set(params.outage.affected_regions) - regions)

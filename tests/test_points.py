@@ -148,3 +148,32 @@ def test_budget_cuts_never_raise_the_coordination_points():
     b = metrics.cp_functional_share(cut, at)
     assert (b <= a + 1e-12).all()
     assert b.sum() < a.sum()
+
+
+def test_priority_activation_opens_listed_sites_in_order():
+    m = model(["seed=5", "support_points.activation.policy=priority",
+               "support_points.activation.trigger=automatic",
+               "support_points.activation.priority=[community_centre,sports_hall]",
+               "support_points.activation.per_municipality=2",
+               "support_points.activation.step_h=3"])
+    result = m.run()
+    sp = m.region.support_point_candidates.set_index("id")
+    planned = sp.loc[result.planned_points]
+    assert set(planned["type"]) <= {"community_centre", "sports_hall"}
+    assert planned.groupby("municipality").size().max() == 2
+    r = result.records
+    activated = r[r["kind"] == "point_activated"].set_index("site")["time"]
+    assert set(activated.index) == set(result.planned_points)
+    for _code, group in planned.groupby("municipality"):
+        times = activated[group.index].sort_values()
+        assert times.iloc[0] == pytest.approx(m.params.support_points.auto_trigger_h)
+        if len(times) == 2:
+            assert times.iloc[1] - times.iloc[0] == pytest.approx(3.0)
+            first, second = times.index
+            rank = {"community_centre": 0, "sports_hall": 1}
+            assert (rank[sp.loc[first, "type"]], -sp.loc[first, "capacity"]) <= (
+                rank[sp.loc[second, "type"]], -sp.loc[second, "capacity"])
+    # Every municipality with a listed site has a planned point; unlisted sites stay closed.
+    listed = sp[sp["type"].isin(["community_centre", "sports_hall"])
+                & sp["municipality"].isin(m.scenario.affected_codes())]
+    assert set(planned["municipality"]) == set(listed["municipality"])

@@ -176,6 +176,8 @@ def html_cards(injects: Sequence[Inject], settings: Settings, controller: bool) 
     for inj in injects:
         r = row(inj, CONTROLLER_COLUMNS)
         cls = "card controller" if controller else "card"
+        yes_no = ("ja", "nee") if settings.language == "nl" else ("yes", "no")
+        r["contingency"] = yes_no[0] if inj.contingency else yes_no[1]
         rows = "".join(f"<tr><th>{escape(h[c])}</th><td>{escape(_text(r[c]))}</td></tr>"
                        for c in fields)
         parts.append(f"<section class=\"{cls}\"><p class=\"exercise\">OEFENING - "

@@ -208,7 +208,8 @@ class Model:
                                      st.crew_share_for_coordination)
             pros = round_share(int(fs_professional[crews].sum()),
                                st.crew_share_for_coordination)
-            post = Post(self, f"CP-{cp.id}", cp, st.staff_per_coordination_point, 0)
+            post = Post(self, f"CP-{cp.id}", cp, st.min_staff_per_coordination_point, 0,
+                        target=st.staff_per_coordination_point)
             post.add_people([("fire_professional", True)] * pros
                             + [("fire_volunteer", False)] * volunteers,
                             homes_in(self, code), st.reservist_share)
@@ -216,7 +217,7 @@ class Model:
 
         sp = pd.DataFrame(self.region.support_point_candidates[
             ["id", "municipality", "region", "capacity"]])
-        sp = sp[sp["municipality"].isin(affected)]
+        sp = self._planned(sp[sp["municipality"].isin(affected)])
         decide = self._decision_times(sp)
         m = self.region.municipalities
         population = dict(zip(m["code"], m["population"].astype(int), strict=True))
@@ -242,6 +243,26 @@ class Model:
                 self.points[site.id] = LocalPoint(self, site, post, decide[site.id],
                                                   int(row.capacity))
 
+    def _planned(self, candidates: pd.DataFrame) -> pd.DataFrame:
+        """The candidates the policy plans to open, with their rank in their municipality."""
+        sp = self.params.support_points
+        out = candidates.copy()
+        if sp.policy != "priority":
+            out["rank"] = 0
+            return out
+        types = self.region.support_point_candidates.set_index("id")["type"].astype(str)
+        order = {name: i for i, name in reversed(list(enumerate(sp.priority)))}
+        wanted = [min(order.get(str(sid), len(order)), order.get(types[sid], len(order)))
+                  for sid in out["id"]]
+        out["wanted"] = wanted
+        out = out[out["wanted"] < len(order)]
+        out = out.sort_values(["municipality", "wanted", "capacity", "id"],
+                              ascending=[True, True, False, True])
+        out["rank"] = out.groupby("municipality").cumcount()
+        if sp.per_municipality is not None:
+            out = out[out["rank"] < sp.per_municipality]
+        return out.drop(columns=["wanted"]).sort_index()
+
     def _decision_times(self, candidates: pd.DataFrame) -> dict[str, float]:
         """When each planned point is ordered open (per municipality, or by phase)."""
         sp = self.params.support_points
@@ -259,10 +280,12 @@ class Model:
         rng = self.streams.get("points.decision")
         municipality = candidates["municipality"].to_numpy()
         site_ids = candidates["id"].to_numpy()
+        rank = candidates["rank"].to_numpy()
         for code in sorted(set(municipality)):
             at = sp.auto_trigger_h if sp.trigger == "automatic" else sp.decision.sample(rng)
-            for sid in site_ids[municipality == code]:
-                out[str(sid)] = at
+            here = municipality == code
+            for sid, k in zip(site_ids[here], rank[here], strict=True):
+                out[str(sid)] = at + float(k) * sp.step_h
         return out
 
     def local_hour(self, t: float) -> float:
