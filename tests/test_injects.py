@@ -233,3 +233,35 @@ def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sim.injects.command", str(run_folder)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "refusing to overwrite" in proc.stderr
+
+
+def test_status_injects_agree_with_the_time_series(run_folder, msel):
+    status = msel[msel["subject"].str.startswith("Stand noodsteunpunten")]
+    assert len(status) >= 2
+    series = pd.read_csv(run_folder / "timeseries_region.csv").set_index("hour")
+    numbers = status["message"].str.extract(r"van de (\d+) geplande .* zijn er (\d+) volledig "
+                                            r"operationeel \(met stroom\) en (\d+) open")
+    status = status.assign(planned=numbers[0].astype(int), full=numbers[1].astype(int),
+                           open=numbers[2].astype(int), hour=status["scenario_time"].str[2:4]
+                           .astype(int))
+    checked = 0
+    for hour, rows in status.groupby("hour"):
+        rows = rows.drop_duplicates("subject")  # the same status may go to ROT and RBT
+        if rows["subject"].nunique() < 2:
+            continue  # both regions are needed for the region-wide share
+        checked += 1
+        assert rows["full"].sum() / rows["planned"].sum() == pytest.approx(
+            series.loc[hour, "local_points_operational_share"], abs=1e-4)
+        assert rows["open"].sum() / rows["planned"].sum() == pytest.approx(
+            series.loc[hour, "local_points_open_share"], abs=1e-4)
+    assert checked >= 1
+
+
+def test_fuel_injects_rest_on_the_generators_records(run_folder, msel):
+    events = pd.read_csv(run_folder / "events.csv")
+    fuel = msel[msel["subject"].str.startswith("Brandstof onder een kwart")
+                & (msel["contingency"] == 0)]
+    assert len(fuel) > 0
+    for text in fuel["sources"]:
+        kinds = [events.loc[int(s[1:]), "kind"] for s in text.split()]
+        assert kinds == ["fuel_request", "fuel_low"]

@@ -181,3 +181,26 @@ def test_priority_activation_opens_listed_sites_in_order():
     listed = sp[sp["type"].isin(["community_centre", "sports_hall"])
                 & sp["municipality"].isin(m.scenario.affected_codes())]
     assert set(planned["municipality"]) == set(listed["municipality"])
+
+
+def test_key_holders_and_low_fuel_are_recorded():
+    m = model(["seed=2", "support_points.backup_power=all"])
+    result = m.run()
+    r = result.records
+    keys = r[r["kind"] == "key_holder"].set_index("site")
+    activated = r[r["kind"] == "point_activated"].set_index("site")["time"]
+    assert set(keys.index) == set(activated.index)
+    np.testing.assert_allclose(keys["time"] - activated[keys.index], keys["value"])
+    opened = r[(r["kind"] == "point_state") & r["detail"].str.startswith("open")]
+    first_open = opened.groupby("site")["time"].min()
+    assert (first_open >= keys.loc[first_open.index, "time"] - 1e-9).all()
+    low = r[r["kind"] == "fuel_low"]
+    assert len(low) > 0
+    tanks = {site.fixed.id: site.fixed.tank_l for site in m.sites.values()
+             if site.fixed is not None}
+    tanks.update({u.gen.id: u.gen.tank_l for pool in m.mobile.values() for u in pool.units})
+    for row in low.itertuples():
+        assert row.value == pytest.approx(0.25 * tanks[row.detail], rel=1e-6)
+        requests = r[(r["kind"] == "fuel_request") & (r["detail"].str.endswith(row.detail))
+                     & (r["time"] <= row.time)]
+        assert len(requests) > 0

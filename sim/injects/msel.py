@@ -40,17 +40,17 @@ from sim.injects.texts import (
 )
 
 #: Kinds of injects, most important first (the density limit keeps these first).
-KIND_ORDER = ("grid_out", "station_no_power", "mutual_aid", "public_order", "emergency_report",
-              "vulnerable_reported", "cp_not_functional", "supplies_out", "generator_dry",
-              "point_opened", "c2000_down", "mobile_down", "water_pressure_down",
-              "generator_start_failed", "generator_failed", "fuel_low")
+KIND_ORDER = ("points_status", "grid_out", "station_no_power", "mutual_aid", "public_order",
+              "key_holder_late", "emergency_report", "vulnerable_reported", "cp_not_functional",
+              "supplies_out", "generator_dry", "point_opened", "c2000_down", "mobile_down",
+              "water_pressure_down", "generator_start_failed", "generator_failed", "fuel_low")
 #: Teams that can be in play: kind and what names it (region, municipality, site, nothing).
 TEAM_KINDS = {"meldkamer": "", "copi": "", "rot": "region", "rbt": "region",
               "gbt": "municipality", "bevolkingszorg": "municipality",
               "cp": "site", "nsp": "site"}
 #: Where news goes when the team it is meant for is not in play.
 FALLBACK = {"nsp": ("bevolkingszorg", "gbt"), "bevolkingszorg": ("gbt",), "cp": ("rot",),
-            "meldkamer": ("rot",)}
+            "meldkamer": ("rot",), "rbt": ("rot",)}
 TEAM_LABEL = {"nl": {"meldkamer": "Meldkamer", "copi": "CoPI", "rot": "ROT", "rbt": "RBT",
                      "gbt": "GBT", "bevolkingszorg": "Bevolkingszorg", "cp": "Coördinatiepunt",
                      "nsp": "Noodsteunpunt"},

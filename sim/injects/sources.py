@@ -148,8 +148,9 @@ def candidates(run: RunData) -> list[Candidate]:
     """Every notable event of the run, in time order (ties in a fixed order)."""
     out: list[Candidate] = []
     for make in (_grid_out, _service_down, _station_no_power, _generator_trouble, _fuel_low,
-                 _cp_not_functional, _point_opened, _supplies_out, _public_order,
-                 _emergency_reports, _mutual_aid, _neighbour_reports):
+                 _cp_not_functional, _key_holder_late, _point_opened, _supplies_out,
+                 _public_order, _emergency_reports, _mutual_aid, _neighbour_reports,
+                 _points_status):
         out.extend(make(run))
     return sorted(out, key=lambda c: (c.time, c.kind, c.municipality, c.site, c.sources))
 
@@ -195,13 +196,65 @@ def _generator_trouble(run: RunData) -> Iterator[Candidate]:
 
 
 def _fuel_low(run: RunData) -> Iterator[Candidate]:
-    for row in _rows(run.events, "fuel_request").itertuples():
+    """A generator still waiting for its fuel is down to a quarter of its tank."""
+    requests = _rows(run.events, "fuel_request")
+    for row in _rows(run.events, "fuel_low").itertuples():
         tank = float(run.sites.get(str(row.site), {}).get("tank_l", 0.0))
-        litres = float(row.value)
-        if tank > 0 and litres <= tank / 4:
-            yield Candidate("fuel_low", float(row.time), str(row.municipality), str(row.site),
-                            {"litres": round(litres), "tank_l": round(tank)},
-                            (event_id(int(row.Index)),))
+        asked = requests[(requests["site"] == row.site) & (requests["time"] <= row.time)]
+        sources = (event_id(int(asked.index[-1])),) if len(asked) else ()
+        yield Candidate("fuel_low", float(row.time), str(row.municipality), str(row.site),
+                        {"litres": round(float(row.value)), "tank_l": round(tank)},
+                        (*sources, event_id(int(row.Index))))
+
+
+#: Hours after activation by which a key holder is missed (the inject comes then).
+KEY_HOLDER_LATE_H = 1.0
+
+
+def _key_holder_late(run: RunData) -> Iterator[Candidate]:
+    """The building of an activated point is still closed: no key holder yet."""
+    activated = _rows(run.events, "point_activated")
+    first = activated.groupby("site").head(1).set_index("site")
+    for row in _rows(run.events, "key_holder").itertuples():
+        if float(row.value) <= KEY_HOLDER_LATE_H or row.site not in first.index:
+            continue
+        act = first.loc[row.site]
+        act_row = int(activated.index[(activated["site"] == row.site)][0])
+        yield Candidate("key_holder_late", float(act["time"]) + KEY_HOLDER_LATE_H,
+                        str(row.municipality), str(row.site),
+                        {"came_after_h": float(row.value)},
+                        (event_id(act_row), event_id(int(row.Index))))
+
+
+#: Hours between the status reports on local points per safety region.
+STATUS_EVERY_H = 12.0
+
+
+def _points_status(run: RunData) -> Iterator[Candidate]:
+    """Every 12 hours, per safety region: local points planned, operational and open."""
+    activated = _rows(run.events, "point_activated")
+    states = _rows(run.events, "point_state")
+    if activated.empty:
+        return
+    horizon = float(run.config.get("horizon_h", run.events["time"].max()))
+    region_of_site = {s: run.region_of(info["municipality"]) for s, info in run.sites.items()}
+    planned = sorted(set(activated["site"]))
+    t = STATUS_EVERY_H
+    while t <= horizon + 1e-9:
+        tail = states[states["time"] <= t].groupby("site").tail(1)
+        state_of = pd.Series(tail["detail"].to_numpy(), index=tail["site"].to_numpy())
+        for region in sorted({region_of_site.get(s, "") for s in planned} - {""}):
+            sites = [s for s in planned if region_of_site.get(s) == region]
+            detail = state_of.reindex(sites).fillna("closed")
+            chosen = set(sites)
+            rows = [i for i, s in zip(tail.index, tail["site"], strict=True) if s in chosen]
+            code = next(c for c, r in run.municipality_region.items() if r == region)
+            yield Candidate("points_status", t, code, "",
+                            {"region": region, "planned": len(sites),
+                             "operational": int((detail == "open_full").sum()),
+                             "open": int(detail.isin(["open_full", "open_reduced"]).sum())},
+                            tuple(event_id(int(i)) for i in rows))
+        t += STATUS_EVERY_H
 
 
 def _cp_not_functional(run: RunData) -> Iterator[Candidate]:

@@ -37,7 +37,8 @@ class Template:
 #: Teams that also hear of an event, besides the one its template names.
 ALSO: dict[str, tuple[str, ...]] = {
     "grid_out": ("gbt",), "mobile_down": ("gbt",), "station_no_power": ("gbt",),
-    "cp_not_functional": ("gbt",), "public_order": ("gbt",), "emergency_report": ("nsp",),
+    "cp_not_functional": ("gbt",), "public_order": ("gbt", "copi"),
+    "emergency_report": ("nsp",), "points_status": ("rot",),
 }
 
 
@@ -138,6 +139,20 @@ NL: dict[str, Template] = {
         "Zorg voor verminderd zelfredzamen",
         "Volgens de run dreigt schade binnen {harm_in_h} uur.",
         "De buurvrouw komt terug: er is nog niemand geweest."),
+    "key_holder_late": Template(
+        "nsp", "Coordinator noodsteunpunt {site}", "Sleutelhouder {site} niet bereikbaar",
+        "Wij staan voor de deur van {site} in {municipality}: de sleutelhouder is niet "
+        "bereikbaar en het pand blijft dicht.",
+        "Sleutelhouder laten ophalen of een ander pand openen; inwoners informeren.",
+        "Inrichten noodsteunpunten binnen 72 uur",
+        "Volgens de run komt de sleutel {came_after_h} uur na het besluit.",
+        "Coordinator {site}: er staan al mensen te wachten voor een dicht pand."),
+    "points_status": Template(
+        "rbt", "Informatiemanager ROT {region}", "Stand noodsteunpunten {region} {when}",
+        "Stand {clock}: van de {planned} geplande noodsteunpunten in {region} zijn er "
+        "{operational} volledig operationeel (met stroom) en {open} open.",
+        "Prioriteren: welke punten krijgen aggregaten, brandstof en mensen om binnen 72 uur "
+        "operationeel te zijn?", "Sturing op de 72-uursnorm"),
     "situation": Template(
         "", "Oefenleiding", "Situatie bij hervatting {when}",
         "Situatie op {clock}: {summary}", "Beeld bijwerken en prioriteren.",
@@ -238,6 +253,20 @@ EN: dict[str, Template] = {
         "Care for residents with reduced self-reliance",
         "Per the run, harm within {harm_in_h} hours.",
         "The neighbour comes back: nobody has been there yet."),
+    "key_holder_late": Template(
+        "nsp", "Support point coordinator {site}", "Key holder for {site} unreachable",
+        "We are at the door of {site} in {municipality}: the key holder cannot be reached and "
+        "the building stays closed.",
+        "Have the key holder fetched or open another building; inform residents.",
+        "Support points running within 72 hours",
+        "Per the run the key comes {came_after_h} hours after the decision.",
+        "Coordinator {site}: people are already waiting at a closed building."),
+    "points_status": Template(
+        "rbt", "Information manager ROT {region}", "Support points in {region} at {when}",
+        "Status at {clock}: of the {planned} planned support points in {region}, "
+        "{operational} are fully operational (with power) and {open} are open.",
+        "Set priorities: which points get generators, fuel and people to be operational "
+        "within 72 hours?", "Steering on the 72-hour norm"),
     "situation": Template(
         "", "Exercise control", "Situation at resumption {when}",
         "Situation at {clock}: {summary}", "Update the picture and set priorities.",
@@ -266,7 +295,9 @@ KIND_LABELS = {
            "cp_not_functional": "coördinatiepunt niet operationeel",
            "point_opened": "noodsteunpunt open", "supplies_out": "voorraad op",
            "public_order": "onrust bij noodsteunpunt", "emergency_report": "noodmelding",
-           "mutual_aid": "bijstandsverzoek", "vulnerable_reported": "kwetsbare bewoner gemeld"},
+           "mutual_aid": "bijstandsverzoek", "vulnerable_reported": "kwetsbare bewoner gemeld",
+           "key_holder_late": "sleutelhouder niet bereikbaar",
+           "points_status": "stand noodsteunpunten"},
     "en": {"grid_out": "municipality without power", "mobile_down": "mobile network down",
            "c2000_down": "C2000 coverage lost", "water_pressure_down": "no water pressure",
            "station_no_power": "station without power",
@@ -277,7 +308,8 @@ KIND_LABELS = {
            "point_opened": "support point open", "supplies_out": "supplies out",
            "public_order": "unrest at a support point", "emergency_report": "emergency report",
            "mutual_aid": "mutual aid request", "vulnerable_reported": "vulnerable resident "
-           "reported"},
+           "reported", "key_holder_late": "key holder unreachable",
+           "points_status": "support point status"},
 }
 
 #: Words used in summaries and fillers.

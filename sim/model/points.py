@@ -72,6 +72,7 @@ class LocalPoint:
         #: Places for visitors who stay (warmth).
         self.capacity = capacity
         self.residents_index = -1
+        self._activated_at = 0.0
         self.key = False
         self.supplies = False
         self.stocked = True
@@ -104,6 +105,7 @@ class LocalPoint:
         key_delay = sp.key_holder.sample(rng)
         if not m.phones_work(self.site.municipality, m.env.now):
             key_delay *= 2  # the key holder must be fetched in person
+        self._activated_at = m.env.now
         Timer(m.env, key_delay, self._key_arrived)
         depot = m.bases[self.site.region]
         Timer(m.env, sp.supplies_loading_h + m.travel.between(depot, self.site.location),
@@ -116,6 +118,9 @@ class LocalPoint:
 
     def _key_arrived(self) -> None:
         self.key = True
+        m = self.model
+        m.rec.add(m.env.now, "key_holder", self.site.municipality, self.site.id,
+                  value=m.env.now - self._activated_at)
         self.update()
 
     def _supplies_arrived(self) -> None:

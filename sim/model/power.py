@@ -87,6 +87,8 @@ class Generator:
         self.burnt_l = 0.0
         self.received_l = 0.0
         self.fuel_pending = False
+        #: Whether "below a quarter" was recorded since the last delivery.
+        self.quarter_noted = False
         self.timer: Timer | None = None
         self.can_fail = can_fail
         p = model.params.power
@@ -132,6 +134,8 @@ class Generator:
         self.level += accepted
         self.received_l += accepted
         self.fuel_pending = False
+        if self.level > 0.25 * self.tank_l:
+            self.quarter_noted = False
         if self.state == "dry":
             self.state = "standby"
             if self.site is not None and not self.site.grid_on:
@@ -191,6 +195,9 @@ class Generator:
         ]
         if not self.fuel_pending and self.level > threshold:
             options.append(((self.level - threshold) / self.rate, "threshold"))
+        quarter = 0.25 * self.tank_l
+        if self.fuel_pending and not self.quarter_noted and self.level > quarter:
+            options.append(((self.level - quarter) / self.rate, "quarter"))
         delay, what = min(options)
         self.timer = Timer(self.model.env, delay, lambda: self._on_timer(what))
 
@@ -202,6 +209,12 @@ class Generator:
         assert site is not None
         if what == "threshold":
             self._request_fuel()  # do not re-test the level: floats may land a hair above
+            self._schedule()
+            return
+        if what == "quarter":  # still waiting for fuel: the tank is down to a quarter
+            self.quarter_noted = True
+            m.rec.add(m.env.now, "fuel_low", site.municipality, site.id, value=self.level,
+                      detail=self.id)
             self._schedule()
             return
         if what == "dry":

@@ -52,6 +52,10 @@ KINDS: dict[str, str] = {
                  "detail person:kind",
     "cp_functional": "a coordination point started or stopped functioning (powered and "
                      "staffed to its minimum); value 1/0",
+    "key_holder": "the key holder opened a local point's building; value hours since its "
+                  "activation",
+    "fuel_low": "a generator still waiting for fuel is down to a quarter of its tank; value "
+                "litres left; detail the generator id",
     "point_activated": "a local point's activation order arrived (or its trigger fired)",
     "point_state": "a local point opened or closed; value 1 open with power, 0.5 open with "
                    "reduced functions, 0 closed; detail the state (closed, out_of_supplies, "
