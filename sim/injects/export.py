@@ -145,6 +145,9 @@ def workbook(injects: Sequence[Inject], columns: Sequence[str], lang: str) -> Wo
     return wb
 
 
+#: Source ids shown on a card (all of them are in the tables).
+_CARD_SOURCES = 8
+
 _CSS = """
 body { font-family: Arial, Helvetica, sans-serif; margin: 0; }
 .card { page-break-after: always; break-after: page; border: 2px solid #1f3b57;
@@ -178,6 +181,10 @@ def html_cards(injects: Sequence[Inject], settings: Settings, controller: bool) 
         cls = "card controller" if controller else "card"
         yes_no = ("ja", "nee") if settings.language == "nl" else ("yes", "no")
         r["contingency"] = yes_no[0] if inj.contingency else yes_no[1]
+        if len(inj.sources) > _CARD_SOURCES:  # the full list is in the CSV, JSON and Excel
+            more = len(inj.sources) - _CARD_SOURCES
+            r["sources"] = " ".join(inj.sources[:_CARD_SOURCES]) + (
+                f" (+{more} meer)" if settings.language == "nl" else f" (+{more} more)")
         rows = "".join(f"<tr><th>{escape(h[c])}</th><td>{escape(_text(r[c]))}</td></tr>"
                        for c in fields)
         parts.append(f"<section class=\"{cls}\"><p class=\"exercise\">OEFENING - "

@@ -296,8 +296,8 @@ class _Builder:
         """The first way the message can travel at that moment in the run."""
         up = self.run.service_up
         here, there, t = c.municipality, self.place_of(team), c.time
-        if c.kind == "vulnerable_reported" and team.kind == "nsp":
-            return "in_person"
+        if (c.kind == "vulnerable_reported" and team.kind == "nsp") or c.kind == "points_status":
+            return "in_person"  # at the point itself; the ROT's own information manager
         both = [m for m in (here, there) if m]
         if all(up(m, "mobile", t) for m in both) or all(up(m, "fixed_network", t)
                                                         for m in both):
