@@ -1,0 +1,133 @@
+"""Coverage: which residents have a working point within the distance they accept, and when.
+
+For every demand point (population centre) and every hour: whether a local
+support point in a chosen state (operational, or open at all) lies within
+walking distance, and within cycling distance; and the residents covered, with
+walkers and cyclists in their shares (``population.access``). The same for
+functioning coordination points. Distances are straight lines times the
+network's detour factor, as in the model.
+
+Pairs of demand points and sites within reach are found once with a spatial
+index (shapely's STRtree, ``dwithin``); each hour is then one sparse
+matrix product, so a national grid of demand points stays fast. States per hour
+come from the event log (the last state recorded at or before the hour).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+
+#: Point states that count as operational (with power) and as open at all.
+OPERATIONAL = frozenset({"open_full"})
+OPEN = frozenset({"open_full", "open_reduced"})
+
+
+def pairs_within(demand: np.ndarray, sites: np.ndarray, km: float,
+                 detour: float = 1.0) -> sparse.csr_matrix:
+    """Demand points x sites, 1 where the site is within ``km`` (straight line x detour).
+
+    ``demand`` and ``sites`` are arrays of shapely points in metres (EPSG:28992).
+    """
+    n_d, n_s = len(demand), len(sites)
+    if not n_d or not n_s:
+        return sparse.csr_matrix((n_d, n_s), dtype=np.int8)
+    tree = shapely.STRtree(sites)
+    i, j = tree.query(demand, predicate="dwithin", distance=km * 1000.0 / detour)
+    data = np.ones(len(i), dtype=np.int8)
+    return sparse.csr_matrix((data, (i, j)), shape=(n_d, n_s))
+
+
+def states_at(events: pd.DataFrame, kind: str, sites: Sequence[str],
+              hours: np.ndarray) -> np.ndarray:
+    """[hour, site]: the ``detail`` (or value) of the last ``kind`` record at or before each hour.
+
+    Sites without a record by then hold ``""``.
+    """
+    rec = events[(events["kind"] == kind) & events["site"].isin(set(sites))]
+    out = np.full((len(hours), len(sites)), "", dtype=object)
+    col = {s: k for k, s in enumerate(sites)}
+    field = "detail" if kind == "point_state" else "value"
+    for site, group in rec.groupby("site", sort=False):
+        times = group["time"].to_numpy(float)
+        values = group[field].astype(str).to_numpy(object)
+        idx = np.searchsorted(times, hours, side="right") - 1
+        ok = idx >= 0
+        out[ok, col[str(site)]] = values[idx[ok]]
+    return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Coverage per hour and demand point."""
+
+    hours: np.ndarray
+    demand_points: list[str]
+    municipality: np.ndarray
+    residents: np.ndarray
+    #: [hour, demand point]: a working site within walking / cycling distance.
+    walk: np.ndarray
+    cycle: np.ndarray
+    cycling_share: float
+
+    @property
+    def covered(self) -> np.ndarray:
+        """[hour, demand point]: residents covered (walkers and cyclists in their shares)."""
+        share = (1 - self.cycling_share) * self.walk + self.cycling_share * self.cycle
+        return share * self.residents[None, :]
+
+    @property
+    def uncovered(self) -> np.ndarray:
+        """[hour, demand point]: residents without a working site in reach."""
+        return self.residents[None, :] - self.covered
+
+    def by(self, groups: np.ndarray | None = None) -> pd.DataFrame:
+        """Residents, covered and the covered share per hour and group (None: overall)."""
+        keys = np.zeros(len(self.residents), dtype=object) if groups is None else groups
+        names, index = np.unique(keys.astype(str), return_inverse=True)
+        covered = np.stack([np.bincount(index, weights=row, minlength=len(names))
+                            for row in self.covered]) if len(self.hours) else np.empty((0, 0))
+        residents = np.bincount(index, weights=self.residents, minlength=len(names))
+        frame = pd.DataFrame({
+            "hour": np.repeat(self.hours, len(names)),
+            "group": np.tile(names, len(self.hours)),
+            "residents": np.tile(residents, len(self.hours)),
+            "covered": covered.reshape(-1),
+        })
+        frame["uncovered"] = frame["residents"] - frame["covered"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame["covered_share"] = frame["covered"] / frame["residents"]
+        return frame
+
+
+def coverage(demand: np.ndarray, demand_ids: Sequence[str], municipality: np.ndarray,
+             residents: np.ndarray, sites: np.ndarray, working: np.ndarray,
+             hours: np.ndarray, walk_km: float, cycle_km: float, cycling_share: float,
+             detour: float = 1.0) -> Coverage:
+    """Coverage of demand points by sites working at each hour (``working[hour, site]``)."""
+    walk_pairs = pairs_within(demand, sites, walk_km, detour)
+    cycle_pairs = pairs_within(demand, sites, cycle_km, detour)
+    on = sparse.csr_matrix(working.astype(np.int8))
+    walk = (on @ walk_pairs.T).toarray() > 0 if len(hours) else np.zeros((0, len(demand)), bool)
+    cycle = (on @ cycle_pairs.T).toarray() > 0 if len(hours) else walk
+    return Coverage(hours=np.asarray(hours, float), demand_points=list(demand_ids),
+                    municipality=np.asarray(municipality), residents=np.asarray(residents, float),
+                    walk=walk, cycle=cycle, cycling_share=cycling_share)
+
+
+def working_points(events: pd.DataFrame, sites: Sequence[str], hours: np.ndarray,
+                   states: Collection[str] = OPEN) -> np.ndarray:
+    """[hour, site]: local points in one of ``states`` at each hour (from ``point_state``)."""
+    return np.isin(states_at(events, "point_state", sites, hours), list(states))
+
+
+def functional_coordination_points(events: pd.DataFrame, sites: Sequence[str],
+                                   hours: np.ndarray) -> np.ndarray:
+    """[hour, site]: coordination points functioning at each hour (from ``cp_functional``)."""
+    values = states_at(events, "cp_functional", sites, hours)
+    return np.isin(values, ["1.0", "1"])

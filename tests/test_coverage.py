@@ -1,0 +1,117 @@
+"""Coverage of residents by working points: spatial index against brute force, and a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import compose_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.coverage import (
+    OPEN,
+    coverage,
+    functional_coordination_points,
+    pairs_within,
+    states_at,
+    working_points,
+)
+from sim.metrics import hours
+from sim.model.engine import Model
+from sim.params import prepare
+from sim.run import build_network
+
+
+def brute_force(demand_xy, site_xy, working, km, detour):
+    """The same coverage with two nested loops."""
+    out = np.zeros((working.shape[0], len(demand_xy)), dtype=bool)
+    for h in range(working.shape[0]):
+        for i, (x, y) in enumerate(demand_xy):
+            for j, (u, v) in enumerate(site_xy):
+                if working[h, j] and np.hypot(x - u, y - v) * detour <= km * 1000:
+                    out[h, i] = True
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_d=st.integers(1, 30), n_s=st.integers(1, 12))
+def test_coverage_agrees_with_brute_force(seed, n_d, n_s):
+    rng = np.random.default_rng(seed)
+    demand_xy = rng.uniform(0, 8000, (n_d, 2))
+    site_xy = rng.uniform(0, 8000, (n_s, 2))
+    working = rng.random((5, n_s)) < 0.5
+    residents = rng.integers(10, 1000, n_d).astype(float)
+    c = coverage(shapely.points(demand_xy), [f"D{i}" for i in range(n_d)],
+                 np.array(["A"] * n_d), residents, shapely.points(site_xy), working,
+                 np.arange(5.0), walk_km=1.0, cycle_km=3.0, cycling_share=0.4, detour=1.3)
+    np.testing.assert_array_equal(c.walk, brute_force(demand_xy, site_xy, working, 1.0, 1.3))
+    np.testing.assert_array_equal(c.cycle, brute_force(demand_xy, site_xy, working, 3.0, 1.3))
+    expected = residents * (0.6 * c.walk + 0.4 * c.cycle)
+    np.testing.assert_allclose(c.covered, expected)
+
+
+def test_an_open_point_covers_exactly_the_demand_points_within_the_distance():
+    # Demand points at 0.5, 0.99, 1.01 and 2.5 km east of the one site.
+    demand = shapely.points([[500, 0], [990, 0], [1010, 0], [2500, 0]])
+    site = shapely.points([[0, 0]])
+    pairs = pairs_within(demand, site, km=1.0).toarray()[:, 0]
+    assert list(pairs) == [1, 1, 0, 0]
+    c = coverage(demand, ["a", "b", "c", "d"], np.array(["M"] * 4), np.full(4, 100.0), site,
+                 np.array([[False], [True]]), np.array([0.0, 1.0]), 1.0, 3.0, 0.5)
+    assert not c.walk[0].any() and not c.cycle[0].any()  # closed: nobody covered
+    assert list(c.walk[1]) == [True, True, False, False]
+    assert list(c.cycle[1]) == [True, True, True, True]
+    assert list(c.covered[1]) == [100, 100, 50, 50]
+    by = c.by()
+    assert list(by["covered_share"]) == [0.0, 0.75]
+
+
+def test_states_are_the_last_record_at_or_before_each_hour():
+    events = pd.DataFrame({
+        "time": [0.5, 2.0, 3.5, 1.0], "kind": ["point_state"] * 3 + ["cp_functional"],
+        "site": ["P1", "P1", "P1", "C1"], "value": [0.5, 1.0, 0.0, 1.0],
+        "detail": ["open_reduced", "open_full", "closed", ""], "municipality": ["M"] * 4})
+    at = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    assert list(states_at(events, "point_state", ["P1", "P2"], at)[:, 0]) == [
+        "", "open_reduced", "open_full", "open_full", "closed"]
+    assert list(working_points(events, ["P1"], at)[:, 0]) == [False, True, True, True, False]
+    assert list(working_points(events, ["P1"], at, {"open_full"})[:, 0]) == [
+        False, False, True, True, False]
+    assert list(functional_coordination_points(events, ["C1"], at)[:, 0]) == [
+        False, True, True, True, True]
+
+
+@pytest.fixture(scope="module")
+def twente_run():
+    scenario = prepare(compose_config(["region.select.regions=[Twente]", "seed=3"]))
+    model = Model(scenario, build_network(scenario))
+    return scenario, model.run()
+
+
+def test_coverage_of_a_run_matches_the_models_reach(twente_run):
+    scenario, result = twente_run
+    region = scenario.region
+    dp = region.demand_points
+    sp = region.support_point_candidates.set_index("id").loc[result.planned_points]
+    p = scenario.params
+    f = result.flows
+    at = f.times[24:96] + 1e-9  # just after each slice start, as the model saw them
+    working = working_points(result.records, list(sp.index), at, OPEN)
+    c = coverage(dp.geometry.values, list(dp["id"]), dp["municipality"].to_numpy(),
+                 dp["residents"].to_numpy(float), sp.geometry.values, working, at,
+                 p.population.access.walk_km, p.population.access.cycle_km,
+                 p.population.access.cycling_share, p.network.detour_factor)
+    per_muni = c.by(c.municipality)
+    model_reach = pd.DataFrame(f.in_reach[24:96], columns=f.municipalities)
+    got = per_muni.pivot_table(index="hour", columns="group", values="covered",
+                               aggfunc="sum")
+    # The same residents in reach as the model counted at each slice, by municipality.
+    np.testing.assert_allclose(got.to_numpy(), model_reach[got.columns].to_numpy(),
+                               atol=1e-6)
+    total = per_muni.groupby("hour")[["covered", "residents"]].sum()
+    assert ((total["covered"] / total["residents"]).between(0, 1)).all()
+    cp = functional_coordination_points(result.records, result.coordination_points,
+                                        hours(168))
+    assert cp.shape == (169, len(result.coordination_points)) and cp.any()
