@@ -115,3 +115,39 @@ def test_coverage_of_a_run_matches_the_models_reach(twente_run):
     cp = functional_coordination_points(result.records, result.coordination_points,
                                         hours(168))
     assert cp.shape == (169, len(result.coordination_points)) and cp.any()
+
+
+def test_gis_layers_read_back_with_the_documented_fields(tmp_path):
+    from conftest import run_cli
+
+    from sim.research import load_run_layers, write_gis
+
+    results = tmp_path / "results"
+    proc = run_cli(["region.select.regions=[Twente]", "horizon_h=96"], results)
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = (results / "runs" / "oost5_default").iterdir()
+    run = load_run_layers(folder)
+    write_gis(run, tmp_path / "coverage.gpkg")
+    import pyogrio
+
+    names = sorted(str(r[0]) for r in pyogrio.list_layers(tmp_path / "coverage.gpkg"))
+    assert names == ["demand_points", "municipalities", "support_points"]
+    import geopandas as gpd
+
+    dp = gpd.read_file(tmp_path / "coverage.gpkg", layer="demand_points")
+    assert dp.crs.to_epsg() == 28992 and len(dp) == len(run.demand_points)
+    assert list(dp.columns) == ["id", "name", "municipality", "residents", "hours_uncovered",
+                                "hours_uncovered_operational", "first_hour_covered",
+                                "first_hour_covered_operational", "hours_without_cp",
+                                "geometry"]
+    assert dp["hours_uncovered"].between(0, 97).all()
+    assert (dp["hours_uncovered_operational"] >= dp["hours_uncovered"] - 1e-9).all()
+    sp = gpd.read_file(tmp_path / "coverage.gpkg", layer="support_points")
+    assert set(sp["id"]) == set(run.activated)
+    assert (sp["first_open_h"].dropna() >= sp["activated_h"][sp["first_open_h"].notna()]).all()
+    assert (sp["hours_operational"] <= sp["hours_open"] + 1e-9).all()
+    m = gpd.read_file(tmp_path / "coverage.gpkg", layer="municipalities")
+    assert {"covered_share_24", "covered_share_72", "vulnerable_reached_share"} <= set(m.columns)
+    twente = m[m["region"] == "Twente"]
+    assert twente["covered_share_72"].between(0, 1).all()
+    assert twente["vulnerable_cases"].sum() == len(run.cases)
