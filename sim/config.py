@@ -345,6 +345,8 @@ class AccessConfig:
     cycle_km: float = MISSING
     walk_kmh: float = MISSING
     cycle_kmh: float = MISSING
+    #: Open points within this many km of the nearest one share its visitors evenly.
+    spread_km: float = MISSING
 
 
 @dataclass

@@ -236,6 +236,8 @@ class Access:
     cycle_km: float = 3.0
     walk_kmh: float = 4.5
     cycle_kmh: float = 15.0
+    #: Open points within this many km of the nearest one share its visitors evenly.
+    spread_km: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -841,6 +843,7 @@ def _population(c: _Reader, start: datetime) -> PopulationParams:
         cycle_km=cycle_km,
         walk_kmh=c.number(f"{a}.walk_kmh", lo=0, hi=20, lo_open=True),
         cycle_kmh=c.number(f"{a}.cycle_kmh", lo=0, hi=60, lo_open=True),
+        spread_km=c.number(f"{a}.spread_km", lo=0, hi=50),
     )
     needs = {}
     for name in NEEDS:

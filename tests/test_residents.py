@@ -337,3 +337,19 @@ def test_residents_indicators_agree_with_the_flows(base):
     frame = f.point_frame()
     assert set(frame.columns) >= {"time", "site", *POINT_COLUMNS}
     assert isinstance(frame, pd.DataFrame) and len(frame) > 0
+
+
+def test_visitors_spread_over_the_open_points_of_their_village():
+    nearest = simulate(["seed=9", "population.access.spread_km=0"])
+    spread = simulate(["seed=9", "population.access.spread_km=0.5"])
+    a, b = nearest.flows, spread.flows
+    # The same visitors arrive, fewer of them per point, at more points.
+    np.testing.assert_allclose(a.arisen, b.arisen)
+    arrived_a = a.at_points[:, :, COL["arrived"]]
+    arrived_b = b.at_points[:, :, COL["arrived"]]
+    np.testing.assert_allclose(arrived_a.sum(axis=1)[:30], arrived_b.sum(axis=1)[:30])
+    assert (arrived_b.sum(axis=0) > 0).sum() > (arrived_a.sum(axis=0) > 0).sum()
+    assert arrived_b.max() < arrived_a.max()
+    wait_a = metrics.residents_indicators(nearest, 72)["visits"]["mean_wait_h"]
+    wait_b = metrics.residents_indicators(spread, 72)["visits"]["mean_wait_h"]
+    assert wait_b < wait_a

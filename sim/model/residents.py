@@ -136,6 +136,7 @@ class Residents:
                            kind="stable")[:, :max(width, 1)]
         self.cand = np.where(np.take_along_axis(self.cycle_ok, order, axis=1), order, -1)
         self.cand_walk = np.take_along_axis(self.walk_ok, order, axis=1) & (self.cand >= 0)
+        self.cand_km = np.take_along_axis(self.dist_km, order, axis=1)
         self.capacity = np.array([pt.capacity for pt in points], dtype=float)
         self.service_h = np.array([self.pp.needs[n].service_h for n in NEEDS])
         self.per_h = np.array([self.pp.needs[n].per_1000_day for n in NEEDS]) / 1000 / 24
@@ -274,10 +275,8 @@ class Residents:
         n = self.rng.poisson(lam).astype(float)
         cyc = self.rng.binomial(n.astype(np.int64), pp.access.cycling_share).astype(float)
         walk = n - cyc
-        target_w = self._nearest(is_open, self.cand_walk)
-        target_c = self._nearest(is_open, self.cand >= 0)
-        ok_w = target_w >= 0
-        ok_c = target_c >= 0
+        rows_w, pts_w, share_w, ok_w = self._nearest(is_open, self.cand_walk)
+        rows_c, pts_c, share_c, ok_c = self._nearest(is_open, self.cand >= 0)
         n_m = len(self.codes)
         unmet = np.zeros((n_m, len(NEEDS)))
         arisen = np.zeros((n_m, len(NEEDS)))
@@ -286,18 +285,18 @@ class Residents:
             miss = walk[:, k] * ~ok_w + cyc[:, k] * ~ok_c
             unmet[:, k] = np.bincount(self.dp_m, weights=miss, minlength=n_m)
             arisen[:, k] = np.bincount(self.dp_m, weights=n[:, k], minlength=n_m)
-            arrived[:, k] = (np.bincount(target_w[ok_w], weights=walk[ok_w, k],
+            arrived[:, k] = (np.bincount(pts_w, weights=walk[rows_w, k] * share_w,
                                          minlength=self.n_p)
-                             + np.bincount(target_c[ok_c], weights=cyc[ok_c, k],
+                             + np.bincount(pts_c, weights=cyc[rows_c, k] * share_c,
                                            minlength=self.n_p))
         frac = (1 - pp.access.cycling_share) * ok_w + pp.access.cycling_share * ok_c
         reach = np.bincount(self.dp_m, weights=self.dp_res * frac, minlength=n_m)
         # Travel time of emergency visitors, for the report delay.
         em = K["emergency"]
-        travel = (np.bincount(target_w[ok_w], weights=walk[ok_w, em]
-                              * self.walk_h[ok_w, target_w[ok_w]], minlength=self.n_p)
-                  + np.bincount(target_c[ok_c], weights=cyc[ok_c, em]
-                                * self.cycle_h[ok_c, target_c[ok_c]], minlength=self.n_p))
+        travel = (np.bincount(pts_w, weights=walk[rows_w, em] * share_w
+                              * self.walk_h[rows_w, pts_w], minlength=self.n_p)
+                  + np.bincount(pts_c, weights=cyc[rows_c, em] * share_c
+                                * self.cycle_h[rows_c, pts_c], minlength=self.n_p))
 
         # What each point can offer.
         wanted = arrived.copy()
@@ -388,12 +387,24 @@ class Residents:
         self._open.append(np.stack([state, counter, on_duty * is_open], axis=1))
         self._times.append(t0)
 
-    def _nearest(self, is_open: np.ndarray, within: np.ndarray) -> np.ndarray:
-        """Per demand point, the nearest open point among ``within`` candidates (-1: none)."""
+    def _nearest(self, is_open: np.ndarray, within: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Where each demand point's visitors go: the nearest open points among ``within``.
+
+        Visitors split evenly over the open points within ``access.spread_km`` of the
+        nearest (a population centre stands for a whole village or town). Returns (demand point, point, share) triples and
+        whether each demand point has an open point at all.
+        """
         ok = within & is_open[np.maximum(self.cand, 0)]
         first = ok.argmax(axis=1)
         rows = np.arange(len(self.cand))
-        return np.where(ok[rows, first], self.cand[rows, first], -1)
+        found = ok[rows, first]
+        nearest_km = self.cand_km[rows, first]
+        band = self.pp.access.spread_km + 1e-6
+        tie = ok & (self.cand_km <= nearest_km[:, None] + band) & found[:, None]
+        count = tie.sum(axis=1)
+        r, w = np.nonzero(tie)
+        return r, self.cand[r, w], 1.0 / count[r], found
 
     # --- consequences ------------------------------------------------------------------
 
