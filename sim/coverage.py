@@ -23,6 +23,8 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from sim.metrics import detail_at, state_at
+
 #: Point states that count as operational (with power) and as open at all.
 OPERATIONAL = frozenset({"open_full"})
 OPEN = frozenset({"open_full", "open_reduced"})
@@ -45,21 +47,11 @@ def pairs_within(demand: np.ndarray, sites: np.ndarray, km: float,
 
 def states_at(events: pd.DataFrame, kind: str, sites: Sequence[str],
               hours: np.ndarray) -> np.ndarray:
-    """[hour, site]: the ``detail`` (or value) of the last ``kind`` record at or before each hour.
+    """[hour, site]: the ``detail`` of the last ``kind`` record at or before each hour.
 
     Sites without a record by then hold ``""``.
     """
-    rec = events[(events["kind"] == kind) & events["site"].isin(set(sites))]
-    out = np.full((len(hours), len(sites)), "", dtype=object)
-    col = {s: k for k, s in enumerate(sites)}
-    field = "detail" if kind == "point_state" else "value"
-    for site, group in rec.groupby("site", sort=False):
-        times = group["time"].to_numpy(float)
-        values = group[field].astype(str).to_numpy(object)
-        idx = np.searchsorted(times, hours, side="right") - 1
-        ok = idx >= 0
-        out[ok, col[str(site)]] = values[idx[ok]]
-    return out
+    return detail_at(events, kind, sites, hours).to_numpy()
 
 
 @dataclass(frozen=True)
@@ -129,5 +121,4 @@ def working_points(events: pd.DataFrame, sites: Sequence[str], hours: np.ndarray
 def functional_coordination_points(events: pd.DataFrame, sites: Sequence[str],
                                    hours: np.ndarray) -> np.ndarray:
     """[hour, site]: coordination points functioning at each hour (from ``cp_functional``)."""
-    values = states_at(events, "cp_functional", sites, hours)
-    return np.isin(values, ["1.0", "1"])
+    return state_at(events, "cp_functional", sites, hours, initial=0.0).to_numpy() == 1.0

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
+import yaml
 
 from sim import __version__
 from sim.geo.io import write_geopackage
@@ -64,6 +66,20 @@ def write_run_folder(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return run_dir
+
+
+def read_run_folder(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The resolved config and the event log of a run folder written by ``python -m sim``."""
+    folder = Path(folder)
+    needed = ["config.yaml", "events.csv", "region.gpkg"]
+    missing = [name for name in needed if not (folder / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder} is not a complete run folder: "
+                                f"missing {', '.join(missing)}")
+    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    events = pd.read_csv(folder / "events.csv", dtype={"municipality": str, "site": str,
+                                                       "detail": str}, keep_default_na=False)
+    return config, events
 
 
 def write_text_atomic(path: Path, text: str) -> None:

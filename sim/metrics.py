@@ -72,6 +72,12 @@ def _state(result: ModelResult, kind: str, ids: Sequence[str], at: np.ndarray,
     return _latest(result.of_kind(kind), "value", ids, at, float(initial), "site")
 
 
+def detail_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
+              initial: str = "") -> pd.DataFrame:
+    """``detail`` of the latest ``kind`` record per site at each time (``initial`` before)."""
+    return _latest(records[records["kind"] == kind], "detail", ids, at, initial, "site")
+
+
 def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.DataFrame:
     """Power source (grid/fixed/mobile/none) of each site at each time."""
     return _latest(records[records["kind"] == "site_power"], "detail", ids, at, "grid", "site")

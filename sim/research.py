@@ -34,7 +34,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import yaml
 
 from sim.coverage import (
     OPEN,
@@ -45,6 +44,7 @@ from sim.coverage import (
     working_points,
 )
 from sim.geo.io import write_geopackage
+from sim.io import read_run_folder
 
 #: Hours at which municipalities' coverage is reported in the GIS layer.
 REPORT_HOURS = (24, 48, 72)
@@ -98,14 +98,7 @@ class RunLayers:
 def load_run_layers(folder: Path) -> RunLayers:
     """Read a run folder written by ``python -m sim``."""
     folder = Path(folder)
-    needed = ["config.yaml", "events.csv", "region.gpkg"]
-    missing = [n for n in needed if not (folder / n).exists()]
-    if missing:
-        raise FileNotFoundError(f"{folder} is not a complete run folder: "
-                                f"missing {', '.join(missing)}")
-    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    events = pd.read_csv(folder / "events.csv", dtype={"municipality": str, "site": str,
-                                                       "detail": str}, keep_default_na=False)
+    config, events = read_run_folder(folder)
     cases_file = folder / "vulnerable_cases.csv"
     cases = pd.read_csv(cases_file) if cases_file.exists() else pd.DataFrame()
     series_file = folder / "timeseries_points.csv"

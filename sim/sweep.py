@@ -183,11 +183,9 @@ def summarise(results: pd.DataFrame, by: Sequence[str],
     keys = [done[b].astype(str) if done[b].dtype == object else done[b] for b in by]
     groups = done.groupby(keys, dropna=False, sort=True) if by else [((), done)]
     out = []
-    for key, group in groups:
-        key_values = key if isinstance(key, tuple) else (key,)
+    for _, group in groups:
         first = group.iloc[0]
         combo = {b: first[b] for b in by}
-        assert len(key_values) == len(by)
         for indicator in indicators:
             values = group[indicator].to_numpy(dtype=float)
             finite = values[np.isfinite(values)]

@@ -35,6 +35,7 @@ from sim.injects.texts import (
     GROUPS,
     KIND_LABELS,
     LANGUAGES,
+    NO_FALLBACK,
     TEMPLATES,
     WORDS,
 )
@@ -265,9 +266,7 @@ class _Builder:
             return [t for t in self.s.teams if t.kind == "rot" and t.target != asking]
         out: list[Team] = []
         for kind in (self.templates[c.kind].to, *ALSO.get(c.kind, ())):
-            # Each emergency report matters to the meldkamer only, not to the ROT.
-            team = self.team_for(kind, c, fallback=not (c.kind == "emergency_report"
-                                                         and kind == "meldkamer"))
+            team = self.team_for(kind, c, fallback=kind not in NO_FALLBACK.get(c.kind, ()))
             if team is not None and team not in out:
                 out.append(team)
         return out

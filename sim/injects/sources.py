@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyogrio
-import yaml
+
+from sim.io import read_run_folder
 
 #: Services whose state decides how a message can be sent.
 SERVICES = ("mobile", "fixed_network", "c2000")
@@ -95,15 +96,7 @@ class RunData:
 def load_run(folder: Path) -> RunData:
     """Read a run folder written by ``python -m sim``."""
     folder = Path(folder)
-    needed = ["config.yaml", "events.csv", "region.gpkg"]
-    missing = [name for name in needed if not (folder / name).exists()]
-    if missing:
-        raise FileNotFoundError(f"{folder} is not a complete run folder: "
-                                f"missing {', '.join(missing)}")
-    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    events = pd.read_csv(folder / "events.csv", dtype={"municipality": str, "site": str,
-                                                       "detail": str},
-                         keep_default_na=False)
+    config, events = read_run_folder(folder)
     cases_file = folder / "vulnerable_cases.csv"
     cases = pd.read_csv(cases_file, dtype={"municipality": str, "point": str},
                         keep_default_na=False) if cases_file.exists() else pd.DataFrame()

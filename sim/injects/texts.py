@@ -40,6 +40,9 @@ ALSO: dict[str, tuple[str, ...]] = {
     "cp_not_functional": ("gbt",), "public_order": ("gbt", "copi"),
     "emergency_report": ("nsp",), "points_status": ("rot",),
 }
+#: Teams whose news of this kind goes nowhere else when they are not in play
+#: (each emergency report matters to the meldkamer only, not to the ROT).
+NO_FALLBACK: dict[str, tuple[str, ...]] = {"emergency_report": ("meldkamer",)}
 
 
 NL: dict[str, Template] = {

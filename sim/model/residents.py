@@ -392,8 +392,9 @@ class Residents:
         """Where each demand point's visitors go: the nearest open points among ``within``.
 
         Visitors split evenly over the open points within ``access.spread_km`` of the
-        nearest (a population centre stands for a whole village or town). Returns (demand point, point, share) triples and
-        whether each demand point has an open point at all.
+        nearest (a population centre stands for a whole village or town). Returns
+        (demand point, point, share) triples and whether each demand point has an open
+        point at all.
         """
         ok = within & is_open[np.maximum(self.cand, 0)]
         first = ok.argmax(axis=1)
