@@ -49,6 +49,8 @@ from sim.io import (
 )
 from sim.params import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
+from sim.research_figures import draw_run
+from sim.research_figures import settings_from as research_settings
 from sim.run import run
 from sim.sweep import STATUS_FILE, aggregate, report
 
@@ -83,6 +85,8 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
             "municipality": set(region.municipalities["code"].astype(str)),
             "site": {*region.fire_stations["id"].astype(str),
                      *region.support_point_candidates["id"].astype(str)}})
+    research = research_settings(container.get("research") or {},
+                                 scenario.region.municipalities["code"].astype(str))
     result = run(scenario)
     wall = time.perf_counter() - t0
     manifest: dict[str, Any] = {
@@ -112,6 +116,10 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     if isinstance(injects, dict) and injects.get("enabled"):
         target, msel, _ = generate_injects(written)
         log.info("%d injects written to %s", len(msel), target)
+    if research.figures or research.gis:
+        files = draw_run(written, research)
+        log.info("%d figure and GIS files written (research.figures=false and "
+                 "research.gis=false skip them)", len(files))
     return written
 
 

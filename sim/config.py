@@ -4,14 +4,20 @@ The schemas give types only: parameter values (``MISSING`` here) live in one
 place, the YAML files of ``configs/``, each with its source. An unknown key or
 a value of the wrong type fails when Hydra composes the config; ranges and
 cross-field rules are checked by :func:`sim.params.prepare`. This module
-imports no Hydra: ``sim.cli`` registers the schemas.
+imports no Hydra: ``sim.cli`` registers the schemas. ``with_overrides`` applies
+``key=value`` changes to one section, for the commands that work on run folders.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import yaml
 from omegaconf import MISSING
+
+from sim.errors import InputError, Problem
 
 
 @dataclass
@@ -475,6 +481,22 @@ class InjectsConfig:
 
 
 @dataclass
+class ResearchConfig:
+    """Researchers' figures and GIS layers after the run (``sim.research_figures``)."""
+
+    figures: bool = True
+    gis: bool = True
+    formats: list[str] = field(default_factory=lambda: ["png", "svg"])
+    dpi: int = 150
+    map_hour: float = MISSING
+    hours: list[float] = field(default_factory=list)
+    #: open (with or without power) or operational (open with power).
+    covering: str = MISSING
+    #: A CBS code, or None: the hardest-hit municipality with activated points.
+    timeline_municipality: str | None = None
+
+
+@dataclass
 class Config:
     """The whole run configuration."""
 
@@ -496,3 +518,29 @@ class Config:
     fuel: FuelConfig = field(default_factory=FuelConfig)
     comms: CommsConfig = field(default_factory=CommsConfig)
     injects: InjectsConfig = field(default_factory=InjectsConfig)
+    research: ResearchConfig = field(default_factory=ResearchConfig)
+
+
+def with_overrides(base: Mapping[str, Any], overrides: Sequence[str],
+                   section: str) -> dict[str, Any]:
+    """``base`` with ``key=value`` overrides (values in YAML; ``<section>.`` prefix optional)."""
+    out = dict(base)
+    problems = []
+    for text in overrides:
+        key, sep, value = text.partition("=")
+        key = key.removeprefix(f"{section}.")
+        if not sep or not key or "." in key:
+            problems.append(Problem(text, text, f"an override key=value with a top-level key "
+                                    f"of {section}"))
+            continue
+        if key not in out and key != "enabled":
+            problems.append(Problem(f"{section}.{key}", value,
+                                    f"unknown key; allowed: {sorted(out)}"))
+            continue
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problems.append(Problem(f"{section}.{key}", value, f"not valid YAML ({exc})"))
+    if problems:
+        raise InputError(problems)
+    return out

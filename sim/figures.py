@@ -1,4 +1,4 @@
-"""Figures for planners: an indicator against the swept parameters.
+"""Figures for planners: an indicator against the swept parameters; saving figures.
 
 For a sweep over one parameter (besides ``seed``): each indicator's mean over
 seeds against the parameter, with its 95 % confidence band. For two
@@ -75,15 +75,23 @@ def _file_stem(indicator: str) -> str:
     return "figure_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", indicator)
 
 
-def _save(fig: plt.Figure, folder: Path, stem: str) -> list[Path]:
+def save_figure(fig: plt.Figure, folder: Path, stem: str,
+                formats: Sequence[str] = ("png", "svg"), dpi: int = 150) -> list[Path]:
+    """Save ``fig`` as ``folder/stem.<format>`` for each format, each file atomically; close it."""
+    folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for ext in ("png", "svg"):
-        path = folder / f"{stem}.{ext}"
-        tmp = folder / f".{stem}.partial.{ext}"
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
-        os.replace(tmp, path)
-        out.append(path)
-    plt.close(fig)
+    try:
+        for ext in formats:
+            path = folder / f"{stem}.{ext}"
+            tmp = folder / f".{stem}.partial.{ext}"
+            try:
+                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+            out.append(path)
+    finally:
+        plt.close(fig)
     return out
 
 
@@ -120,7 +128,7 @@ def line_figure(summary: pd.DataFrame, parameter: str, indicator: str,
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.text(0.01, -0.02, note, fontsize=8, color="0.4")
-    return _save(fig, folder, _file_stem(indicator))
+    return save_figure(fig, folder, _file_stem(indicator))
 
 
 def heatmap_figure(summary: pd.DataFrame, parameters: Sequence[str], indicator: str,
@@ -151,7 +159,7 @@ def heatmap_figure(summary: pd.DataFrame, parameters: Sequence[str], indicator: 
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label=f"{unit} (mean over seeds)")
     fig.text(0.01, -0.02, note, fontsize=8, color="0.4")
-    return _save(fig, folder, _file_stem(indicator))
+    return save_figure(fig, folder, _file_stem(indicator))
 
 
 def sweep_figures(tables: SweepTables, indicators: Sequence[str] | None = None) -> list[Path]:

@@ -45,6 +45,7 @@ from sim.coverage import (
 )
 from sim.geo.io import write_geopackage
 from sim.io import read_run_folder
+from sim.metrics import detail_at, source_at
 
 #: Hours at which municipalities' coverage is reported in the GIS layer.
 REPORT_HOURS = (24, 48, 72)
@@ -64,6 +65,7 @@ class RunLayers:
     fire_stations: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
     point_series: pd.DataFrame
+    region_series: pd.DataFrame
 
     @property
     def horizon_h(self) -> float:
@@ -87,6 +89,16 @@ class RunLayers:
         e = self.events
         return sorted(set(e.loc[e["kind"] == "cp_functional", "site"]))
 
+    @property
+    def deadline_h(self) -> float:
+        """The hour by which every local point should be operational."""
+        return float(self.config["support_points"]["operational_deadline_h"])
+
+    @property
+    def label(self) -> str:
+        """The scenario name and seed, e.g. ``oost5_default, seed 20260115``."""
+        return f"{self.config.get('name', self.folder.name)}, seed {self.config.get('seed')}"
+
     def access(self) -> dict[str, float]:
         """Walking and cycling distance, cycling share and the detour factor of the run."""
         acc = self.config["population"]["access"]
@@ -99,10 +111,11 @@ def load_run_layers(folder: Path) -> RunLayers:
     """Read a run folder written by ``python -m sim``."""
     folder = Path(folder)
     config, events = read_run_folder(folder)
-    cases_file = folder / "vulnerable_cases.csv"
-    cases = pd.read_csv(cases_file) if cases_file.exists() else pd.DataFrame()
-    series_file = folder / "timeseries_points.csv"
-    series = pd.read_csv(series_file) if series_file.exists() else pd.DataFrame()
+    def table(name: str) -> pd.DataFrame:
+        path = folder / name
+        return pd.read_csv(path) if path.exists() else pd.DataFrame()
+
+    cases = table("vulnerable_cases.csv")
     gpkg = folder / "region.gpkg"
 
     def layer(name: str) -> gpd.GeoDataFrame:
@@ -111,7 +124,9 @@ def load_run_layers(folder: Path) -> RunLayers:
     return RunLayers(folder=folder, config=config, events=events, cases=cases,
                      municipalities=layer("municipalities"), regions=layer("regions"),
                      demand_points=layer("demand_points"), fire_stations=layer("fire_stations"),
-                     candidates=layer("support_point_candidates"), point_series=series)
+                     candidates=layer("support_point_candidates"),
+                     point_series=table("timeseries_points.csv"),
+                     region_series=table("timeseries_region.csv"))
 
 
 def run_coverage(run: RunLayers, states: frozenset[str] = OPEN,
@@ -231,3 +246,148 @@ def write_gis(run: RunLayers, path: Path) -> dict[str, gpd.GeoDataFrame]:
     layers = gis_layers(run)
     write_geopackage(layers, Path(path))
     return layers
+
+
+#: Status of a local point at an hour, in legend order, with its plain words.
+POINT_STATUS: dict[str, str] = {
+    "open_full": "open, with power",
+    "open_reduced": "open, reduced (no power)",
+    "opening": "activated, opening",
+    "closed": "closed again",
+    "never_opened": "activated, never opened",
+    "not_activated": "not activated",
+}
+#: Power state of a coordination point, in legend order, with its plain words.
+CP_POWER: dict[str, str] = {
+    "grid": "grid power",
+    "fixed": "own generator",
+    "mobile": "mobile generator",
+    "none": "no power",
+}
+#: Outcomes of a vulnerable case that count as reached before harm.
+REACHED = ("outreach", "neighbour", "self")
+
+
+def point_status(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
+    """[hour, candidate site]: the status of every local point (keys of ``POINT_STATUS``).
+
+    Opening: activated and not yet open; closed: open before, not now (closed,
+    out of supplies or closed for good); never opened: activated, but the run
+    never opens it.
+    """
+    e = run.events
+    ids = list(run.candidates["id"])
+    at = np.asarray(hours, float)[:, None]
+    state = detail_at(e, "point_state", ids, np.asarray(hours, float)).to_numpy()
+    activated = _first_time(e, "point_activated").reindex(ids).to_numpy(float)[None, :]
+    opened = _first_time(e, "point_state", ("open_full", "open_reduced")).reindex(ids)
+    first_open = opened.to_numpy(float)[None, :]
+    out = np.full(state.shape, "not_activated", dtype=object)
+    active = activated <= at
+    out = np.where(active & np.isnan(first_open), "never_opened", out)
+    out = np.where(active & (first_open > at), "opening", out)
+    out = np.where(active & (first_open <= at), "closed", out)
+    out = np.where(np.isin(state, ["open_full", "open_reduced"]), state, out)
+    return pd.DataFrame(out, index=pd.Index(hours, name="hour"), columns=ids)
+
+
+def cp_power(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
+    """[hour, coordination point]: its power source (keys of ``CP_POWER``)."""
+    return source_at(run.events, run.coordination_points, np.asarray(hours, float))
+
+
+def municipal_coverage(cov: Coverage) -> pd.DataFrame:
+    """Residents, covered and uncovered per municipality and hour (``Coverage.by``)."""
+    return cov.by(cov.municipality).rename(columns={"group": "municipality"})
+
+
+def vulnerable_not_reached(run: RunLayers) -> pd.DataFrame:
+    """Per municipality: vulnerable cases in danger, and those not reached before harm."""
+    codes = run.municipalities["code"]
+    c = run.cases
+    if c.empty:
+        zeros = np.zeros(len(codes), dtype=int)
+        return pd.DataFrame({"municipality": codes, "in_danger": zeros, "not_reached": zeros})
+    danger = c[c["in_danger"].astype(bool)]
+    missed = danger[~danger["outcome"].isin(REACHED)]
+    return pd.DataFrame({
+        "municipality": codes,
+        "in_danger": codes.map(danger.groupby("municipality").size()).fillna(0).astype(int),
+        "not_reached": codes.map(missed.groupby("municipality").size()).fillna(0).astype(int),
+    })
+
+
+def vulnerable_reached_over_time(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
+    """[hour, subgroup]: the share of cases in danger reached (before harm) by each hour."""
+    c = run.cases
+    if c.empty:
+        return pd.DataFrame(index=pd.Index(hours, name="hour"))
+    danger = c[c["in_danger"].astype(bool)]
+    reached = danger["outcome"].isin(REACHED).to_numpy()
+    when = np.where(reached, danger["reached_at"].to_numpy(float), np.inf)
+    out = {}
+    for group, rows in danger.groupby("group", sort=True).indices.items():
+        times = np.sort(when[rows])
+        out[str(group)] = np.searchsorted(times, hours, side="right") / len(rows)
+    return pd.DataFrame(out, index=pd.Index(hours, name="hour"))
+
+
+def _intervals(times: np.ndarray, values: np.ndarray, end: float) -> list[tuple[float, float, Any]]:
+    """A step function's pieces (start, end, value), equal neighbours merged, up to ``end``."""
+    pieces: list[tuple[float, float, Any]] = []
+    for k, (t, v) in enumerate(zip(times, values, strict=True)):
+        stop = float(times[k + 1]) if k + 1 < len(times) else end
+        if stop <= t:
+            continue
+        if pieces and pieces[-1][2] == v and pieces[-1][1] >= t:
+            pieces[-1] = (pieces[-1][0], stop, v)
+        else:
+            pieces.append((float(t), stop, v))
+    return pieces
+
+
+def activation_timeline(run: RunLayers, municipality: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The activation chain of each local point activated in a municipality.
+
+    Returns the markers (``site``, ``event``: decision or key holder, ``time``)
+    and the intervals (``site``, ``lane``: power, staff or open, ``start``,
+    ``end``, ``state``: the power source; staffed or short; open_full or
+    open_reduced), sites in order of activation.
+    """
+    e = run.events
+    mine = e[(e["municipality"] == municipality)]
+    activated = mine[mine["kind"] == "point_activated"].groupby("site")["time"].min()
+    sites = list(activated.sort_values(kind="stable").index)
+    markers = []
+    for event, kind in (("decision", "point_activated"), ("key holder", "key_holder")):
+        first = mine[mine["kind"] == kind].groupby("site")["time"].min()
+        markers += [{"site": s, "event": event, "time": float(first[s])}
+                    for s in sites if s in first.index]
+    end = run.horizon_h
+    rows = []
+    by_kind = {kind: sub.groupby("site") for kind, sub in mine.groupby("kind")}
+
+    def records(kind: str, site: str) -> pd.DataFrame:
+        groups = by_kind.get(kind)
+        if groups is None or site not in groups.groups:
+            return pd.DataFrame(columns=e.columns)
+        return groups.get_group(site)
+
+    for s in sites:
+        power = records("site_power", s)
+        for a, b, v in _intervals(power["time"].to_numpy(), power["detail"].to_numpy(), end):
+            if v != "none":
+                rows.append({"site": s, "lane": "power", "start": a, "end": b, "state": v})
+        staff = records("staff_on_duty", f"LP-{s}")
+        required = staff["detail"].str.split(":").str[0].astype(float).to_numpy()
+        enough = np.where(staff["value"].to_numpy(float) >= required, "staffed", "short")
+        rows += [{"site": s, "lane": "staff", "start": a, "end": b, "state": v}
+                 for a, b, v in _intervals(staff["time"].to_numpy(), enough, end)
+                 if v == "staffed"]
+        state = records("point_state", s)
+        rows += [{"site": s, "lane": "open", "start": a, "end": b, "state": v}
+                 for a, b, v in _intervals(state["time"].to_numpy(), state["detail"].to_numpy(),
+                                           end) if v in ("open_full", "open_reduced")]
+    columns = ["site", "lane", "start", "end", "state"]
+    return (pd.DataFrame(markers, columns=["site", "event", "time"]),
+            pd.DataFrame(rows, columns=columns))

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from sim.errors import InputError, Problem
+from sim.config import with_overrides
+from sim.errors import InputError
 from sim.injects.export import write_msel
 from sim.injects.msel import Inject, Settings, build_msel, count_by, known_names, settings_from
 from sim.injects.sources import load_run
@@ -27,36 +27,12 @@ from sim.paths import CONFIG_DIR
 DEFAULTS = CONFIG_DIR / "injects" / "default.yaml"
 
 
-def with_overrides(base: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """The settings with ``key=value`` overrides applied (``injects.`` prefix optional)."""
-    out = dict(base)
-    problems = []
-    for text in overrides:
-        key, sep, value = text.partition("=")
-        key = key.removeprefix("injects.")
-        if not sep or not key or "." in key:
-            problems.append(Problem(text, text, "an override key=value with a top-level key of "
-                                    "injects, e.g. teams=[rot:VNOG]"))
-            continue
-        if key not in out and key != "enabled":
-            problems.append(Problem(f"injects.{key}", value,
-                                    f"unknown key; allowed: {sorted(out)}"))
-            continue
-        try:
-            out[key] = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            problems.append(Problem(f"injects.{key}", value, f"not valid YAML ({exc})"))
-    if problems:
-        raise InputError(problems)
-    return out
-
-
 def generate(run_folder: Path, overrides: Sequence[str] = (),
              out: Path | None = None) -> tuple[Path, list[Inject], Settings]:
     """Build and write the MSEL of a run folder; return where, the injects and settings."""
     run = load_run(run_folder)
     base = run.config.get("injects") or yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
-    settings = settings_from(with_overrides(base, overrides), known_names(run))
+    settings = settings_from(with_overrides(base, overrides, "injects"), known_names(run))
     injects = build_msel(run, settings)
     target = Path(out) if out is not None else Path(run_folder) / "injects"
     write_msel(target, injects, settings)

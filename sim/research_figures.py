@@ -1,0 +1,348 @@
+r"""Researchers' figures and GIS layers of finished runs, and the command that draws them.
+
+After every run (``research.figures`` / ``research.gis``, on by default) the
+run folder gets ``figures/`` and ``coverage.gpkg``. The command draws them
+again, with other settings, from any run folder, or combines several runs::
+
+    blackout-sim-figures <run folder>                        # into <run folder>/figures
+    blackout-sim-figures <run> map_hour=48 covering=operational
+    blackout-sim-figures <sweep folder> --out figs           # curves with a band over seeds
+    blackout-sim-figures <sweep folder> --compare stations.backup_share=0.0 \\
+        stations.backup_share=1.0                            # and a difference map B minus A
+
+Several runs are grouped into scenarios by the config values that differ
+between them (the seed aside); each curve gets one line per scenario, the mean
+over its runs, with a band from the lowest to the highest run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.config import with_overrides
+from sim.coverage import OPEN, OPERATIONAL
+from sim.curves import coverage_curve, points_curve, run_curves, timeline_figure, vulnerable_curve
+from sim.errors import InputError, Problem, Problems
+from sim.figures import save_figure
+from sim.maps import coverage_map, difference_map, small_multiples, vulnerable_map
+from sim.paths import CONFIG_DIR
+from sim.research import RunLayers, load_run_layers, municipal_coverage, run_coverage, write_gis
+
+DEFAULTS = CONFIG_DIR / "research" / "default.yaml"
+#: Formats matplotlib writes that the figures may be saved in.
+FORMATS = ("png", "svg", "pdf")
+#: What counts as covering: the point states.
+COVERING = {"open": OPEN, "operational": OPERATIONAL}
+#: Config keys that never make two runs different scenarios.
+NOT_A_SCENARIO = ("seed", "results_dir", "injects", "research", "hydra")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated ``research`` settings."""
+
+    figures: bool
+    gis: bool
+    formats: tuple[str, ...]
+    map_hour: float
+    hours: tuple[float, ...]
+    covering: str
+    timeline_municipality: str | None
+    dpi: int
+
+
+def settings_from(cfg: Mapping[str, Any], municipalities: Iterable[str] | None = None
+                  ) -> Settings:
+    """Validate the ``research`` config; raise ``InputError`` naming every problem."""
+    p = Problems()
+    k = "research"
+    allowed_keys = {"figures", "gis", "formats", "map_hour", "hours", "covering",
+                    "timeline_municipality", "dpi"}
+    for key in sorted(set(cfg) - allowed_keys):
+        p.add(f"{k}.{key}", cfg[key], f"unknown key; allowed: {sorted(allowed_keys)}")
+    flags = {}
+    for key in ("figures", "gis"):
+        value = cfg.get(key, True)
+        if not isinstance(value, bool):
+            p.add(f"{k}.{key}", value, "true or false")
+        flags[key] = bool(value)
+    formats = cfg.get("formats") or []
+    if not isinstance(formats, list | tuple) or not formats or any(
+            f not in FORMATS for f in formats):
+        p.add(f"{k}.formats", formats, f"a non-empty list of {list(FORMATS)}")
+        formats = ["png"]
+
+    def hour(field: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                math.isfinite(value) and value >= 0):
+            p.add(field, value, "an hour since the outage began: a number >= 0")
+            return 0.0
+        return float(value)
+
+    map_hour = hour(f"{k}.map_hour", cfg.get("map_hour"))
+    hours_cfg = cfg.get("hours")
+    if not isinstance(hours_cfg, list | tuple) or not hours_cfg:
+        p.add(f"{k}.hours", hours_cfg, "a non-empty list of hours, e.g. [12, 24, 48, 72, 96]")
+        hours_cfg = []
+    hours = tuple(hour(f"{k}.hours[{i}]", h) for i, h in enumerate(hours_cfg))
+    covering = cfg.get("covering")
+    if covering not in COVERING:
+        p.add(f"{k}.covering", covering, f"one of {sorted(COVERING)}")
+    muni = cfg.get("timeline_municipality")
+    known = set(municipalities) if municipalities is not None else None
+    if muni is not None and (not isinstance(muni, str) or (known is not None
+                                                           and muni not in known)):
+        p.add(f"{k}.timeline_municipality", muni,
+              "null (the hardest-hit municipality) or a CBS code in the run, e.g. GM0153")
+    dpi = cfg.get("dpi", 150)
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 30 <= dpi <= 600:
+        p.add(f"{k}.dpi", dpi, "a whole number from 30 to 600")
+    p.raise_if_any()
+    return Settings(figures=flags["figures"], gis=flags["gis"], formats=tuple(formats),
+                    map_hour=map_hour, hours=hours, covering=str(covering),
+                    timeline_municipality=muni, dpi=int(dpi))
+
+
+def default_config() -> dict[str, Any]:
+    """The defaults of ``configs/research/default.yaml``."""
+    data = yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def hours_in(run: RunLayers, hours: Sequence[float]) -> list[float]:
+    """The hours within the run (later ones dropped), as whole hours of the coverage grid."""
+    return sorted({float(min(math.floor(h), math.floor(run.horizon_h))) for h in hours})
+
+
+def timeline_municipality(run: RunLayers, settings: Settings, uncovered: pd.Series) -> str | None:
+    """The chosen municipality, or the one with activated points and most residents uncovered."""
+    if settings.timeline_municipality is not None:
+        return settings.timeline_municipality
+    e = run.events
+    with_points = set(e.loc[e["kind"] == "point_activated", "municipality"])
+    if not with_points:
+        return None
+    population = run.municipalities.set_index("code")["population"]
+    ranked = sorted(with_points, key=lambda c: (-float(uncovered.get(c, 0.0)),
+                                                -float(population.get(c, 0)), c))
+    return ranked[0]
+
+
+def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[Path]:
+    """Draw one run's figures into ``out`` (default ``<folder>/figures``) and its GIS layers.
+
+    Returns the files written. ``coverage.gpkg`` goes into the run folder (or ``out``).
+    """
+    run = load_run_layers(folder)
+    written: list[Path] = []
+    if settings.gis:
+        gpkg = (Path(out) if out is not None else Path(folder)) / "coverage.gpkg"
+        write_gis(run, gpkg)
+        written.append(gpkg)
+    if not settings.figures:
+        return written
+    target = Path(out) if out is not None else Path(folder) / "figures"
+    hours = run.hours
+    cov = run_coverage(run, COVERING[settings.covering], hours)
+    (map_hour,) = hours_in(run, [settings.map_hour])
+
+    def save(fig: Any, stem: str) -> None:
+        written.extend(save_figure(fig, target, stem, settings.formats, settings.dpi))
+
+    save(coverage_map(run, cov, map_hour, settings.covering), f"coverage_map_{map_hour:g}h")
+    save(small_multiples(run, cov, hours_in(run, settings.hours), settings.covering),
+         "coverage_small_multiples")
+    save(vulnerable_map(run), "vulnerable_not_reached_map")
+    curves = {run.label: [run_curves(run)]}
+    save(coverage_curve(curves), "coverage_curve")
+    save(points_curve(curves), "points_curve")
+    save(vulnerable_curve(curves), "vulnerable_reached_curve")
+    by = municipal_coverage(cov)
+    uncovered = by[by["hour"] == map_hour].set_index("municipality")["uncovered"]
+    muni = timeline_municipality(run, settings, uncovered)
+    if muni is not None:
+        save(timeline_figure(run, muni), f"activation_timeline_{muni}")
+    return written
+
+
+def find_runs(path: Path) -> list[Path]:
+    """The run folders at ``path``: itself, or its sub-folders that hold a run (a sweep)."""
+    path = Path(path)
+    if (path / "events.csv").is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a folder")
+    runs = sorted((p for p in path.iterdir() if (p / "events.csv").is_file()),
+                  key=lambda p: (len(p.name), p.name))
+    if not runs:
+        raise FileNotFoundError(f"{path} holds no run folder (a folder with events.csv), "
+                                "nor is it one")
+    return runs
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def _scenario_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in _flat(config).items()
+            if k.split(".")[0] not in NOT_A_SCENARIO}
+
+
+def scenario_labels(configs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A label per run naming its scenario: the name, or the values that differ between runs."""
+    flat = [_scenario_config(c) for c in configs]
+    keys = sorted({k for f in flat for k in f})
+    differ = [k for k in keys if len({repr(f.get(k)) for f in flat}) > 1]
+    if "name" in differ:
+        return [str(f.get("name")) for f in flat]
+    if not differ:
+        return [str(flat[0].get("name", "run")) if flat else "run"] * len(flat)
+    return [", ".join(f"{k}={f.get(k)}" for k in differ) for f in flat]
+
+
+def _matches(config: Mapping[str, Any], selector: str) -> bool:
+    flat = _flat(config)
+    for part in selector.split(","):
+        key, _, text = part.partition("=")
+        if key not in flat:
+            return False
+        want, have = yaml.safe_load(text), flat[key]
+        if isinstance(want, int | float) and isinstance(have, int | float):
+            if not math.isclose(float(want), float(have), rel_tol=1e-9, abs_tol=1e-12):
+                return False
+        elif str(want) != str(have):
+            return False
+    return True
+
+
+def select(selector: str, folders: Sequence[Path],
+           configs: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Indices of the runs a ``--compare`` selector picks: a folder, or ``key=value[,...]``."""
+    if "=" not in selector:
+        picked = {p.resolve() for p in find_runs(Path(selector))}
+        return [i for i, f in enumerate(folders) if f.resolve() in picked]
+    for part in selector.split(","):
+        key, sep, _ = part.partition("=")
+        if not sep or not key:
+            raise InputError([Problem("--compare", selector,
+                                      "a run or sweep folder, or key=value[,key=value]")])
+    chosen = [i for i, c in enumerate(configs) if _matches(c, selector)]
+    if not chosen:
+        key = selector.split(",")[0].partition("=")[0]
+        seen = sorted({repr(_flat(c).get(key)) for c in configs})
+        raise InputError([Problem("--compare", selector,
+                                  f"a selector that matches a given run; {key} has "
+                                  f"{', '.join(seen)}")])
+    return chosen
+
+
+def draw_runs(paths: Sequence[Path], settings: Settings, out: Path,
+              compare: tuple[str, str] | None = None) -> list[Path]:
+    """Curves of several runs (grouped into scenarios) and, if asked, a difference map."""
+    folders = [r for p in paths for r in find_runs(p)]
+    runs_cfg = [yaml.safe_load((f / "config.yaml").read_text(encoding="utf-8"))
+                for f in folders]
+    labels = scenario_labels(runs_cfg)
+    sides: tuple[list[int], list[int]] | None = None
+    if compare is not None:
+        sides = (select(compare[0], folders, runs_cfg), select(compare[1], folders, runs_cfg))
+        names = (_side_label(compare[0], labels, sides[0]),
+                 _side_label(compare[1], labels, sides[1]))
+    elif len(set(labels)) == 2:
+        first, second = sorted(set(labels))
+        sides = ([i for i, lab in enumerate(labels) if lab == first],
+                 [i for i, lab in enumerate(labels) if lab == second])
+        names = (first, second)
+    groups: dict[str, list[Any]] = {}
+    shares: dict[int, pd.Series] = {}
+    base: RunLayers | None = None
+    map_hour = settings.map_hour
+    wanted = set(sides[0] + sides[1]) if sides else set()
+    for i, folder in enumerate(folders):
+        run = load_run_layers(folder)
+        groups.setdefault(labels[i], []).append(run_curves(run))
+        if i in wanted:
+            base = base or run
+            (map_hour,) = hours_in(run, [settings.map_hour])
+            cov = run_coverage(run, COVERING[settings.covering], np.array([map_hour]))
+            by = municipal_coverage(cov)
+            shares[i] = by.set_index("municipality")["covered_share"]
+    written: list[Path] = []
+
+    def save(fig: Any, stem: str) -> None:
+        written.extend(save_figure(fig, out, stem, settings.formats, settings.dpi))
+
+    groups = dict(sorted(groups.items()))
+    save(coverage_curve(groups), "coverage_curve")
+    save(points_curve(groups), "points_curve")
+    save(vulnerable_curve(groups), "vulnerable_reached_curve")
+    if sides is not None and base is not None:
+        save(difference_map(base, [shares[i] for i in sides[0]], [shares[i] for i in sides[1]],
+                            names, map_hour, settings.covering),
+             f"difference_map_{map_hour:g}h")
+    return written
+
+
+def _side_label(selector: str, labels: Sequence[str], chosen: Sequence[int]) -> str:
+    found = sorted({labels[i] for i in chosen})
+    return selector if "=" in selector or len(found) != 1 else found[0]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: ``blackout-sim-figures``."""
+    parser = argparse.ArgumentParser(
+        prog="blackout-sim-figures",
+        description="Draw the researchers' coverage maps, curves and timelines, and write the "
+                    "coverage GIS layers, from finished run folders (no model run).")
+    parser.add_argument("items", nargs="+", metavar="folder | key=value",
+                        help="run folders or sweep folders (their runs; several are combined), "
+                             "and changes to the settings of configs/research, e.g. map_hour=48")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write (one run: default <run folder>/figures; several: "
+                             "default <first folder>/figures)")
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
+                        help="draw a difference map B minus A; each a folder or key=value "
+                             "selecting runs by their config, e.g. stations.backup_share=1.0")
+    args = parser.parse_intermixed_args(argv)
+    paths = [Path(i) for i in args.items if "=" not in i]
+    overrides = [i for i in args.items if "=" in i]
+    if not paths:
+        parser.error("give at least one run folder or sweep folder")
+    try:
+        folders = [r for p in paths for r in find_runs(p)]
+        first = yaml.safe_load((folders[0] / "config.yaml").read_text(encoding="utf-8"))
+        base = first.get("research") or default_config()
+        settings = settings_from(with_overrides(base, overrides, "research"))
+        if len(folders) == 1 and args.compare is None:
+            written = draw_run(folders[0], settings, args.out)
+        else:
+            out = args.out if args.out is not None else paths[0] / "figures"
+            written = draw_runs(paths, settings, out, args.compare)
+    except (InputError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    where = sorted({str(p.parent) for p in written})
+    print(f"{len(written)} files from {len(folders)} run(s) written to {', '.join(where)}")
+
+
+if __name__ == "__main__":
+    main()
