@@ -106,6 +106,9 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
               for name, frame in result.tables().items()}
     manifest["files"] = [*manifest["files"], *tables]
     manifest["events_processed"] = result.model.events_processed
+    # Drawn from the run folder once it is complete (sim.research_figures).
+    manifest["derived_files"] = [*(["coverage.gpkg"] if research.gis else []),
+                                 *(["figures/"] if research.figures else [])]
     texts = {
         "config.yaml": OmegaConf.to_yaml(OmegaConf.create(container)),
         "summary.json": dump_json(result.summary),

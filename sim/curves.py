@@ -57,7 +57,8 @@ class RunCurves:
 
     label: str
     deadline_h: float
-    #: [hour] x (open, operational, coordination point): the share of residents covered.
+    #: [hour] x (open, operational, coordination point): the share of residents covered;
+    #: and ``without grid``: the share of residents without grid power, for context.
     covered: pd.DataFrame
     #: [hour] x ``POINT_SERIES`` columns: shares of points (from ``timeseries_region.csv``).
     points: pd.DataFrame
@@ -77,6 +78,9 @@ def run_curves(run: RunLayers) -> RunCurves:
                                 "covered_share"].to_numpy()},
                            index=pd.Index(hours, name="hour"))
     series = run.region_series
+    if "residents_without_grid_share" in series.columns:
+        covered["without grid"] = (series.set_index("hour")["residents_without_grid_share"]
+                                   .reindex(covered.index).to_numpy(float))
     points = (series.set_index("hour")[[c for c in POINT_SERIES if c in series.columns]]
               if not series.empty else pd.DataFrame(index=pd.Index(hours, name="hour")))
     return RunCurves(label=run.label, deadline_h=run.deadline_h, covered=covered,
@@ -86,9 +90,10 @@ def run_curves(run: RunLayers) -> RunCurves:
 def _band(ax: Axes, frames: Sequence[pd.DataFrame], column: str, colour: str, label: str,
           linestyle: str = "-") -> None:
     """The mean of ``column`` over the runs, with a min-max band when there are several."""
-    table = pd.concat([f[column] for f in frames if column in f.columns], axis=1)
-    if table.empty:
+    present = [f[column] for f in frames if column in f.columns]
+    if not present:
         return
+    table = pd.concat(present, axis=1)
     x = table.index.to_numpy(float)
     ax.plot(x, table.mean(axis=1), color=colour, linestyle=linestyle, linewidth=1.6,
             label=label)
@@ -111,6 +116,16 @@ def _share_axes(ax: Axes, deadline_h: float, xlabel: str = "hours since the outa
     ax.set_xlim(0, right)
 
 
+def _note(fig: Figure, text: str) -> None:
+    """A footnote under the plot, with room made for it by the layout."""
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.35")
+
+
+def _legend(ax: Axes) -> None:
+    """The legend to the right of the plot, clear of the curves."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
 def _runs_note(groups: Mapping[str, Sequence[RunCurves]]) -> str:
     counts = {len(v) for v in groups.values()}
     if counts == {1}:
@@ -122,7 +137,7 @@ def _runs_note(groups: Mapping[str, Sequence[RunCurves]]) -> str:
 
 def coverage_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
     """Residents covered against time: open and operational local points, coordination points."""
-    fig = Figure(figsize=(8, 4.6))
+    fig = Figure(figsize=(10, 4.6), layout="constrained")
     ax = fig.subplots()
     styles = (("open", "-", "an open local point"), ("operational", "--",
               "an operational local point (with power)"),
@@ -134,19 +149,23 @@ def coverage_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
             name = f"{label}: {words}" if len(groups) > 1 else f"in reach of {words}"
             _band(ax, frames, column, colour if len(groups) > 1 else
                   COLOURS[[s[0] for s in styles].index(column)], name, style)
-    deadline = next(iter(groups.values()))[0].deadline_h
+    first = next(iter(groups.values()))
+    _band(ax, [r.covered for r in first], "without grid", "0.6",
+          "residents without grid power" + (f" ({next(iter(groups))})" if len(groups) > 1
+                                            else ""), linestyle="-")
+    deadline = first[0].deadline_h
     _share_axes(ax, deadline)
     ax.set_ylabel("share of residents")
     ax.set_title("Residents with a working point within reach", fontsize=11)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.text(0.01, -0.03, f"{_runs_note(groups)} Dotted vertical line: the hour by which every "
-             "local point should run.", fontsize=7, color="0.35")
+    _legend(ax)
+    _note(fig, f"{_runs_note(groups)} Dotted vertical line: the hour by which every "
+             "local point should run.")
     return fig
 
 
 def points_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
     """Local points operational and open, and coordination points functioning, against time."""
-    fig = Figure(figsize=(8, 4.6))
+    fig = Figure(figsize=(10, 4.6), layout="constrained")
     ax = fig.subplots()
     styles = dict(zip(POINT_SERIES, ("-", "--", ":"), strict=True))
     for k, (label, runs) in enumerate(groups.items()):
@@ -160,17 +179,16 @@ def points_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
     ax.set_ylabel("share of points")
     ax.set_title(f"Support points running (target: every local point operational by "
                  f"{deadline:g} h)", fontsize=11)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.text(0.01, -0.03, f"{_runs_note(groups)} Local points: share of those planned; "
-             "coordination points: share of those in affected municipalities.", fontsize=7,
-             color="0.35")
+    _legend(ax)
+    _note(fig, f"{_runs_note(groups)} Local points: share of those planned; "
+             "coordination points: share of those in affected municipalities.")
     return fig
 
 
 def vulnerable_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
     """Vulnerable cases reached before harm against time, by subgroup (a panel per scenario)."""
     n = len(groups)
-    fig = Figure(figsize=(7.5 * n, 4.6))
+    fig = Figure(figsize=(7.5 * n, 4.8), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False, sharey=True)
     for ax, (label, runs) in zip(axes[0], groups.items(), strict=True):
         frames = [r.vulnerable for r in runs]
@@ -181,10 +199,11 @@ def vulnerable_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
         _share_axes(ax, runs[0].deadline_h)
         ax.set_title(label if n > 1 else "Vulnerable residents reached before harm",
                      fontsize=10)
-        ax.legend(fontsize=7, loc="lower right", title="subgroup", title_fontsize=7)
+        ax.legend(fontsize=7, loc="lower right", title="subgroup", title_fontsize=7,
+                  framealpha=0.9)
     axes[0][0].set_ylabel("share of those in danger, reached by then")
-    fig.text(0.01, -0.03, f"{_runs_note(groups)} Reached: by outreach, a neighbour or on "
-             "their own, before harm.", fontsize=7, color="0.35")
+    _note(fig, f"{_runs_note(groups)} Reached: by outreach, a neighbour or on "
+             "their own, before harm.")
     return fig
 
 
@@ -206,7 +225,7 @@ def timeline_figure(run: RunLayers, municipality: str) -> Figure:
     sites = list(dict.fromkeys(markers.loc[markers["event"] == "decision", "site"]))
     names = run.candidates.set_index("id")["name"]
     muni = run.municipalities.set_index("code")["name"].get(municipality, municipality)
-    fig = Figure(figsize=(9, 1.2 + 0.55 * max(1, len(sites))))
+    fig = Figure(figsize=(11, 1.6 + 0.55 * max(1, len(sites))), layout="constrained")
     ax = fig.subplots()
     lane_h = 0.26
     for i, site in enumerate(sites):
@@ -241,6 +260,6 @@ def timeline_figure(run: RunLayers, municipality: str) -> Figure:
     if not sites:
         ax.text(0.5, 0.5, "no local points activated in this municipality", ha="center",
                 va="center", transform=ax.transAxes)
-    fig.text(0.01, -0.02, f"{run.label}. Dotted vertical line: the hour by which every local "
-             "point should run.", fontsize=7, color="0.35")
+    _note(fig, f"{run.label}. Dotted vertical line: the hour by which every local "
+             "point should run.")
     return fig

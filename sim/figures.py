@@ -76,8 +76,13 @@ def _file_stem(indicator: str) -> str:
 
 
 def save_figure(fig: plt.Figure, folder: Path, stem: str,
-                formats: Sequence[str] = ("png", "svg"), dpi: int = 150) -> list[Path]:
-    """Save ``fig`` as ``folder/stem.<format>`` for each format, each file atomically; close it."""
+                formats: Sequence[str] = ("png", "svg"), dpi: int = 150,
+                tight: bool = True) -> list[Path]:
+    """Save ``fig`` as ``folder/stem.<format>`` for each format, each file atomically; close it.
+
+    ``tight``: trim the figure to what is drawn; otherwise it keeps its size
+    (figure size times ``dpi``), for figures laid out by their layout engine.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     try:
@@ -85,7 +90,7 @@ def save_figure(fig: plt.Figure, folder: Path, stem: str,
             path = folder / f"{stem}.{ext}"
             tmp = folder / f".{stem}.partial.{ext}"
             try:
-                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext)
+                fig.savefig(tmp, dpi=dpi, bbox_inches="tight" if tight else None, format=ext)
                 os.replace(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)

@@ -270,6 +270,13 @@ def vulnerable_map(run: RunLayers) -> Figure:
     return fig
 
 
+def coverage_difference(a: Sequence[pd.Series], b: Sequence[pd.Series]) -> pd.Series:
+    """Per municipality: the mean over ``b``'s runs minus the mean over ``a``'s runs."""
+    mean_a = pd.concat(a, axis=1).mean(axis=1)
+    mean_b = pd.concat(b, axis=1).mean(axis=1)
+    return (mean_b - mean_a).dropna()
+
+
 def difference_map(base: RunLayers, a: Sequence[pd.Series], b: Sequence[pd.Series],
                    labels: tuple[str, str], hour: float, covering: str) -> Figure:
     """B minus A: the covered share per municipality at ``hour``, mean over each set's runs.
@@ -277,9 +284,7 @@ def difference_map(base: RunLayers, a: Sequence[pd.Series], b: Sequence[pd.Serie
     ``a`` and ``b`` hold one covered-share series per run (municipality code to
     share); ``base`` gives the borders.
     """
-    mean_a = pd.concat(a, axis=1).mean(axis=1)
-    mean_b = pd.concat(b, axis=1).mean(axis=1)
-    diff = (mean_b - mean_a).dropna()
+    diff = coverage_difference(a, b)
     span = max(0.01, float(diff.abs().max()) if len(diff) else 0.01)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span)
     fig = Figure(figsize=(9, 7.6), layout="compressed")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import yaml
 
 from sim.config import with_overrides
@@ -158,7 +159,8 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
     (map_hour,) = hours_in(run, [settings.map_hour])
 
     def save(fig: Any, stem: str) -> None:
-        written.extend(save_figure(fig, target, stem, settings.formats, settings.dpi))
+        written.extend(save_figure(fig, target, stem, settings.formats, settings.dpi,
+                                   tight=False))
 
     save(coverage_map(run, cov, map_hour, settings.covering), f"coverage_map_{map_hour:g}h")
     save(small_multiples(run, cov, hours_in(run, settings.hours), settings.covering),
@@ -174,6 +176,13 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
     if muni is not None:
         save(timeline_figure(run, muni), f"activation_timeline_{muni}")
     return written
+
+
+def municipality_codes(folder: Path) -> list[str]:
+    """The CBS codes of a run folder's municipalities."""
+    table = pyogrio.read_dataframe(Path(folder) / "region.gpkg", layer="municipalities",
+                                   columns=["code"], read_geometry=False)
+    return [str(c) for c in table["code"]]
 
 
 def find_runs(path: Path) -> list[Path]:
@@ -267,8 +276,8 @@ def draw_runs(paths: Sequence[Path], settings: Settings, out: Path,
         sides = (select(compare[0], folders, runs_cfg), select(compare[1], folders, runs_cfg))
         names = (_side_label(compare[0], labels, sides[0]),
                  _side_label(compare[1], labels, sides[1]))
-    elif len(set(labels)) == 2:
-        first, second = sorted(set(labels))
+    elif len(set(labels)) == 2:  # A: the scenario of the first job, as the sweep lists them
+        first, second = dict.fromkeys(labels)
         sides = ([i for i, lab in enumerate(labels) if lab == first],
                  [i for i, lab in enumerate(labels) if lab == second])
         names = (first, second)
@@ -289,9 +298,9 @@ def draw_runs(paths: Sequence[Path], settings: Settings, out: Path,
     written: list[Path] = []
 
     def save(fig: Any, stem: str) -> None:
-        written.extend(save_figure(fig, out, stem, settings.formats, settings.dpi))
+        written.extend(save_figure(fig, out, stem, settings.formats, settings.dpi,
+                                   tight=False))
 
-    groups = dict(sorted(groups.items()))
     save(coverage_curve(groups), "coverage_curve")
     save(points_curve(groups), "points_curve")
     save(vulnerable_curve(groups), "vulnerable_reached_curve")
@@ -331,7 +340,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         folders = [r for p in paths for r in find_runs(p)]
         first = yaml.safe_load((folders[0] / "config.yaml").read_text(encoding="utf-8"))
         base = first.get("research") or default_config()
-        settings = settings_from(with_overrides(base, overrides, "research"))
+        settings = settings_from(with_overrides(base, overrides, "research"),
+                                 {c for f in folders for c in municipality_codes(f)})
         if len(folders) == 1 and args.compare is None:
             written = draw_run(folders[0], settings, args.out)
         else:

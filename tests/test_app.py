@@ -20,6 +20,8 @@ PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 RUN_FILES = ["config.yaml", "events.csv", "manifest.json", "region.gpkg", "summary.json",
              "timeseries_municipalities.csv", "timeseries_points.csv", "timeseries_region.csv",
              "timeseries_sites.csv", "vulnerable_cases.csv"]
+#: Drawn from the complete run folder by default (research.gis, research.figures).
+DERIVED = ["coverage.gpkg", "figures"]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def default_run(tmp_path_factory) -> Path:
 
 
 def test_default_run_writes_a_complete_run_folder(default_run):
-    assert sorted(p.name for p in default_run.iterdir()) == RUN_FILES
+    assert sorted(p.name for p in default_run.iterdir()) == sorted([*RUN_FILES, *DERIVED])
     assert default_run.parent.parent.name == "runs"
     # <timestamp with microseconds>
     assert len(default_run.name.split("-")[-1]) == 6
@@ -47,6 +49,7 @@ def test_manifest_records_version_seed_and_timings(default_run):
     assert manifest["started_utc"] <= manifest["finished_utc"]
     assert manifest["events_processed"] > 1000
     assert sorted(manifest["files"]) == RUN_FILES
+    assert manifest["derived_files"] == ["coverage.gpkg", "figures/"]
     assert manifest["git_revision"] is None or len(manifest["git_revision"]["commit"]) == 40
 
 
@@ -202,5 +205,7 @@ def test_sweep_writes_one_folder_per_job(tmp_path):
     assert not (results / "runs").exists()
     sweep_files = ["multirun.yaml", "status.json", "sweep_results.csv", "sweep_results.parquet",
                    "sweep_summary.csv", "sweep_summary.parquet"]
-    assert all(p.name in [*RUN_FILES, *sweep_files] for p in files_under(sweep))
+    assert all(p.name in [*RUN_FILES, *DERIVED, *sweep_files] or p.parent.name == "figures"
+               for p in files_under(sweep))
+    assert all((sweep / j / "figures" / "coverage_curve.png").stat().st_size > 0 for j in jobs)
     assert all((sweep / j / "status.json").exists() for j in jobs)
