@@ -339,7 +339,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         folders = [r for p in paths for r in find_runs(p)]
         first = yaml.safe_load((folders[0] / "config.yaml").read_text(encoding="utf-8"))
-        base = first.get("research") or default_config()
+        # The run's own settings, but drawing is what the command is for.
+        base = {**(first.get("research") or default_config()), "figures": True, "gis": True}
         settings = settings_from(with_overrides(base, overrides, "research"),
                                  {c for f in folders for c in municipality_codes(f)})
         if len(folders) == 1 and args.compare is None:
@@ -351,7 +352,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     where = sorted({str(p.parent) for p in written})
-    print(f"{len(written)} files from {len(folders)} run(s) written to {', '.join(where)}")
+    print(f"{len(written)} files from {len(folders)} run(s) written to "
+          f"{', '.join(where) or 'nowhere (figures=false gis=false)'}")
 
 
 if __name__ == "__main__":
