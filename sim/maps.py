@@ -204,8 +204,9 @@ def _titles(fig: Figure, ax: Axes, title: str, note: str) -> None:
 
 
 def _overall_uncovered(cov: Coverage, hour: float) -> tuple[float, float]:
+    """Residents uncovered at ``hour`` and residents in all (at least 1, for shares)."""
     k = int(np.searchsorted(cov.hours, hour))
-    return float(cov.uncovered[k].sum()), float(cov.residents.sum())
+    return float(cov.uncovered[k].sum()), max(1.0, float(cov.residents.sum()))
 
 
 def coverage_map(run: RunLayers, cov: Coverage, hour: float, covering: str) -> Figure:
@@ -230,7 +231,7 @@ def small_multiples(run: RunLayers, cov: Coverage, hours: Sequence[float],
                     covering: str) -> Figure:
     """The coverage map at several hours side by side, on one colour scale."""
     n = len(hours)
-    cols = min(3, n + 1)
+    cols = n + 1 if n + 1 <= 4 else 3  # one more panel for the legend
     rows = math.ceil((n + 1) / cols)
     fig = Figure(figsize=(4.6 * cols, 4.0 * rows), layout="compressed")
     axes = fig.subplots(rows, cols, squeeze=False,

@@ -123,7 +123,12 @@ def default_config() -> dict[str, Any]:
 
 def hours_in(run: RunLayers, hours: Sequence[float]) -> list[float]:
     """The hours within the run (later ones dropped), as whole hours of the coverage grid."""
-    return sorted({float(min(math.floor(h), math.floor(run.horizon_h))) for h in hours})
+    return sorted({float(math.floor(h)) for h in hours if h <= run.horizon_h})
+
+
+def hour_of(run: RunLayers, hour: float) -> float:
+    """``hour`` as a whole hour of the coverage grid, or the run's last hour if it ends earlier."""
+    return float(min(math.floor(hour), math.floor(run.horizon_h)))
 
 
 def timeline_municipality(run: RunLayers, settings: Settings, uncovered: pd.Series) -> str | None:
@@ -156,14 +161,15 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
     target = Path(out) if out is not None else Path(folder) / "figures"
     hours = run.hours
     cov = run_coverage(run, COVERING[settings.covering], hours)
-    (map_hour,) = hours_in(run, [settings.map_hour])
+    map_hour = hour_of(run, settings.map_hour)
 
     def save(fig: Any, stem: str) -> None:
         written.extend(save_figure(fig, target, stem, settings.formats, settings.dpi,
                                    tight=False))
 
     save(coverage_map(run, cov, map_hour, settings.covering), f"coverage_map_{map_hour:g}h")
-    save(small_multiples(run, cov, hours_in(run, settings.hours), settings.covering),
+    save(small_multiples(run, cov, hours_in(run, settings.hours) or [map_hour],
+                         settings.covering),
          "coverage_small_multiples")
     save(vulnerable_map(run), "vulnerable_not_reached_map")
     curves = {run.label: [run_curves(run)]}
@@ -291,7 +297,7 @@ def draw_runs(paths: Sequence[Path], settings: Settings, out: Path,
         groups.setdefault(labels[i], []).append(run_curves(run))
         if i in wanted:
             base = base or run
-            (map_hour,) = hours_in(run, [settings.map_hour])
+            map_hour = hour_of(run, settings.map_hour)
             cov = run_coverage(run, COVERING[settings.covering], np.array([map_hour]))
             by = municipal_coverage(cov)
             shares[i] = by.set_index("municipality")["covered_share"]

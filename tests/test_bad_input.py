@@ -702,8 +702,9 @@ def test_bad_input_leaves_earlier_runs_untouched(tmp_path):
     first = run_cli([], results)
     assert first.returncode == 0, first.stderr
     before = _snapshot(results)
-    run_dirs = {p.parent for p in before}
+    run_dirs = {p.parent for p in before if p.name == "manifest.json"}
     assert len(run_dirs) == 1
+    assert {p.parent for p in before} <= {*run_dirs, *(d / "figures" for d in run_dirs)}
     assert {p.name for p in before} >= {"manifest.json", "summary.json", "config.yaml",
                                         "region.gpkg", "events.csv"}
     folders_before = sorted(p for p in results.rglob("*") if p.is_dir())

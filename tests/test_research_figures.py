@@ -41,6 +41,8 @@ from sim.research import (
 from sim.research_figures import (
     default_config,
     draw_runs,
+    hour_of,
+    hours_in,
     scenario_labels,
     select,
     settings_from,
@@ -206,6 +208,12 @@ def test_point_status_follows_the_activation_chain():
                                     "closed"]
     assert status["B"].tolist() == ["not_activated", *["never_opened"] * 4]
     assert status["C"].tolist() == ["not_activated"] * 5
+
+
+def test_hours_past_the_end_of_a_short_run_are_left_out_or_brought_back():
+    run = fake_run([], ["A"], horizon=30.5)
+    assert hours_in(run, [12, 24, 48, 72, 96]) == [12.0, 24.0]
+    assert hour_of(run, 72) == 30.0 and hour_of(run, 12.7) == 12.0
 
 
 def test_activation_timeline_lanes_match_the_records():
