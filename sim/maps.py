@@ -223,7 +223,7 @@ def coverage_map(run: RunLayers, cov: Coverage, hour: float, covering: str) -> F
     _titles(fig, ax, f"{hour:g} hours into the outage: {missing:,.0f} of {total:,.0f} "
             f"residents ({missing / total:.0%}) have no {covering} local support point in reach",
             f"{run.label}. In reach: within walking or cycling distance (population.access); "
-            "hatched: no residents in the run.")
+            "hatched: not affected by the outage.")
     return fig
 
 

@@ -6,7 +6,12 @@ works on any run without running the model again.
 
 ``coverage.gpkg`` (EPSG:28992) holds three layers:
 
-- ``demand_points``: ``id``, ``name``, ``municipality``, ``residents``;
+Coverage counts the residents of affected municipalities (those that lose
+grid power at some time in the run), as the model's indicators do; fields of
+demand points and municipalities that were not affected are empty.
+
+- ``demand_points``: ``id``, ``name``, ``municipality``, ``residents``,
+  ``affected`` (1: in an affected municipality);
   ``hours_uncovered`` (hours in the run without an open local point within
   reach, walking or cycling, counted per resident share as in the model:
   1 = nobody covered for an hour), ``hours_uncovered_operational`` (the same for
@@ -84,10 +89,23 @@ class RunLayers:
         return sorted(set(e.loc[e["kind"] == "point_activated", "site"]))
 
     @property
-    def coordination_points(self) -> list[str]:
-        """Coordination points with records in the run (those in affected municipalities)."""
+    def affected(self) -> set[str]:
+        """Municipalities (codes) that lose grid power at some time in the run."""
         e = self.events
-        return sorted(set(e.loc[e["kind"] == "cp_functional", "site"]))
+        return set(e.loc[(e["kind"] == "grid") & (e["value"] == 0.0), "municipality"])
+
+    @property
+    def coordination_points(self) -> list[str]:
+        """Coordination points in affected municipalities (as the model's indicators count)."""
+        fs = self.fire_stations
+        chosen = fs["is_coordination_point"].astype(bool) & fs["municipality"].isin(self.affected)
+        return sorted(fs.loc[chosen, "id"])
+
+    @property
+    def affected_demand_points(self) -> gpd.GeoDataFrame:
+        """The demand points in affected municipalities (coverage is counted over these)."""
+        dp = self.demand_points
+        return dp[dp["municipality"].isin(self.affected)]
 
     @property
     def deadline_h(self) -> float:
@@ -113,7 +131,8 @@ def load_run_layers(folder: Path) -> RunLayers:
     config, events = read_run_folder(folder)
     def table(name: str) -> pd.DataFrame:
         path = folder / name
-        return pd.read_csv(path) if path.exists() else pd.DataFrame()
+        codes = {c: str for c in ("municipality", "site", "demand_point", "point", "case")}
+        return pd.read_csv(path, dtype=codes) if path.exists() else pd.DataFrame()
 
     cases = table("vulnerable_cases.csv")
     gpkg = folder / "region.gpkg"
@@ -131,23 +150,26 @@ def load_run_layers(folder: Path) -> RunLayers:
 
 def run_coverage(run: RunLayers, states: frozenset[str] = OPEN,
                  hours: np.ndarray | None = None) -> Coverage:
-    """Hourly coverage of the demand points by local points in ``states``."""
+    """Hourly coverage of the affected demand points by local points in ``states``."""
     at = run.hours if hours is None else hours
     sp = run.candidates.set_index("id").loc[run.activated]
     working = working_points(run.events, list(sp.index), at, states)
-    dp = run.demand_points
+    dp = run.affected_demand_points
     return coverage(dp.geometry.values, list(dp["id"]), dp["municipality"].to_numpy(),
                     dp["residents"].to_numpy(float), sp.geometry.values, working, at,
                     **run.access())
 
 
 def cp_coverage(run: RunLayers, hours: np.ndarray | None = None) -> Coverage:
-    """Hourly coverage by functioning coordination points (all by cycling distance)."""
+    """Hourly coverage of the affected demand points by functioning coordination points.
+
+    Everyone counts by cycling distance.
+    """
     at = run.hours if hours is None else hours
     cps = run.coordination_points
     fs = run.fire_stations.set_index("id").loc[cps]
     working = functional_coordination_points(run.events, cps, at)
-    dp = run.demand_points
+    dp = run.affected_demand_points
     acc = run.access()
     return coverage(dp.geometry.values, list(dp["id"]), dp["municipality"].to_numpy(),
                     dp["residents"].to_numpy(float), fs.geometry.values, working, at,
@@ -157,9 +179,10 @@ def cp_coverage(run: RunLayers, hours: np.ndarray | None = None) -> Coverage:
 
 def _first_full_hour(covered: np.ndarray, residents: np.ndarray,
                      hours: np.ndarray) -> np.ndarray:
+    """The first hour each demand point has everyone covered (NaN: never, or nobody lives there)."""
     full = covered >= residents[None, :] - 1e-9
     first = np.where(full.any(axis=0), hours[full.argmax(axis=0)], np.nan)
-    return first
+    return np.where(residents > 0, first, np.nan)
 
 
 def _first_time(events: pd.DataFrame, kind: str, detail: tuple[str, ...] = ()) -> pd.Series:
@@ -172,24 +195,35 @@ def _first_time(events: pd.DataFrame, kind: str, detail: tuple[str, ...] = ()) -
 def gis_layers(run: RunLayers) -> dict[str, gpd.GeoDataFrame]:
     """The three coverage layers (see the module notes for the fields)."""
     hours = run.hours
-    step = np.diff(np.append(hours, hours[-1] + 1.0))[:, None]  # hour weights
+    # Each whole hour counts until the next one; the last up to the horizon.
+    step = np.diff(np.append(hours, run.horizon_h))[:, None]
     open_cov = run_coverage(run, OPEN, hours)
     full_cov = run_coverage(run, OPERATIONAL, hours)
     cp_cov = cp_coverage(run, hours)
     dp = run.demand_points
-    res = dp["residents"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        def hours_short(c: Coverage) -> np.ndarray:
-            return np.where(res > 0, (c.uncovered * step).sum(axis=0) / res, 0.0)
+    hit = dp["municipality"].isin(run.affected).to_numpy()
+    res = dp["residents"].to_numpy(float)[hit]
+
+    def on_all(values: np.ndarray) -> np.ndarray:
+        """Values of the affected demand points, spread over all (empty: not affected)."""
+        out = np.full(len(dp), np.nan)
+        out[hit] = values
+        return out
+
+    def hours_short(c: Coverage) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            short = np.where(res > 0, (c.uncovered * step).sum(axis=0) / res, 0.0)
+        return on_all(np.round(short, 3))
 
     demand = gpd.GeoDataFrame({
         "id": dp["id"], "name": dp["name"], "municipality": dp["municipality"],
-        "residents": dp["residents"].astype(int),
-        "hours_uncovered": np.round(hours_short(open_cov), 3),
-        "hours_uncovered_operational": np.round(hours_short(full_cov), 3),
-        "first_hour_covered": _first_full_hour(open_cov.covered, res, hours),
-        "first_hour_covered_operational": _first_full_hour(full_cov.covered, res, hours),
-        "hours_without_cp": np.round(hours_short(cp_cov), 3),
+        "residents": dp["residents"].astype(int), "affected": hit,
+        "hours_uncovered": hours_short(open_cov),
+        "hours_uncovered_operational": hours_short(full_cov),
+        "first_hour_covered": on_all(_first_full_hour(open_cov.covered, res, hours)),
+        "first_hour_covered_operational": on_all(_first_full_hour(full_cov.covered, res,
+                                                                  hours)),
+        "hours_without_cp": hours_short(cp_cov),
     }, geometry=dp.geometry.values, crs=dp.crs)
 
     e = run.events
@@ -219,12 +253,15 @@ def gis_layers(run: RunLayers) -> dict[str, gpd.GeoDataFrame]:
                         "population": m["population"]})
     for label, cov in (("covered_share", open_cov), ("operational_covered_share", full_cov)):
         by = cov.by(cov.municipality)
-        for h in REPORT_HOURS:
-            if h in set(by["hour"]):
-                share = by[by["hour"] == h].set_index("group")["covered_share"]
-                out[f"{label}_{h}"] = np.round(out["code"].map(share).to_numpy(float), 4)
+        for h in REPORT_HOURS:  # empty after the run's end or where it was not affected
+            share = by[by["hour"] == h].set_index("group")["covered_share"]
+            out[f"{label}_{h}"] = np.round(out["code"].map(share).to_numpy(float), 4)
     c = run.cases
-    if not c.empty:
+    if c.empty:
+        for name in ("vulnerable_cases", "vulnerable_in_danger", "vulnerable_harmed"):
+            out[name] = 0
+        out["vulnerable_reached_share"] = np.nan
+    else:
         grouped = c.groupby("municipality")
         danger = grouped["in_danger"].sum()
         reached = c[c["in_danger"] & c["outcome"].isin(["outreach", "neighbour", "self"])]
@@ -374,8 +411,10 @@ def activation_timeline(run: RunLayers, municipality: str) -> tuple[pd.DataFrame
         return groups.get_group(site)
 
     for s in sites:
-        power = records("site_power", s)
-        for a, b, v in _intervals(power["time"].to_numpy(), power["detail"].to_numpy(), end):
+        power = records("site_power", s)  # on the grid until a record says otherwise
+        times = np.concatenate([[0.0], power["time"].to_numpy(float)])
+        sources = np.concatenate([["grid"], power["detail"].to_numpy(str)])
+        for a, b, v in _intervals(times, sources, end):
             if v != "none":
                 rows.append({"site": s, "lane": "power", "start": a, "end": b, "state": v})
         staff = records("staff_on_duty", f"LP-{s}")

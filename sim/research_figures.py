@@ -6,7 +6,7 @@ again, with other settings, from any run folder, or combines several runs::
 
     blackout-sim-figures <run folder>                        # into <run folder>/figures
     blackout-sim-figures <run> map_hour=48 covering=operational
-    blackout-sim-figures <sweep folder> --out figs           # curves with a band over seeds
+    blackout-sim-figures <sweep folder>                      # curves with a band over seeds
     blackout-sim-figures <sweep folder> --compare stations.backup_share=0.0 \\
         stations.backup_share=1.0                            # and a difference map B minus A
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def settings_from(cfg: Mapping[str, Any], municipalities: Iterable[str] | None =
         hours_cfg = []
     hours = tuple(hour(f"{k}.hours[{i}]", h) for i, h in enumerate(hours_cfg))
     covering = cfg.get("covering")
-    if covering not in COVERING:
+    if not isinstance(covering, str) or covering not in COVERING:
         p.add(f"{k}.covering", covering, f"one of {sorted(COVERING)}")
     muni = cfg.get("timeline_municipality")
     known = set(municipalities) if municipalities is not None else None
@@ -171,17 +172,29 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
     save(small_multiples(run, cov, hours_in(run, settings.hours) or [map_hour],
                          settings.covering),
          "coverage_small_multiples")
-    save(vulnerable_map(run), "vulnerable_not_reached_map")
     curves = {run.label: [run_curves(run)]}
     save(coverage_curve(curves), "coverage_curve")
-    save(points_curve(curves), "points_curve")
-    save(vulnerable_curve(curves), "vulnerable_reached_curve")
+    if not run.region_series.empty:  # older run folders may lack the time series
+        save(points_curve(curves), "points_curve")
+    if not run.cases.empty:
+        save(vulnerable_map(run), "vulnerable_not_reached_map")
+        save(vulnerable_curve(curves), "vulnerable_reached_curve")
     by = municipal_coverage(cov)
     uncovered = by[by["hour"] == map_hour].set_index("municipality")["uncovered"]
     muni = timeline_municipality(run, settings, uncovered)
     if muni is not None:
         save(timeline_figure(run, muni), f"activation_timeline_{muni}")
+    if out is None:
+        remove_stale(target, written)
     return written
+
+
+def remove_stale(folder: Path, written: Sequence[Path]) -> None:
+    """Remove figures an earlier drawing left in a folder this module owns (``figures/``)."""
+    keep = {p.resolve() for p in written}
+    for path in folder.iterdir():
+        if path.suffix in {f".{f}" for f in FORMATS} and path.resolve() not in keep:
+            path.unlink()
 
 
 def municipality_codes(folder: Path) -> list[str]:
@@ -234,19 +247,30 @@ def scenario_labels(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     return [", ".join(f"{k}={f.get(k)}" for k in differ) for f in flat]
 
 
+def selector_parts(selector: str) -> list[tuple[str, str]]:
+    """``a.b=1,c=[x,y]`` as ``[("a.b", "1"), ("c", "[x,y]")]`` (commas inside values kept)."""
+    parts = re.split(r",(?=[A-Za-z_][\w.]*=)", selector)
+    return [(key, text) for key, _, text in (part.partition("=") for part in parts)]
+
+
+def same_value(want: Any, have: Any) -> bool:
+    """A selector's value (parsed as YAML) against a config value: numbers by value."""
+    if isinstance(want, str) and isinstance(have, int | float) and not isinstance(have, bool):
+        try:
+            want = float(want)  # YAML 1.1 reads 1e-3 as text
+        except ValueError:
+            return False
+    if isinstance(want, bool) or isinstance(have, bool):
+        return isinstance(want, bool) and isinstance(have, bool) and want == have
+    if isinstance(want, int | float) and isinstance(have, int | float):
+        return math.isclose(float(want), float(have), rel_tol=1e-9, abs_tol=1e-12)
+    return str(want) == str(have)
+
+
 def _matches(config: Mapping[str, Any], selector: str) -> bool:
     flat = _flat(config)
-    for part in selector.split(","):
-        key, _, text = part.partition("=")
-        if key not in flat:
-            return False
-        want, have = yaml.safe_load(text), flat[key]
-        if isinstance(want, int | float) and isinstance(have, int | float):
-            if not math.isclose(float(want), float(have), rel_tol=1e-9, abs_tol=1e-12):
-                return False
-        elif str(want) != str(have):
-            return False
-    return True
+    return all(key in flat and same_value(yaml.safe_load(text), flat[key])
+               for key, text in selector_parts(selector))
 
 
 def select(selector: str, folders: Sequence[Path],
@@ -255,14 +279,16 @@ def select(selector: str, folders: Sequence[Path],
     if "=" not in selector:
         picked = {p.resolve() for p in find_runs(Path(selector))}
         return [i for i, f in enumerate(folders) if f.resolve() in picked]
-    for part in selector.split(","):
-        key, sep, _ = part.partition("=")
-        if not sep or not key:
-            raise InputError([Problem("--compare", selector,
-                                      "a run or sweep folder, or key=value[,key=value]")])
-    chosen = [i for i, c in enumerate(configs) if _matches(c, selector)]
+    parts = selector_parts(selector)
+    if any(not key for key, _ in parts):
+        raise InputError([Problem("--compare", selector,
+                                  "a run or sweep folder, or key=value[,key=value]")])
+    try:
+        chosen = [i for i, c in enumerate(configs) if _matches(c, selector)]
+    except yaml.YAMLError as exc:
+        raise InputError([Problem("--compare", selector, f"values in YAML ({exc})")]) from exc
     if not chosen:
-        key = selector.split(",")[0].partition("=")[0]
+        key = parts[0][0]
         seen = sorted({repr(_flat(c).get(key)) for c in configs})
         raise InputError([Problem("--compare", selector,
                                   f"a selector that matches a given run; {key} has "
@@ -280,6 +306,10 @@ def draw_runs(paths: Sequence[Path], settings: Settings, out: Path,
     sides: tuple[list[int], list[int]] | None = None
     if compare is not None:
         sides = (select(compare[0], folders, runs_cfg), select(compare[1], folders, runs_cfg))
+        for selector, side in zip(compare, sides, strict=True):
+            if not side:
+                raise InputError([Problem("--compare", selector,
+                                          "a folder among the runs given (or below one)")])
         names = (_side_label(compare[0], labels, sides[0]),
                  _side_label(compare[1], labels, sides[1]))
     elif len(set(labels)) == 2:  # A: the scenario of the first job, as the sweep lists them
@@ -352,10 +382,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         if len(folders) == 1 and args.compare is None:
             written = draw_run(folders[0], settings, args.out)
         else:
-            out = args.out if args.out is not None else paths[0] / "figures"
+            out = args.out
+            if out is None:
+                if len(paths) != 1 or find_runs(paths[0]) == [paths[0]]:
+                    parser.error("several run folders: say where the combined figures go "
+                                 "with --out (the default is only for one sweep folder)")
+                out = paths[0] / "figures"
             written = draw_runs(paths, settings, out, args.compare)
+            if args.out is None:
+                remove_stale(out, written)
     except (InputError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyError as exc:
+        print(f"error: a run folder lacks {exc} (written by an older version?)",
+              file=sys.stderr)
         sys.exit(2)
     where = sorted({str(p.parent) for p in written})
     print(f"{len(written)} files from {len(folders)} run(s) written to "

@@ -136,7 +136,8 @@ def test_gis_layers_read_back_with_the_documented_fields(tmp_path):
 
     dp = gpd.read_file(tmp_path / "coverage.gpkg", layer="demand_points")
     assert dp.crs.to_epsg() == 28992 and len(dp) == len(run.demand_points)
-    assert list(dp.columns) == ["id", "name", "municipality", "residents", "hours_uncovered",
+    assert list(dp.columns) == ["id", "name", "municipality", "residents", "affected",
+                                "hours_uncovered",
                                 "hours_uncovered_operational", "first_hour_covered",
                                 "first_hour_covered_operational", "hours_without_cp",
                                 "geometry"]

@@ -20,6 +20,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
+from sim.coverage import OPEN
 from sim.curves import RunCurves, coverage_curve, timeline_figure
 from sim.errors import InputError
 from sim.maps import (
@@ -29,20 +30,25 @@ from sim.maps import (
     draw_polygons,
     nice_length,
     polygon_path,
+    uncovered_share,
 )
 from sim.research import (
     RunLayers,
     activation_timeline,
+    gis_layers,
     load_run_layers,
     point_status,
+    run_coverage,
     vulnerable_not_reached,
     vulnerable_reached_over_time,
 )
 from sim.research_figures import (
     default_config,
+    draw_run,
     draw_runs,
     hour_of,
     hours_in,
+    same_value,
     scenario_labels,
     select,
     settings_from,
@@ -167,6 +173,14 @@ def test_a_bad_research_setting_stops_the_run_before_anything_is_written(tmp_pat
     assert files_under(results) == []
 
 
+def test_several_run_folders_need_somewhere_to_go(run_folder, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(run_folder),
+                           str(run_folder)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "--out" in proc.stderr
+    assert sorted(p.name for p in (run_folder / "figures").iterdir())[0].endswith(
+        (".png", ".svg"))
+
+
 def test_a_folder_without_runs_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
@@ -208,6 +222,45 @@ def test_point_status_follows_the_activation_chain():
                                     "closed"]
     assert status["B"].tolist() == ["not_activated", *["never_opened"] * 4]
     assert status["C"].tolist() == ["not_activated"] * 5
+
+
+def test_redrawing_into_the_run_folder_replaces_the_old_figures(run_folder, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    stray = copy / "figures" / "notes.txt"
+    stray.write_text("mine")
+    settings = settings_from({**default_config(), "map_hour": 48, "formats": ["png"]})
+    draw_run(copy, settings)
+    names = {p.name for p in (copy / "figures").iterdir()}
+    assert "coverage_map_48h.png" in names
+    assert not any(n.startswith("coverage_map_72h") or n.endswith(".svg") for n in names)
+    assert stray.read_text() == "mine"  # only figures are replaced
+
+
+def test_only_municipalities_that_lose_power_count(run):
+    import dataclasses
+
+    e = run.events
+    spared = "GM0153"
+    events = e[~((e["kind"] == "grid") & (e["municipality"] == spared))]
+    partial = dataclasses.replace(run, events=events)
+    assert spared in run.affected and spared not in partial.affected
+    assert not any(s.startswith(f"FS-{spared}") for s in partial.coordination_points)
+    cov = run_coverage(partial, OPEN, np.array([24.0, 72.0]))
+    assert spared not in set(cov.municipality)
+    share = uncovered_share(cov, 72.0)
+    assert spared not in share.index and share.between(0, 1).all()
+    layers = gis_layers(partial)
+    dp = layers["demand_points"]
+    mine = dp["municipality"] == spared
+    assert (~dp.loc[mine, "affected"]).all() and dp.loc[mine, "hours_uncovered"].isna().all()
+    assert dp.loc[~mine, "hours_uncovered"].notna().all()
+    # whole hours weigh one hour each up to the horizon: at most the horizon uncovered
+    assert dp["hours_uncovered"].max() <= run.horizon_h
+    m = layers["municipalities"].set_index("code")
+    assert np.isnan(m.loc[spared, "covered_share_72"])
 
 
 def test_hours_past_the_end_of_a_short_run_are_left_out_or_brought_back():
@@ -322,9 +375,15 @@ def test_runs_are_grouped_into_scenarios_and_selected_by_their_config():
         select("support_points.backup_power=some", folders, configs)
     named = [{"name": "a", "seed": 1, "x": 1}, {"name": "b", "seed": 1, "x": 2}]
     assert scenario_labels(named) == ["a", "b"]
+    lists = [{"region": {"select": {"regions": r}}, "seed": 1}
+             for r in (["Twente"], ["Twente", "VNOG"])]
+    assert select("region.select.regions=[Twente,VNOG],seed=1", folders[:2], lists) == [1]
+    assert same_value(1e-3, 0.001) and same_value("1e-3", 0.001)
+    assert same_value(0, 0.0) and not same_value(1, True) and same_value(True, True)
 
 
-def test_a_sweep_gives_curves_with_bands_and_a_difference_map(sweep_folder, tmp_path):
+def test_a_sweep_gives_curves_with_bands_and_a_difference_map(sweep_folder, run_folder,
+                                                              tmp_path):
     assert not list(sweep_folder.glob("*/figures"))  # switched off for the jobs
     assert not list(sweep_folder.glob("*/coverage.gpkg"))
     settings = settings_from({**default_config(), "formats": ["png"],
@@ -335,6 +394,9 @@ def test_a_sweep_gives_curves_with_bands_and_a_difference_map(sweep_folder, tmp_
                                                "points_curve.png",
                                                "vulnerable_reached_curve.png"]
     assert all(p.stat().st_size > 10_000 for p in written)
+    with pytest.raises(InputError, match="--compare"):
+        draw_runs([sweep_folder], settings, tmp_path / "none", (str(run_folder), "seed=1"))
+    assert not (tmp_path / "none").exists()
     # Drawn again by the command, without --compare: two scenarios, so a difference map too.
     proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(sweep_folder),
                            "formats=[png]"], capture_output=True, text=True, timeout=600)
