@@ -16,7 +16,7 @@ come from the event log (the last state recorded at or before the hour).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,12 @@ class Coverage:
     def uncovered(self) -> np.ndarray:
         """[hour, demand point]: residents without a working site in reach."""
         return self.residents[None, :] - self.covered
+
+    def at(self, hour: float) -> Coverage:
+        """The coverage at one of its hours only."""
+        k = int(np.searchsorted(self.hours, hour))
+        return replace(self, hours=self.hours[k:k + 1], walk=self.walk[k:k + 1],
+                       cycle=self.cycle[k:k + 1])
 
     def by(self, groups: np.ndarray | None = None) -> pd.DataFrame:
         """Residents, covered and the covered share per hour and group (None: overall)."""

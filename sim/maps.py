@@ -158,14 +158,18 @@ def _colorbar(fig: Figure, ax: Axes | Sequence[Axes], cmap: str, norm: Normalize
 
 def uncovered_share(cov: Coverage, hour: float) -> pd.Series:
     """Per municipality code: the share of residents uncovered at ``hour``."""
-    by = municipal_coverage(cov)
-    rows = by[by["hour"] == hour].set_index("municipality")
-    return 1.0 - rows["covered_share"]
+    return 1.0 - municipal_coverage(cov.at(hour)).set_index("municipality")["covered_share"]
 
 
-def draw_points(ax: Axes, run: RunLayers, hour: float, scale: float = 1.0) -> None:
-    """Local points coloured by status and coordination points by power, at ``hour``."""
-    status = point_status(run, np.array([hour])).iloc[0]
+def point_states(run: RunLayers, hours: Sequence[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """[hour, site]: the local points' statuses and the coordination points' power sources."""
+    at = np.asarray(hours, float)
+    return point_status(run, at), cp_power(run, at)
+
+
+def draw_points(ax: Axes, run: RunLayers, status: pd.Series, power: pd.Series,
+                scale: float = 1.0) -> None:
+    """Local points coloured by ``status`` and coordination points by ``power`` (one hour)."""
     sites = run.candidates.set_index("id")
     for key in reversed(list(STATUS_STYLE)):  # the important ones on top
         colour, marker, size = STATUS_STYLE[key]
@@ -175,7 +179,6 @@ def draw_points(ax: Axes, run: RunLayers, hour: float, scale: float = 1.0) -> No
             ax.scatter(geom.x, geom.y, s=size * scale, c=colour, marker=marker,
                        linewidths=0.8 if marker == "x" else 0.3,
                        edgecolors="none" if marker in "x." else "#404040", zorder=3)
-    power = cp_power(run, np.array([hour])).iloc[0] if run.coordination_points else pd.Series()
     stations = run.fire_stations.set_index("id")
     for key, colour in POWER_STYLE.items():
         ids = power.index[power.to_numpy() == key]
@@ -215,7 +218,8 @@ def coverage_map(run: RunLayers, cov: Coverage, hour: float, covering: str) -> F
     ax = fig.subplots()
     norm = Normalize(0.0, 1.0)
     base_map(ax, run, uncovered_share(cov, hour), norm=norm)
-    draw_points(ax, run, hour)
+    status, power = point_states(run, [hour])
+    draw_points(ax, run, status.iloc[0], power.iloc[0])
     point_legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.05), ncol=2)
     _colorbar(fig, ax, UNCOVERED_CMAP, norm,
               f"Residents without an {covering} local point in reach", percent=True)
@@ -238,9 +242,10 @@ def small_multiples(run: RunLayers, cov: Coverage, hours: Sequence[float],
                         gridspec_kw={"hspace": 0.25, "wspace": 0.08})
     flat = list(axes.flat)
     norm = Normalize(0.0, 1.0)
-    for ax, hour in zip(flat, hours, strict=False):
+    status, power = point_states(run, hours)
+    for k, (ax, hour) in enumerate(zip(flat, hours, strict=False)):
         base_map(ax, run, uncovered_share(cov, hour), norm=norm)
-        draw_points(ax, run, hour, scale=0.7)
+        draw_points(ax, run, status.iloc[k], power.iloc[k], scale=0.7)
         missing, total = _overall_uncovered(cov, hour)
         ax.set_title(f"{hour:g} h: {missing / total:.0%} of residents uncovered", fontsize=10)
     for ax in flat[n:]:
@@ -300,9 +305,3 @@ def difference_map(base: RunLayers, a: Sequence[pd.Series], b: Sequence[pd.Serie
             f"A: {labels[0]} ({len(a)} run(s)); B: {labels[1]} ({len(b)} run(s)). "
             "Mean over the runs of each.")
     return fig
-
-
-def municipal_covered_share(cov: Coverage, hour: float) -> pd.Series:
-    """Per municipality code: the covered share at ``hour`` (for ``difference_map``)."""
-    return 1.0 - uncovered_share(cov, hour)
-

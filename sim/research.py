@@ -32,6 +32,7 @@ demand points and municipalities that were not affected are empty.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ from sim.metrics import detail_at, source_at
 
 #: Hours at which municipalities' coverage is reported in the GIS layer.
 REPORT_HOURS = (24, 48, 72)
+#: Outcomes of a vulnerable case that count as reached before harm.
+REACHED = ("outreach", "neighbour", "self")
 
 
 @dataclass
@@ -82,26 +85,26 @@ class RunLayers:
         """Whole hours from 0 to the horizon."""
         return np.arange(0.0, np.floor(self.horizon_h) + 1.0)
 
-    @property
+    @cached_property
     def activated(self) -> list[str]:
         """Local points activated in the run, in id order."""
         e = self.events
         return sorted(set(e.loc[e["kind"] == "point_activated", "site"]))
 
-    @property
+    @cached_property
     def affected(self) -> set[str]:
         """Municipalities (codes) that lose grid power at some time in the run."""
         e = self.events
         return set(e.loc[(e["kind"] == "grid") & (e["value"] == 0.0), "municipality"])
 
-    @property
+    @cached_property
     def coordination_points(self) -> list[str]:
         """Coordination points in affected municipalities (as the model's indicators count)."""
         fs = self.fire_stations
         chosen = fs["is_coordination_point"].astype(bool) & fs["municipality"].isin(self.affected)
         return sorted(fs.loc[chosen, "id"])
 
-    @property
+    @cached_property
     def affected_demand_points(self) -> gpd.GeoDataFrame:
         """The demand points in affected municipalities (coverage is counted over these)."""
         dp = self.demand_points
@@ -256,23 +259,14 @@ def gis_layers(run: RunLayers) -> dict[str, gpd.GeoDataFrame]:
         for h in REPORT_HOURS:  # empty after the run's end or where it was not affected
             share = by[by["hour"] == h].set_index("group")["covered_share"]
             out[f"{label}_{h}"] = np.round(out["code"].map(share).to_numpy(float), 4)
-    c = run.cases
-    if c.empty:
-        for name in ("vulnerable_cases", "vulnerable_in_danger", "vulnerable_harmed"):
-            out[name] = 0
-        out["vulnerable_reached_share"] = np.nan
-    else:
-        grouped = c.groupby("municipality")
-        danger = grouped["in_danger"].sum()
-        reached = c[c["in_danger"] & c["outcome"].isin(["outreach", "neighbour", "self"])]
-        out["vulnerable_cases"] = out["code"].map(grouped.size()).fillna(0).astype(int)
-        out["vulnerable_in_danger"] = out["code"].map(danger).fillna(0).astype(int)
-        out["vulnerable_harmed"] = out["code"].map(
-            c[c["outcome"] == "harmed"].groupby("municipality").size()).fillna(0).astype(int)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["vulnerable_reached_share"] = np.round(
-                out["code"].map(reached.groupby("municipality").size()).fillna(0)
-                / out["vulnerable_in_danger"].replace(0, np.nan), 4)
+    cases = vulnerable_not_reached(run)
+    out["vulnerable_cases"] = cases["cases"].to_numpy()
+    out["vulnerable_in_danger"] = cases["in_danger"].to_numpy()
+    out["vulnerable_harmed"] = cases["harmed"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["vulnerable_reached_share"] = np.round(
+            (cases["in_danger"] - cases["not_reached"]).to_numpy()
+            / cases["in_danger"].replace(0, np.nan).to_numpy(), 4)
     municipalities = gpd.GeoDataFrame(out, geometry=m.geometry.values, crs=m.crs)
     return {"demand_points": demand, "support_points": points,
             "municipalities": municipalities}
@@ -301,8 +295,6 @@ CP_POWER: dict[str, str] = {
     "mobile": "mobile generator",
     "none": "no power",
 }
-#: Outcomes of a vulnerable case that count as reached before harm.
-REACHED = ("outreach", "neighbour", "self")
 
 
 def point_status(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
@@ -339,19 +331,25 @@ def municipal_coverage(cov: Coverage) -> pd.DataFrame:
 
 
 def vulnerable_not_reached(run: RunLayers) -> pd.DataFrame:
-    """Per municipality: vulnerable cases in danger, and those not reached before harm."""
+    """Per municipality (in layer order): counts of vulnerable cases.
+
+    Columns: ``cases``; ``in_danger``; ``not_reached`` (in danger and not reached
+    before harm); ``harmed``.
+    """
     codes = run.municipalities["code"]
     c = run.cases
     if c.empty:
         zeros = np.zeros(len(codes), dtype=int)
-        return pd.DataFrame({"municipality": codes, "in_danger": zeros, "not_reached": zeros})
+        return pd.DataFrame({"municipality": codes, "cases": zeros, "in_danger": zeros,
+                             "not_reached": zeros, "harmed": zeros})
     danger = c[c["in_danger"].astype(bool)]
-    missed = danger[~danger["outcome"].isin(REACHED)]
-    return pd.DataFrame({
-        "municipality": codes,
-        "in_danger": codes.map(danger.groupby("municipality").size()).fillna(0).astype(int),
-        "not_reached": codes.map(missed.groupby("municipality").size()).fillna(0).astype(int),
-    })
+
+    def count(rows: pd.DataFrame) -> np.ndarray:
+        return codes.map(rows.groupby("municipality").size()).fillna(0).astype(int).to_numpy()
+
+    return pd.DataFrame({"municipality": codes, "cases": count(c), "in_danger": count(danger),
+                         "not_reached": count(danger[~danger["outcome"].isin(REACHED)]),
+                         "harmed": count(c[c["outcome"] == "harmed"])})
 
 
 def vulnerable_reached_over_time(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:

@@ -179,8 +179,7 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
     if not run.cases.empty:
         save(vulnerable_map(run), "vulnerable_not_reached_map")
         save(vulnerable_curve(curves), "vulnerable_reached_curve")
-    by = municipal_coverage(cov)
-    uncovered = by[by["hour"] == map_hour].set_index("municipality")["uncovered"]
+    uncovered = municipal_coverage(cov.at(map_hour)).set_index("municipality")["uncovered"]
     muni = timeline_municipality(run, settings, uncovered)
     if muni is not None:
         save(timeline_figure(run, muni), f"activation_timeline_{muni}")
@@ -377,8 +376,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         first = yaml.safe_load((folders[0] / "config.yaml").read_text(encoding="utf-8"))
         # The run's own settings, but drawing is what the command is for.
         base = {**(first.get("research") or default_config()), "figures": True, "gis": True}
+        # Only a single run's figures include the timeline of a named municipality.
         settings = settings_from(with_overrides(base, overrides, "research"),
-                                 {c for f in folders for c in municipality_codes(f)})
+                                 municipality_codes(folders[0]) if len(folders) == 1 else None)
         if len(folders) == 1 and args.compare is None:
             written = draw_run(folders[0], settings, args.out)
         else:

@@ -64,6 +64,14 @@ def run_cli(args: list[str], results_dir: Path, cwd: Path | None = None,
     )
 
 
+def single_run(args: list[str], results_dir: Path) -> Path:
+    """Run ``python -m sim`` (it must succeed) and return the one run folder it wrote."""
+    proc = run_cli(args, results_dir)
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = (results_dir / "runs" / "oost5_default").iterdir()
+    return folder
+
+
 def files_under(folder: Path) -> list[Path]:
     """Every file below ``folder`` (empty when it does not exist)."""
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 import yaml
-from conftest import compose_config, files_under, run_cli
+from conftest import compose_config, files_under, run_cli, single_run
 
 from sim.params import prepare
 from sim.paths import SCENARIO_DIR
@@ -26,11 +26,7 @@ DERIVED = ["coverage.gpkg", "figures"]
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory) -> Path:
-    results = tmp_path_factory.mktemp("cli") / "results"
-    proc = run_cli([], results)
-    assert proc.returncode == 0, proc.stderr
-    (run_dir,) = (results / "runs" / "oost5_default").iterdir()
-    return run_dir
+    return single_run([], tmp_path_factory.mktemp("cli") / "results")
 
 
 def test_default_run_writes_a_complete_run_folder(default_run):

@@ -118,14 +118,12 @@ def test_coverage_of_a_run_matches_the_models_reach(twente_run):
 
 
 def test_gis_layers_read_back_with_the_documented_fields(tmp_path):
-    from conftest import run_cli
+    from conftest import single_run
 
     from sim.research import load_run_layers, write_gis
 
-    results = tmp_path / "results"
-    proc = run_cli(["region.select.regions=[Twente]", "horizon_h=96"], results)
-    assert proc.returncode == 0, proc.stderr
-    (folder,) = (results / "runs" / "oost5_default").iterdir()
+    folder = single_run(["region.select.regions=[Twente]", "horizon_h=96"],
+                        tmp_path / "results")
     run = load_run_layers(folder)
     write_gis(run, tmp_path / "coverage.gpkg")
     import pyogrio

@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import single_run
 
 from sim.injects.command import generate
 from sim.injects.export import CONTROLLER_ONLY, PLAYER_COLUMNS, write_msel
@@ -25,11 +25,7 @@ SCOPE = ["region.select.regions=[VNOG,Twente]", "injects.enabled=true"]
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory) -> Path:
-    results = tmp_path_factory.mktemp("injects") / "results"
-    proc = run_cli(SCOPE, results)
-    assert proc.returncode == 0, proc.stderr
-    (folder,) = (results / "runs" / "oost5_default").iterdir()
-    return folder
+    return single_run(SCOPE, tmp_path_factory.mktemp("injects") / "results")
 
 
 @pytest.fixture(scope="module")

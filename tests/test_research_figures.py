@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import files_under, run_cli
+from conftest import files_under, run_cli, single_run
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
@@ -63,11 +63,7 @@ RUN_FIGURES = ["coverage_curve", "coverage_map_72h", "coverage_small_multiples",
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory) -> Path:
-    results = tmp_path_factory.mktemp("research") / "results"
-    proc = run_cli(SCOPE, results)
-    assert proc.returncode == 0, proc.stderr
-    (folder,) = (results / "runs" / "oost5_default").iterdir()
-    return folder
+    return single_run(SCOPE, tmp_path_factory.mktemp("research") / "results")
 
 
 @pytest.fixture(scope="module")
