@@ -19,7 +19,7 @@ import time
 import numpy as np
 import shapely
 
-from sim.coverage import coverage, pairs_within
+from sim.research.coverage import coverage, pairs_within
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 Composes the default config exactly as ``python -m sim`` does (Hydra, ``configs/``
 and ``scenarios/``), prepares the scenario once (timed and reported apart), then
 alternates, ``--repeat`` times, a reference loop of one million ``env.timeout(1)``
-in a single process and one whole replication (``sim.run.run``: model and
+in a single process and one whole replication (``sim.results.run.run``: model and
 indicators). Prints per-repeat figures, medians, events processed and peak memory.
 
 Targets: the replication takes at most 3 times the reference loop, and the
@@ -29,10 +29,11 @@ import simpy
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from sim.cli import register_configs
-from sim.params import Scenario, prepare
+from sim.cli.main import register_configs
+from sim.params.scenario import Scenario
+from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR
-from sim.run import RunResult, run
+from sim.results.run import RunResult, run
 
 #: Timeouts in the reference loop.
 REFERENCE_TIMEOUTS = 1_000_000

@@ -1,8 +1,9 @@
 """Discrete-event simulation of a long black-out and the Dutch emergency support points.
 
-The package is split into a typed, pure core (``params``, ``geo``, ``streams``,
-``summary``) and thin edges (``io`` for files, ``cli`` for Hydra). Only
-``sim.cli`` imports Hydra.
+One package per stage, imports only downward (checked by ``tests/test_layout.py``):
+``cli`` -> ``research``, ``sweeps``, ``injects`` -> ``results`` -> ``model`` ->
+``params`` -> ``geo``, ``config`` -> the base modules ``errors``, ``streams``,
+``paths``, ``mathutil``. Only ``sim.cli`` imports Hydra.
 """
 
 from __future__ import annotations

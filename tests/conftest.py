@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from sim.cli import register_configs
+from sim.cli.main import register_configs
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
 
 SHARED_GEODATA = PROJECT_ROOT.parent / "shared" / "geodata"

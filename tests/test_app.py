@@ -12,9 +12,9 @@ import pytest
 import yaml
 from conftest import compose_config, files_under, run_cli, single_run
 
-from sim.params import prepare
+from sim.params.validate import prepare
 from sim.paths import SCENARIO_DIR
-from sim.run import run
+from sim.results.run import run
 
 PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 RUN_FILES = ["config.yaml", "events.csv", "manifest.json", "region.gpkg", "summary.json",
@@ -186,7 +186,7 @@ def test_budget_cuts_close_small_volunteer_posts_only(default_cfg):
 
 def test_console_script_is_installed():
     (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "blackout-sim"]
-    assert ep.value == "sim.cli:main"
+    assert ep.value == "sim.cli.main:main"
 
 
 def test_sweep_writes_one_folder_per_job(tmp_path):

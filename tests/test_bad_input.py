@@ -22,7 +22,7 @@ from conftest import files_under, run_cli
 from shapely.geometry import Point, Polygon
 
 from sim.errors import InputError, Problem
-from sim.params import prepare
+from sim.params.validate import prepare
 from sim.paths import EMBEDDED_GEOPACKAGE
 
 # --- helpers -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sim.geo.network import Site as Location
 from sim.model.cascade import SERVICES, Cascade
 from sim.model.comms import Place, best_channel
 from sim.model.timeline import Timeline
-from sim.params import CommsParams
+from sim.params.comms import CommsParams
 
 PARAMS = CommsParams(phone_h=0.05, c2000_h=0.1, satellite_h=0.25, dares_h=0.5,
                      runner_handover_h=0.1, satellite_at_coordination_points=False,

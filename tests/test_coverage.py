@@ -10,7 +10,9 @@ from conftest import compose_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.coverage import (
+from sim.model.engine import Model
+from sim.params.validate import prepare
+from sim.research.coverage import (
     OPEN,
     coverage,
     functional_coordination_points,
@@ -18,10 +20,8 @@ from sim.coverage import (
     states_at,
     working_points,
 )
-from sim.metrics import hours
-from sim.model.engine import Model
-from sim.params import prepare
-from sim.run import build_network
+from sim.results.records import hours
+from sim.results.run import build_network
 
 
 def brute_force(demand_xy, site_xy, working, km, detour):
@@ -120,7 +120,7 @@ def test_coverage_of_a_run_matches_the_models_reach(twente_run):
 def test_gis_layers_read_back_with_the_documented_fields(tmp_path):
     from conftest import single_run
 
-    from sim.research import load_run_layers, write_gis
+    from sim.research.layers import load_run_layers, write_gis
 
     folder = single_run(["region.select.regions=[Twente]", "horizon_h=96"],
                         tmp_path / "results")

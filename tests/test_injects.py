@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from conftest import single_run
 
-from sim.injects.command import generate
 from sim.injects.export import CONTROLLER_ONLY, PLAYER_COLUMNS, write_msel
+from sim.injects.generate import generate
 from sim.injects.msel import build_msel, known_names, settings_from
 from sim.injects.sources import load_run
 
@@ -208,7 +208,7 @@ def test_hostile_names_come_out_harmless(run_folder, tmp_path):
 def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
     out = tmp_path / "bad"
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.injects.command", str(run_folder), "--out", str(out),
+        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
          "teams=[rot:Limburg,gbt]", "max_per_team_hour=0", "language=fr",
          "segments=[{from_h: 6, to_h: 2}]", "colour=red"],
         capture_output=True, text=True, timeout=120)
@@ -216,7 +216,7 @@ def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
     assert "injects.colour" in proc.stderr and "unknown key" in proc.stderr
     assert not out.exists()
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.injects.command", str(run_folder), "--out", str(out),
+        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
          "teams=[rot:Limburg,gbt]", "max_per_team_hour=0", "language=fr",
          "segments=[{from_h: 6, to_h: 2}]"],
         capture_output=True, text=True, timeout=120)
@@ -226,7 +226,7 @@ def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
         assert text in proc.stderr, text
     assert not out.exists()
     # The run folder's own injects are never overwritten.
-    proc = subprocess.run([sys.executable, "-m", "sim.injects.command", str(run_folder)],
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.injects", str(run_folder)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "refusing to overwrite" in proc.stderr
 

@@ -8,7 +8,8 @@ import geopandas as gpd
 import pytest
 
 from sim.errors import InputError
-from sim.geo.load import GeodataSpec, LayerSource, load_region
+from sim.geo.load import GeodataSpec, load_region
+from sim.geo.read import LayerSource
 from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
 
 OOST5_CODES = tuple(

@@ -7,10 +7,11 @@ import pytest
 from conftest import compose_config
 from pandas.testing import assert_frame_equal
 
-from sim import metrics
 from sim.model.engine import Model
-from sim.params import prepare
-from sim.run import build_network, run
+from sim.params.validate import prepare
+from sim.results import indicators as metrics
+from sim.results.records import hours
+from sim.results.run import build_network, run
 
 SEEDS = (1, 2, 3)
 
@@ -37,7 +38,7 @@ def test_backup_power_everywhere_keeps_more_coordination_points_powered(seed):
     common = [f"seed={seed}", "stations.coordination_points=prefer_backup"]
     with_backup = simulate([*common, "stations.backup_power=all"])
     without = simulate([*common, "stations.backup_power=none"])
-    at = metrics.hours(with_backup.horizon_h)
+    at = hours(with_backup.horizon_h)
     share_with = metrics.powered_share(with_backup, ["coordination_point"], at)
     share_without = metrics.powered_share(without, ["coordination_point"], at)
     assert (share_with >= share_without).all()

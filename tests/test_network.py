@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.geo.load import GeodataSpec, LayerSource, load_region
+from sim.geo.load import GeodataSpec, load_region
 from sim.geo.network import NetworkParams, Site, TravelTimes, municipality_graph
+from sim.geo.read import LayerSource
 from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
 
 PARAMS = NetworkParams(detour_factor=1.3, road_speed_kmh=60, local_speed_kmh=40,

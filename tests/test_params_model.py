@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.errors import InputError
-from sim.params import prepare
+from sim.params.validate import prepare
 
 
 def problems(cfg) -> list[str]:

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from conftest import compose_config
 
-from sim import metrics
 from sim.model.engine import Model
-from sim.params import prepare
-from sim.run import build_network
+from sim.params.validate import prepare
+from sim.results import indicators as metrics
+from sim.results.records import hours
+from sim.results.run import build_network
 
 SEEDS = (1, 2)
 #: A smaller area keeps these comparisons quick; the mechanisms are the same.
@@ -98,7 +99,7 @@ def test_more_backup_power_never_lowers_the_shares(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_reservists_drawn_away_never_raise_the_coordination_points(seed):
-    at = metrics.hours(168)
+    at = hours(168)
     without = model([f"seed={seed}"]).run()
     drawn = model([f"seed={seed}", "staffing.reservist_share=0.5",
                    "staffing.reservists_leave_h=12"]).run()
@@ -144,7 +145,7 @@ def test_budget_cuts_do_not_raise_the_coordination_points():
     # Smaller crews: fewer coordination-point hours, and no more functioning at the
     # reporting hours. (Hour by hour a roster may differ either way: a smaller crew
     # can be on duty at a moment a larger one is resting.)
-    at = metrics.hours(168)
+    at = hours(168)
     base = model(["seed=1"]).run()
     cut = model(["seed=1", "stations.closed_volunteer_posts_share=0.3"]).run()
     a = metrics.cp_functional_share(base, at)

@@ -20,29 +20,10 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-from sim.coverage import OPEN
-from sim.curves import RunCurves, coverage_curve, timeline_figure
 from sim.errors import InputError
-from sim.maps import (
-    add_north_arrow,
-    add_scale_bar,
-    coverage_difference,
-    draw_polygons,
-    nice_length,
-    polygon_path,
-    uncovered_share,
-)
-from sim.research import (
-    RunLayers,
-    activation_timeline,
-    gis_layers,
-    load_run_layers,
-    point_status,
-    run_coverage,
-    vulnerable_not_reached,
-    vulnerable_reached_over_time,
-)
-from sim.research_figures import (
+from sim.research.coverage import OPEN
+from sim.research.curves import RunCurves, coverage_curve, timeline_figure
+from sim.research.figures import (
     default_config,
     draw_run,
     draw_runs,
@@ -52,6 +33,25 @@ from sim.research_figures import (
     scenario_labels,
     select,
     settings_from,
+)
+from sim.research.layers import (
+    RunLayers,
+    activation_timeline,
+    gis_layers,
+    load_run_layers,
+    point_status,
+    run_coverage,
+    vulnerable_not_reached,
+    vulnerable_reached_over_time,
+)
+from sim.research.maps import (
+    add_north_arrow,
+    add_scale_bar,
+    coverage_difference,
+    draw_polygons,
+    nice_length,
+    polygon_path,
+    uncovered_share,
 )
 
 #: A small run: Twente, four days.
@@ -115,7 +115,7 @@ def test_every_run_draws_its_figures_and_gis_layers(run_folder, run):
 
 
 def test_figures_scale_with_the_resolution_asked_for(run_folder, tmp_path):
-    from sim.research_figures import main
+    from sim.cli.figures import main
 
     main([str(run_folder), "--out", str(tmp_path / "lo"), "formats=[png]", "dpi=60",
           "gis=false"])
@@ -132,7 +132,7 @@ def test_figures_scale_with_the_resolution_asked_for(run_folder, tmp_path):
 
 def test_the_command_redraws_at_another_hour_without_running_the_model(run_folder, tmp_path):
     before = (run_folder / "events.csv").stat().st_mtime_ns
-    proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(run_folder),
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(run_folder),
                            "map_hour=48", "formats=[svg]", "timeline_municipality=GM0153",
                            "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=300)
@@ -152,7 +152,7 @@ def test_the_command_redraws_at_another_hour_without_running_the_model(run_folde
     ("colour=red", "research.colour"),
 ])
 def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path, setting, field):
-    proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(run_folder),
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(run_folder),
                            setting, "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
@@ -170,7 +170,7 @@ def test_a_bad_research_setting_stops_the_run_before_anything_is_written(tmp_pat
 
 
 def test_several_run_folders_need_somewhere_to_go(run_folder, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(run_folder),
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(run_folder),
                            str(run_folder)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "--out" in proc.stderr
     assert sorted(p.name for p in (run_folder / "figures").iterdir())[0].endswith(
@@ -178,7 +178,7 @@ def test_several_run_folders_need_somewhere_to_go(run_folder, tmp_path):
 
 
 def test_a_folder_without_runs_is_refused(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "holds no run folder" in proc.stderr
 
@@ -394,7 +394,7 @@ def test_a_sweep_gives_curves_with_bands_and_a_difference_map(sweep_folder, run_
         draw_runs([sweep_folder], settings, tmp_path / "none", (str(run_folder), "seed=1"))
     assert not (tmp_path / "none").exists()
     # Drawn again by the command, without --compare: two scenarios, so a difference map too.
-    proc = subprocess.run([sys.executable, "-m", "sim.research_figures", str(sweep_folder),
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(sweep_folder),
                            "formats=[png]"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert (sweep_folder / "figures" / "difference_map_72h.png").stat().st_size > 10_000

@@ -8,12 +8,14 @@ import pytest
 from conftest import compose_config
 from pandas.testing import assert_frame_equal
 
-from sim import metrics
 from sim.model.engine import Model, ModelResult
 from sim.model.residents import POINT_COLUMNS
 from sim.model.vulnerable import REACHED
-from sim.params import NEEDS, prepare
-from sim.run import build_network
+from sim.params.population import NEEDS
+from sim.params.validate import prepare
+from sim.results import indicators as metrics
+from sim.results.records import hours
+from sim.results.run import build_network
 
 SEEDS = (1, 2)
 #: A smaller area keeps these comparisons quick; the mechanisms are the same.
@@ -128,7 +130,7 @@ def test_reach_is_a_share_and_nobody_is_in_reach_before_a_point_opens(base):
     assert none_open.any()
     assert (f.in_reach[none_open] == 0).all()
     np.testing.assert_allclose(f.unmet_no_reach[none_open], f.arisen[none_open])
-    share = metrics.reach_share(result, metrics.hours(result.horizon_h))
+    share = metrics.reach_share(result, hours(result.horizon_h))
     assert share.between(0, 1).all() and share.max() > 0.8
 
 
@@ -290,7 +292,7 @@ def test_reservists_drawn_away_never_raise_the_share_reached_in_time(seed):
     without = simulate(order)
     drawn = simulate([*order, "staffing.reservist_share=0.5", "staffing.reservists_leave_h=6"])
     assert reached_share(drawn) <= reached_share(without)
-    at = metrics.hours(168)
+    at = hours(168)
     cp_a = metrics.cp_functional_share(without, at)
     cp_b = metrics.cp_functional_share(drawn, at)
     assert cp_b.sum() < cp_a.sum()
@@ -304,7 +306,7 @@ def test_acceptance_no_backup_and_no_trigger_harms_more_vulnerable_residents():
                      "support_points.activation.trigger=automatic"])
     # Open at 72 h, and open with power over the first 72 h (small generators need
     # fuel every few hours, so at any one moment many are waiting for a truck).
-    at = metrics.hours(72)
+    at = hours(72)
     open_neither = metrics.point_shares(neither, at)
     open_both = metrics.point_shares(both, at)
     assert open_both["open"].iloc[-1] >= open_neither["open"].iloc[-1]

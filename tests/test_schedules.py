@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from sim.model.cascade import SERVICES, build_cascade, service_timeline
 from sim.model.outage import grid_schedule
 from sim.model.timeline import Timeline
-from sim.params import CascadeParams, OutageParams, Rotating, ServiceParams, TimeDist, Wave
+from sim.params.cascade import CascadeParams, ServiceParams
+from sim.params.outage import OutageParams, Rotating, Wave
+from sim.params.timedist import TimeDist
 from sim.streams import Streams
 
 CODES = [f"GM{i:04d}" for i in range(10)]

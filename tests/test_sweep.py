@@ -13,8 +13,9 @@ import pytest
 from conftest import run_cli
 from pandas.testing import assert_frame_equal
 
-from sim.cli import count_jobs, progress_line
-from sim.sweep import confidence_interval, flatten, gather, main, parse_overrides
+from sim.cli.aggregate import main
+from sim.cli.main import count_jobs, progress_line
+from sim.sweeps.tables import confidence_interval, flatten, gather, parse_overrides
 
 #: A small, quick sweep: one safety region, three days.
 SMALL = ["region.select.regions=[Twente]", "horizon_h=72", "outage.duration.hours=48"]
@@ -162,7 +163,7 @@ def test_the_aggregation_command_rebuilds_the_same_table(joblib_sweep):
     before = pd.read_csv(sweep / "sweep_results.csv")
     summary = pd.read_csv(sweep / "sweep_summary.csv")
     (sweep / "sweep_results.csv").unlink()
-    proc = subprocess.run([sys.executable, "-m", "sim.sweep", str(sweep), "--no-figures"],
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.aggregate", str(sweep), "--no-figures"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "failed jobs" in proc.stdout
     assert_frame_equal(pd.read_csv(sweep / "sweep_results.csv"), before)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from sim.io import read_run_folder
+from sim.results.folder import read_run_folder
 
 #: Services whose state decides how a message can be sent.
 SERVICES = ("mobile", "fixed_network", "c2000")

@@ -24,7 +24,7 @@ import numpy as np
 
 from sim.model.outage import GridSchedule
 from sim.model.timeline import Timeline
-from sim.params import CascadeParams, ServiceParams
+from sim.params.cascade import CascadeParams, ServiceParams
 from sim.streams import Streams
 
 #: The services, in a fixed order (names used in config, records and outputs).

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.geo.network import Site as Location
-from sim.params import CommsParams
+from sim.params.comms import CommsParams
 
 if TYPE_CHECKING:
     import simpy

@@ -4,7 +4,7 @@
 the sites, generators, mobile pools, technicians, fuel trucks and message
 routes, replays the grid timelines as events, and runs to the horizon. The
 result is the list of event records (see ``records.KINDS``) plus the
-precomputed schedules; indicators are pure functions of them (``sim.metrics``).
+precomputed schedules; indicators are pure functions of them (``sim.results``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sim.model.records import Recorder
 from sim.model.residents import Flows, Residents
 from sim.model.staffing import Post, homes_by_municipality, homes_in, round_share, spread
 from sim.model.vulnerable import simulate_cases
-from sim.params import Scenario
+from sim.params.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.timeline import Timeline
-from sim.params import OutageParams
+from sim.params.outage import OutageParams
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import simpy
 
 from sim.model.power import Timer
 from sim.model.queueing import fluid_slice
-from sim.params import NEEDS
+from sim.params.population import NEEDS
 
 if TYPE_CHECKING:
     from collections.abc import Generator

@@ -44,7 +44,7 @@ import pandas as pd
 from sim.mathutil import apportion
 from sim.model.residents import Flows
 from sim.model.timeline import Timeline
-from sim.params import PopulationParams
+from sim.params.population import PopulationParams
 from sim.streams import Streams
 
 OUTCOMES = ("outreach", "neighbour", "self", "restored", "harmed", "at_risk", "unaffected")

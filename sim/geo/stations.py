@@ -16,7 +16,8 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.geo.load import RegionData
     from sim.geo.synthetic import BuildSettings
-    from sim.params import StationParams, SupportPointParams
+    from sim.params.stations import StationParams
+    from sim.params.support_points import SupportPointParams
     from sim.streams import Streams
 
 BACKUP_POLICIES = ("data", "shares", "all", "none")

@@ -1,4 +1,7 @@
-"""Running a prepared scenario: the core entry point, free of Hydra and of file I/O."""
+"""One replication of a prepared scenario: the model, then its indicators and tables.
+
+The core entry point, free of Hydra and of file I/O.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from sim import metrics
 from sim.geo.network import TravelTimes, municipality_graph
 from sim.model.engine import Model, ModelResult
-from sim.params import Scenario
-from sim.summary import region_summary
+from sim.params.scenario import Scenario
+from sim.results.indicators import indicators
+from sim.results.records import hours
+from sim.results.series import municipality_series, region_series, site_series
+from sim.results.summary import region_summary
 
 
 @dataclass(frozen=True)
@@ -30,14 +35,14 @@ class RunResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run's tables by file stem: the event log and the hourly time series."""
-        at = metrics.hours(self.model.horizon_h)
+        at = hours(self.model.horizon_h)
         m = self.scenario.region.municipalities
         population = dict(zip(m["code"], m["population"].astype(int), strict=True))
         return {
             "events": self.model.records,
-            "timeseries_region": metrics.region_series(self.model, at, population),
-            "timeseries_municipalities": metrics.municipality_series(self.model, at),
-            "timeseries_sites": metrics.site_series(self.model, at),
+            "timeseries_region": region_series(self.model, at, population),
+            "timeseries_municipalities": municipality_series(self.model, at),
+            "timeseries_sites": site_series(self.model, at),
             "timeseries_points": self.model.flows.point_frame(),
             "vulnerable_cases": self.model.cases,
         }
@@ -95,7 +100,7 @@ def _run(scenario: Scenario) -> RunResult:
     }
     m = scenario.region.municipalities
     population = dict(zip(m["code"], m["population"].astype(int), strict=True))
-    summary["indicators"] = metrics.indicators(
+    summary["indicators"] = indicators(
         model, population, scenario.params.support_points.operational_deadline_h)
     return RunResult(scenario=scenario, graph=graph, travel=travel, model=model,
                      summary=summary)

@@ -24,8 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from sim.coverage import OPEN, OPERATIONAL
-from sim.research import (
+from sim.research.coverage import OPEN, OPERATIONAL
+from sim.research.layers import (
     CP_POWER,
     RunLayers,
     activation_timeline,

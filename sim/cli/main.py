@@ -1,4 +1,4 @@
-"""The command line: the only module that knows Hydra.
+"""``python -m sim``: one run or a sweep, composed by Hydra.
 
 ``python -m sim`` (or ``blackout-sim``) composes the config from ``configs/``
 and ``scenarios/``, validates it in one step, runs it and writes the run
@@ -10,7 +10,7 @@ the joblib launcher, or on a cluster through submitit). A job that fails
 writes ``status.json`` with its error and the other jobs carry on; every job
 that completes writes ``status.json`` too. While the sweep runs,
 :class:`SweepCallback` prints progress; at the end it gathers the sweep folder
-into tables and figures (``sim.sweep``), names the failed jobs and exits with
+into tables and figures (``sim.sweeps``), names the failed jobs and exits with
 status 1 if there were any.
 """
 
@@ -35,24 +35,19 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import Config
+from sim.config.schema import Config
 from sim.errors import InputError, Problem
-from sim.injects.command import generate as generate_injects
+from sim.injects.generate import generate as generate_injects
 from sim.injects.msel import settings_from
-from sim.io import (
-    dump_json,
-    environment,
-    git_revision,
-    remove_if_empty,
-    write_run_folder,
-    write_text_atomic,
-)
-from sim.params import prepare
+from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
-from sim.research_figures import draw_run
-from sim.research_figures import settings_from as research_settings
-from sim.run import run
-from sim.sweep import STATUS_FILE, aggregate, report
+from sim.research.figures import draw_run
+from sim.research.figures import settings_from as research_settings
+from sim.results.files import dump_json, write_text_atomic
+from sim.results.folder import environment, git_revision, remove_if_empty, write_run_folder
+from sim.results.run import run
+from sim.sweeps.aggregate import aggregate
+from sim.sweeps.tables import STATUS_FILE, report
 
 log = logging.getLogger("sim")
 
@@ -106,7 +101,7 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
               for name, frame in result.tables().items()}
     manifest["files"] = [*manifest["files"], *tables]
     manifest["events_processed"] = result.model.events_processed
-    # Drawn from the run folder once it is complete (sim.research_figures).
+    # Drawn from the run folder once it is complete (sim.research.figures).
     manifest["derived_files"] = [*(["coverage.gpkg"] if research.gis else []),
                                  *(["figures/"] if research.figures else [])]
     texts = {

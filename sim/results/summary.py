@@ -1,8 +1,9 @@
 """Summary of the region a run is set up on: counts read straight from the layers.
 
-No model indicators yet: only what the validated geodata holds (municipalities,
-residents, fire stations with and without backup power, coordination points,
-candidate support points), in total and per safety region.
+What the validated geodata holds (municipalities, residents, fire stations
+with and without backup power, coordination points, candidate support
+points), in total and per safety region; ``run`` adds the network and the
+model's indicators.
 """
 
 from __future__ import annotations

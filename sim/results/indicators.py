@@ -1,4 +1,4 @@
-"""Indicators and time series: pure functions of a run's event records and schedules.
+"""The indicators of a run (``summary.json``): pure functions of its event records.
 
 Definitions (also in the README):
 
@@ -17,77 +17,29 @@ Definitions (also in the README):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.model.cascade import SERVICES
 from sim.model.engine import ModelResult
+from sim.model.residents import POINT_COLUMNS
 from sim.model.timeline import Timeline
-
-HOURS_REPORTED = (24, 48, 72)
-
-
-def hours(horizon_h: float, step: float = 1.0) -> np.ndarray:
-    """The reporting grid: 0, step, ..., up to the horizon."""
-    return np.arange(0.0, horizon_h + 1e-9, step)
-
-
-def _latest(sub: pd.DataFrame, column: str, ids: Sequence[str], at: np.ndarray,
-            initial: Any, key: str) -> pd.DataFrame:
-    """Per id, ``column`` of its latest record in ``sub`` at each time (``initial`` before).
-
-    ``sub`` holds the records of one kind, in time order. The table is filled as one
-    array (one column per id, in ``ids`` order) and wrapped once.
-    """
-    columns = list(ids)
-    position: dict[Any, list[int]] = {}
-    for j, ident in enumerate(columns):
-        position.setdefault(ident, []).append(j)
-    dtype = object if isinstance(initial, str) else float
-    table = np.full((len(at), len(columns)), initial, dtype=dtype)
-    times = sub["time"].to_numpy()
-    values = sub[column].to_numpy()
-    for ident, rows in sub.groupby(key, sort=False).indices.items():
-        cols = position.get(ident)
-        if cols is None:
-            continue
-        idx = np.searchsorted(times[rows], at, side="right") - 1
-        col = np.where(idx >= 0, values[rows][np.maximum(idx, 0)], initial)
-        table[:, cols] = col[:, None]
-    return pd.DataFrame(table, index=pd.Index(at, name="hour"), columns=columns)
-
-
-def state_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
-             initial: float = 1.0, key: str = "site") -> pd.DataFrame:
-    """Value of the latest ``kind`` record per id at each time (``initial`` before the first)."""
-    return _latest(records[records["kind"] == kind], "value", ids, at, float(initial), key)
-
-
-def _state(result: ModelResult, kind: str, ids: Sequence[str], at: np.ndarray,
-           initial: float = 1.0) -> pd.DataFrame:
-    """:func:`state_at` over a run's records, by site."""
-    return _latest(result.of_kind(kind), "value", ids, at, float(initial), "site")
-
-
-def detail_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
-              initial: str = "") -> pd.DataFrame:
-    """``detail`` of the latest ``kind`` record per site at each time (``initial`` before)."""
-    return _latest(records[records["kind"] == kind], "detail", ids, at, initial, "site")
-
-
-def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.DataFrame:
-    """Power source (grid/fixed/mobile/none) of each site at each time."""
-    return _latest(records[records["kind"] == "site_power"], "detail", ids, at, "grid", "site")
-
-
-def affected_sites(result: ModelResult, ids: Iterable[str]) -> list[str]:
-    """The sites among ``ids`` in municipalities that lose power."""
-    hit = result.grid.restored_at
-    return [s for s in ids if result.site_municipality[s] in hit]
-
+from sim.params.population import NEEDS
+from sim.results.records import (
+    HOURS_REPORTED,
+    affected_sites,
+    at_hours,
+    describe,
+    every_6h,
+    field,
+    fields,
+    hours,
+    intervals,
+    site_state,
+    slice_index,
+)
 
 def powered_share(result: ModelResult, roles: Iterable[str], at: np.ndarray) -> pd.Series:
     """Share of the sites with one of ``roles`` in affected municipalities that have power."""
@@ -95,7 +47,7 @@ def powered_share(result: ModelResult, roles: Iterable[str], at: np.ndarray) -> 
     ids = affected_sites(result, [s for s, r in result.site_roles.items() if r in wanted])
     if not ids:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    return _state(result, "site_power", ids, at).mean(axis=1)
+    return site_state(result, "site_power", ids, at).mean(axis=1)
 
 
 def _grid_off_overlap(timeline: Timeline, start: float, end: float) -> float:
@@ -103,52 +55,17 @@ def _grid_off_overlap(timeline: Timeline, start: float, end: float) -> float:
                for a, b, on in timeline.intervals(end) if not on)
 
 
-def _intervals(records: pd.DataFrame, opens: Iterable[str], closes: Iterable[str],
-               key: str, horizon: float) -> list[tuple[str, str, float, float]]:
-    """(generator, site, start, end) for each open..close pair (end = horizon if open)."""
-    opens, closes = set(opens), set(closes)
-    sub = records[records["kind"].isin(opens | closes)]
-    out: list[tuple[str, str, float, float]] = []
-    for gen, group in sub.groupby(key, sort=True):
-        started: tuple[str, float] | None = None
-        for kind, t, site in zip(group["kind"], group["time"], group["site"], strict=True):
-            if kind in opens and started is None:
-                started = (site, t)
-            elif kind in closes and started is not None:
-                out.append((str(gen), started[0], started[1], t))
-                started = None
-        if started is not None:
-            out.append((str(gen), started[0], started[1], horizon))
-    return out
-
-
 #: Record kinds whose detail is the generator id.
-_GENERATOR_KINDS = ("generator_failed", "generator_start_failed", "generator_repaired",
+GENERATOR_KINDS = ("generator_failed", "generator_start_failed", "generator_repaired",
                     "generator_dry")
-
-
-def _field(details: Iterable[str], i: int) -> list[str]:
-    """Field ``i`` of each ``:``-separated detail."""
-    return [d.split(":")[i] for d in details]
-
-
-def _fields(details: pd.Series, *indices: int) -> list[np.ndarray]:
-    """Fields of ``:``-separated details as object arrays, each distinct text split once.
-
-    Long logs repeat few texts (a person and their kind, a post's requirement), so
-    the details are factorised and only the distinct ones are split.
-    """
-    codes, uniques = pd.factorize(details)
-    parts = [str(u).split(":") for u in uniques]
-    return [np.array([p[i] for p in parts], dtype=object)[codes] for i in indices]
 
 
 def _generator_of(result: ModelResult) -> pd.DataFrame:
     """Records about generators with a ``generator`` column (from the detail)."""
-    frame = result.of_kind(*_GENERATOR_KINDS, "fuel_delivered")
+    frame = result.of_kind(*GENERATOR_KINDS, "fuel_delivered")
     fuel = frame["kind"].to_numpy() == "fuel_delivered"
     generator = frame["detail"].to_numpy(dtype=object, copy=True)
-    generator[fuel] = _field(generator[fuel], 1)
+    generator[fuel] = field(generator[fuel], 1)
     frame["generator"] = generator
     return frame[frame["generator"] != ""]
 
@@ -164,22 +81,10 @@ def generator_hours_lost(result: ModelResult) -> dict[str, float]:
         ("empty_tanks", ("generator_dry",), ("fuel_delivered",)),
     ):
         total = 0.0
-        for _gen, site, a, b in _intervals(frame, opens, closes, "generator", result.horizon_h):
+        for _gen, site, a, b in intervals(frame, opens, closes, "generator", result.horizon_h):
             total += _grid_off_overlap(result.grid.timelines[municipality[site]], a, b)
         lost[name] = total
     return lost
-
-
-def _describe(values: pd.Series) -> dict[str, float | int]:
-    if values.empty:
-        return {"count": 0}
-    return {
-        "count": len(values),
-        "mean": round(float(values.mean()), 4),
-        "median": round(float(values.median()), 4),
-        "p90": round(float(values.quantile(0.9)), 4),
-        "max": round(float(values.max()), 4),
-    }
 
 
 def fuel_indicators(result: ModelResult) -> dict[str, Any]:
@@ -193,18 +98,18 @@ def fuel_indicators(result: ModelResult) -> dict[str, Any]:
     outside_parts = [d.split(":") for d in outside["detail"]]
     outside["kind_"] = [p[0] for p in outside_parts]
     outside["wait"] = np.array([float(p[1]) for p in outside_parts], dtype=float)
-    open_requests = set(_field(req["detail"], 0)) - {p[0] for p in parts}
+    open_requests = set(field(req["detail"], 0)) - {p[0] for p in parts}
     return {
         "requests": len(req),
         "deliveries": len(dlv),
         "open_requests_at_horizon": len(open_requests),
         "litres_delivered": round(float(dlv["value"].sum()), 1),
-        "wait_h": _describe(dlv["wait"]),
-        "wait_h_by_site_kind": {str(k): _describe(g["wait"])
+        "wait_h": describe(dlv["wait"]),
+        "wait_h_by_site_kind": {str(k): describe(g["wait"])
                                 for k, g in dlv.groupby("role", sort=True)},
         "outside_deliveries": len(outside),
         "outside_litres": round(float(outside["value"].sum()), 1),
-        "outside_wait_h_by_kind": {str(k): _describe(g["wait"])
+        "outside_wait_h_by_kind": {str(k): describe(g["wait"])
                                    for k, g in outside.groupby("kind_", sort=True)},
     }
 
@@ -219,10 +124,10 @@ def message_indicators(result: ModelResult) -> dict[str, Any]:
     return {
         "sent": len(result.of_kind("message_sent")),
         "delivered": len(msg),
-        "delay_h": _describe(msg["value"]),
-        "delay_h_by_kind": {str(k): _describe(g["value"])
+        "delay_h": describe(msg["value"]),
+        "delay_h_by_kind": {str(k): describe(g["value"])
                             for k, g in msg.groupby("message", sort=True)},
-        "delay_h_by_channels": {str(k): _describe(g["value"])
+        "delay_h_by_channels": {str(k): describe(g["value"])
                                 for k, g in msg.groupby("channels", sort=True)},
         "hops_by_channel": {str(k): int(v)
                             for k, v in hop_channels.value_counts().sort_index().items()},
@@ -250,7 +155,7 @@ def mobile_indicators(result: ModelResult) -> dict[str, Any]:
         "requests": len(requested),
         "dispatched": len(result.of_kind("mobile_dispatched")),
         "connected": len(connected),
-        "wait_h": _describe(pd.Series(waits, dtype=float)),
+        "wait_h": describe(pd.Series(waits, dtype=float)),
     }
 
 
@@ -260,7 +165,7 @@ def point_shares(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
     if not ids:
         return pd.DataFrame({"open_full": np.nan, "open": np.nan},
                             index=pd.Index(at, name="hour"))
-    state = _state(result, "point_state", ids, at, initial=0.0)
+    state = site_state(result, "point_state", ids, at, initial=0.0)
     return pd.DataFrame({"open_full": (state == 1.0).mean(axis=1),
                          "open": (state > 0).mean(axis=1)})
 
@@ -270,19 +175,19 @@ def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
     ids = affected_sites(result, result.coordination_points)
     if not ids:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    return _state(result, "cp_functional", ids, at, initial=0.0).mean(axis=1)
+    return site_state(result, "cp_functional", ids, at, initial=0.0).mean(axis=1)
 
 
 def staffing_indicators(result: ModelResult) -> dict[str, Any]:
     """Staff-hours short at active posts and hours worked, by kind of staff."""
     duty = result.of_kind("staff_on_duty")
-    required, active = (f.astype(float) for f in _fields(duty["detail"], 0, 1))
+    required, active = (f.astype(float) for f in fields(duty["detail"], 0, 1))
     # Each record holds until the post's next record (or the horizon).
     until = duty.groupby("site", sort=False)["time"].shift(-1).fillna(result.horizon_h)
     gap = np.maximum(0.0, required - duty["value"].to_numpy())
     short = float((gap * active * (until.to_numpy() - duty["time"].to_numpy())).sum())
     shifts = result.of_kind("shift_end")
-    kinds = pd.Series(_fields(shifts["detail"], 1)[0], index=shifts.index, dtype=object)
+    kinds = pd.Series(fields(shifts["detail"], 1)[0], index=shifts.index, dtype=object)
     worked = shifts.groupby(kinds)["value"].sum()
     volunteer = float(worked.reindex(["fire_volunteer", "red_cross"]).fillna(0).sum())
     return {
@@ -291,15 +196,6 @@ def staffing_indicators(result: ModelResult) -> dict[str, Any]:
         "volunteer_hours_worked": round(volunteer, 2),
         "longest_shift_h": round(float(shifts["value"].max()), 4) if len(shifts) else 0.0,
     }
-
-
-def _at_hours(series: pd.Series) -> dict[str, float]:
-    return {str(h): round(float(series.loc[float(h)]), 4)
-            for h in HOURS_REPORTED if float(h) in series.index}
-
-
-def _every_6h(series: pd.Series) -> dict[str, float]:
-    return {f"{h:g}": round(float(v), 4) for h, v in series.items() if h % 6 == 0}
 
 
 def points_indicators(result: ModelResult, at: np.ndarray) -> dict[str, Any]:
@@ -314,19 +210,13 @@ def points_indicators(result: ModelResult, at: np.ndarray) -> dict[str, Any]:
     cp = cp_functional_share(result, at)
     return {
         "planned": len(planned),
-        "operational_share": {"at_h": _at_hours(shares["open_full"]),
-                              "every_6h": _every_6h(shares["open_full"])},
-        "open_any_share": {"at_h": _at_hours(shares["open"])},
+        "operational_share": {"at_h": at_hours(shares["open_full"]),
+                              "every_6h": every_6h(shares["open_full"])},
+        "open_any_share": {"at_h": at_hours(shares["open"])},
         "hours_until_all_operational": all_open,
-        "coordination_points_functional_share": {"at_h": _at_hours(cp),
-                                                 "every_6h": _every_6h(cp)},
+        "coordination_points_functional_share": {"at_h": at_hours(cp),
+                                                 "every_6h": every_6h(cp)},
     }
-
-
-def _slice_index(result: ModelResult, at: np.ndarray) -> np.ndarray:
-    """Index of the bulk slice holding each time (the last slice after the horizon)."""
-    times = result.flows.times
-    return np.clip(np.searchsorted(times, at, side="right") - 1, 0, max(len(times) - 1, 0))
 
 
 def reach_share(result: ModelResult, at: np.ndarray) -> pd.Series:
@@ -336,7 +226,7 @@ def reach_share(result: ModelResult, at: np.ndarray) -> pd.Series:
     if not len(f.times) or not hit:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
     share = f.in_reach[:, hit].sum(axis=1) / max(float(f.residents[hit].sum()), 1.0)
-    return pd.Series(share[_slice_index(result, at)], index=pd.Index(at, name="hour"))
+    return pd.Series(share[slice_index(result, at)], index=pd.Index(at, name="hour"))
 
 
 def _outage_window(result: ModelResult, deadline_h: float) -> tuple[float, float]:
@@ -346,9 +236,6 @@ def _outage_window(result: ModelResult, deadline_h: float) -> tuple[float, float
 
 def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, Any]:
     """Reach, visits, waits, supplies, emergency reports and public order."""
-    from sim.model.residents import POINT_COLUMNS
-    from sim.params import NEEDS
-
     f = result.flows
     at = hours(result.horizon_h)
     reach = reach_share(result, at)
@@ -380,7 +267,7 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
     slice_h = float(f.times[1] - f.times[0]) if len(f.times) > 1 else 1.0
     return {
         "within_reach_share": {
-            "at_h": _at_hours(reach), "every_6h": _every_6h(reach),
+            "at_h": at_hours(reach), "every_6h": every_6h(reach),
             "min_after_deadline": round(float(window.min()), 4) if len(window) else None,
             "mean_after_deadline": round(float(window.mean()), 4) if len(window) else None,
             "min_after_deadline_by_municipality": by_muni,
@@ -433,8 +320,6 @@ def emergency_indicators(result: ModelResult) -> dict[str, Any]:
     the coordination point and the ROT. Reports from residents with no open point in
     reach are counted as unreported.
     """
-    from sim.params import NEEDS
-
     rep = result.of_kind("emergency_reports")
     parts = [d.split(":") for d in rep["detail"]]
     delays = _message_delays(result)
@@ -450,7 +335,7 @@ def emergency_indicators(result: ModelResult) -> dict[str, Any]:
         "delivered_to_meldkamer": int(counts[done].sum()),
         "unreported_no_point_in_reach": round(float(result.flows.unmet_no_reach[:, :, k].sum()),
                                               1),
-        "delay_h": _describe(pd.Series(total, dtype=float)),
+        "delay_h": describe(pd.Series(total, dtype=float)),
     }
 
 
@@ -461,7 +346,7 @@ def public_order_indicators(result: ModelResult) -> dict[str, Any]:
     return {
         "incidents": len(inc),
         "points_with_incidents": int(inc["site"].nunique()),
-        "police_request_delay_h": _describe(delays.dropna()),
+        "police_request_delay_h": describe(delays.dropna()),
     }
 
 
@@ -495,7 +380,7 @@ def vulnerable_indicators(result: ModelResult) -> dict[str, Any]:
             "harmed": outcomes.get("harmed", 0),
             "at_risk_at_horizon": outcomes.get("at_risk", 0),
             "by_outcome": outcomes,
-            "hours_to_reach": _describe(pd.Series(reached_at[reached] - clock_start[reached])),
+            "hours_to_reach": describe(pd.Series(reached_at[reached] - clock_start[reached])),
         }
 
     everyone = np.ones(len(c), dtype=bool)
@@ -504,77 +389,6 @@ def vulnerable_indicators(result: ModelResult) -> dict[str, Any]:
     group, group_labels = pd.factorize(c["group"])  # in order of appearance, as groupby
     return {"all": one(everyone),
             "by_group": {str(g): one(group == k) for k, g in enumerate(group_labels)}}
-
-
-def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
-    """Long table: hour, municipality, grid and every service (1 working, 0 not)."""
-    rows = []
-    for code, timeline in sorted(result.grid.timelines.items()):
-        cols = {"grid": np.array([timeline.value_at(t) for t in at], dtype=int)}
-        for service in SERVICES:
-            tl = result.cascade.timelines[(code, service)]
-            cols[service] = np.array([tl.value_at(t) for t in at], dtype=int)
-        frame = pd.DataFrame({"hour": at, "municipality": code, **cols})
-        rows.append(frame)
-    out = pd.concat(rows, ignore_index=True)
-    f = result.flows
-    if len(f.times):
-        j = _slice_index(result, at)
-        col = {c: i for i, c in enumerate(f.municipalities)}
-        share = f.in_reach / np.maximum(f.residents, 1.0)[None, :]
-        idx = out["municipality"].map(col).to_numpy()
-        rows_j = np.tile(j, len(out) // len(at))
-        out["residents_within_reach_share"] = share[rows_j, idx]
-        out["visits_arisen"] = f.arisen.sum(axis=2)[rows_j, idx]
-        out["visits_no_point_in_reach"] = f.unmet_no_reach.sum(axis=2)[rows_j, idx]
-    return out
-
-
-def site_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
-    """Long table: hour, site, role, power source, powered (1/0)."""
-    ids = sorted(result.site_roles)
-    wide = _latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site")
-    long = wide.reset_index().melt(id_vars="hour", var_name="site", value_name="source")
-    long["role"] = long["site"].map(result.site_roles)
-    long["powered"] = (long["source"] != "none").astype(int)
-    return long[["hour", "site", "role", "source", "powered"]]
-
-
-def region_series(result: ModelResult, at: np.ndarray,
-                  population: Mapping[str, int]) -> pd.DataFrame:
-    """Hourly totals: powered shares, municipalities and residents without grid or phones."""
-    out = pd.DataFrame(index=pd.Index(at, name="hour"))
-    out["coordination_points_powered_share"] = powered_share(
-        result, ["coordination_point"], at).to_numpy()
-    out["fire_stations_powered_share"] = powered_share(
-        result, ["coordination_point", "fire_station"], at).to_numpy()
-    out["coordination_points_functional_share"] = cp_functional_share(result, at).to_numpy()
-    shares = point_shares(result, at)
-    out["local_points_operational_share"] = shares["open_full"].to_numpy()
-    out["local_points_open_share"] = shares["open"].to_numpy()
-    out["residents_within_reach_share"] = reach_share(result, at).to_numpy()
-    f = result.flows
-    if len(f.times):
-        from sim.model.residents import POINT_COLUMNS
-
-        j = _slice_index(result, at)
-        col = {c: i for i, c in enumerate(POINT_COLUMNS)}
-        sums = f.at_points.sum(axis=1)
-        for name in ("arrived", "served", "turned_away", "no_supplies", "not_offered"):
-            out[f"visits_{name}"] = sums[j, col[name]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["mean_wait_h"] = np.where(sums[j, col["admitted"]] > 0, sums[j, col["wait_hours"]]
-                                          / sums[j, col["admitted"]], 0.0)
-        out["visits_no_point_in_reach"] = f.unmet_no_reach.sum(axis=(1, 2))[j]
-    total = float(sum(population.values())) or 1.0
-    for name, timeline_of in (("grid", lambda c: result.grid.timelines[c]),
-                              ("mobile", lambda c: result.cascade.timelines[(c, "mobile")])):
-        off = np.zeros(len(at))
-        for code, pop in population.items():
-            tl = timeline_of(code)
-            off += pop * np.array([not tl.value_at(t) for t in at], dtype=float)
-        out[f"residents_without_{name}_share"] = off / total
-    return out.reset_index()
 
 
 def indicators(result: ModelResult, population: Mapping[str, int],

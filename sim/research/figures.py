@@ -1,4 +1,4 @@
-r"""Researchers' figures and GIS layers of finished runs, and the command that draws them.
+r"""Researchers' figures and GIS layers of finished runs (``blackout-sim-figures`` draws them).
 
 After every run (``research.figures`` / ``research.gis``, on by default) the
 run folder gets ``figures/`` and ``coverage.gpkg``. The command draws them
@@ -17,10 +17,8 @@ over its runs, with a band from the lowest to the highest run.
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +29,25 @@ import pandas as pd
 import pyogrio
 import yaml
 
-from sim.config import with_overrides
-from sim.coverage import OPEN, OPERATIONAL
-from sim.curves import coverage_curve, points_curve, run_curves, timeline_figure, vulnerable_curve
 from sim.errors import InputError, Problem, Problems
-from sim.figures import save_figure
-from sim.maps import coverage_map, difference_map, small_multiples, vulnerable_map
 from sim.paths import CONFIG_DIR
-from sim.research import RunLayers, load_run_layers, municipal_coverage, run_coverage, write_gis
+from sim.research.coverage import OPEN, OPERATIONAL
+from sim.research.curves import (
+    coverage_curve,
+    points_curve,
+    run_curves,
+    timeline_figure,
+    vulnerable_curve,
+)
+from sim.research.layers import (
+    RunLayers,
+    load_run_layers,
+    municipal_coverage,
+    run_coverage,
+    write_gis,
+)
+from sim.research.maps import coverage_map, difference_map, small_multiples, vulnerable_map
+from sim.results.files import save_figure
 
 DEFAULTS = CONFIG_DIR / "research" / "default.yaml"
 #: Formats matplotlib writes that the figures may be saved in.
@@ -349,59 +358,3 @@ def draw_runs(paths: Sequence[Path], settings: Settings, out: Path,
 def _side_label(selector: str, labels: Sequence[str], chosen: Sequence[int]) -> str:
     found = sorted({labels[i] for i in chosen})
     return selector if "=" in selector or len(found) != 1 else found[0]
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: ``blackout-sim-figures``."""
-    parser = argparse.ArgumentParser(
-        prog="blackout-sim-figures",
-        description="Draw the researchers' coverage maps, curves and timelines, and write the "
-                    "coverage GIS layers, from finished run folders (no model run).")
-    parser.add_argument("items", nargs="+", metavar="folder | key=value",
-                        help="run folders or sweep folders (their runs; several are combined), "
-                             "and changes to the settings of configs/research, e.g. map_hour=48")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where to write (one run: default <run folder>/figures; several: "
-                             "default <first folder>/figures)")
-    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
-                        help="draw a difference map B minus A; each a folder or key=value "
-                             "selecting runs by their config, e.g. stations.backup_share=1.0")
-    args = parser.parse_intermixed_args(argv)
-    paths = [Path(i) for i in args.items if "=" not in i]
-    overrides = [i for i in args.items if "=" in i]
-    if not paths:
-        parser.error("give at least one run folder or sweep folder")
-    try:
-        folders = [r for p in paths for r in find_runs(p)]
-        first = yaml.safe_load((folders[0] / "config.yaml").read_text(encoding="utf-8"))
-        # The run's own settings, but drawing is what the command is for.
-        base = {**(first.get("research") or default_config()), "figures": True, "gis": True}
-        # Only a single run's figures include the timeline of a named municipality.
-        settings = settings_from(with_overrides(base, overrides, "research"),
-                                 municipality_codes(folders[0]) if len(folders) == 1 else None)
-        if len(folders) == 1 and args.compare is None:
-            written = draw_run(folders[0], settings, args.out)
-        else:
-            out = args.out
-            if out is None:
-                if len(paths) != 1 or find_runs(paths[0]) == [paths[0]]:
-                    parser.error("several run folders: say where the combined figures go "
-                                 "with --out (the default is only for one sweep folder)")
-                out = paths[0] / "figures"
-            written = draw_runs(paths, settings, out, args.compare)
-            if args.out is None:
-                remove_stale(out, written)
-    except (InputError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyError as exc:
-        print(f"error: a run folder lacks {exc} (written by an older version?)",
-              file=sys.stderr)
-        sys.exit(2)
-    where = sorted({str(p.parent) for p in written})
-    print(f"{len(written)} files from {len(folders)} run(s) written to "
-          f"{', '.join(where) or 'nowhere (figures=false gis=false)'}")
-
-
-if __name__ == "__main__":
-    main()

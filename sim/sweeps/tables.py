@@ -16,20 +16,17 @@ sweep is still running or after it was interrupted, and writes:
   than ``seed`` and per indicator: the number of completed jobs, the mean, the
   standard deviation and a 95 % confidence interval of the mean over seeds
   (Student's t; for shares, cut to [0, 1]);
-- figures for a sweep over one or two parameters (``sim.figures``).
+and ``sim.sweeps.figures`` draws a sweep over one or two parameters.
 
-Files are written atomically. ``python -m sim.sweep <folder>`` (or
-``blackout-sim-aggregate <folder>``) does the same for any sweep folder; it
-exits with status 1 and names the failed jobs if any failed.
+Files are written atomically. ``blackout-sim-aggregate <folder>`` does the same
+for any sweep folder; it exits with status 1 and names the failed jobs if any
+failed.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +36,8 @@ import numpy as np
 import pandas as pd
 import yaml
 from scipy import stats
+
+from sim.results.files import write_atomic
 
 #: Files a job folder holds besides its run files.
 STATUS_FILE = "status.json"
@@ -199,16 +198,6 @@ def summarise(results: pd.DataFrame, by: Sequence[str],
     return pd.DataFrame(out, columns=columns)
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
     """Parameter columns can mix types across jobs; Parquet needs one type per column."""
     out = frame.copy()
@@ -225,23 +214,11 @@ def write_tables(tables: SweepTables) -> list[Path]:
     written = []
     for stem, frame in ((RESULTS_STEM, tables.results), (SUMMARY_STEM, tables.summary)):
         csv = tables.folder / f"{stem}.csv"
-        _write_atomic(csv, lambda p, f=frame: f.to_csv(p, index=False))
+        write_atomic(csv, lambda p, f=frame: f.to_csv(p, index=False))
         parquet = tables.folder / f"{stem}.parquet"
-        _write_atomic(parquet, lambda p, f=frame: _for_parquet(f).to_parquet(p, index=False))
+        write_atomic(parquet, lambda p, f=frame: _for_parquet(f).to_parquet(p, index=False))
         written += [csv, parquet]
     return written
-
-
-def aggregate(folder: Path, indicators: Sequence[str] | None = None,
-              figures: bool = True) -> SweepTables:
-    """Gather a sweep folder and write its tables (and figures); return the tables."""
-    tables = gather(folder)
-    write_tables(tables)
-    if figures:
-        from sim.figures import sweep_figures
-
-        sweep_figures(tables, indicators)
-    return tables
 
 
 def report(tables: SweepTables) -> str:
@@ -257,30 +234,3 @@ def report(tables: SweepTables) -> str:
                                                               strict=True)]
         text += "\nfailed jobs:\n" + "\n".join(lines)
     return text
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m sim.sweep <folder>``: gather a sweep folder into tables and figures."""
-    parser = argparse.ArgumentParser(
-        prog="blackout-sim-aggregate",
-        description="Gather a sweep folder (also one still running or interrupted) into "
-                    "one table with a row per job, a summary per parameter combination "
-                    "with 95 % confidence intervals over seeds, and figures.")
-    parser.add_argument("folder", type=Path, help="the sweep folder (results/sweeps/...)")
-    parser.add_argument("--indicator", action="append", dest="indicators", metavar="NAME",
-                        help="an indicator to draw (a column of sweep_results.csv); "
-                             "repeat for more; default: the headline indicators")
-    parser.add_argument("--no-figures", action="store_true", help="write the tables only")
-    args = parser.parse_args(argv)
-    try:
-        tables = aggregate(args.folder, args.indicators, figures=not args.no_figures)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    print(report(tables))
-    if tables.failed:
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

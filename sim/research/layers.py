@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from sim.coverage import (
+from sim.geo.io import write_geopackage
+from sim.research.coverage import (
     OPEN,
     OPERATIONAL,
     Coverage,
@@ -49,9 +50,8 @@ from sim.coverage import (
     functional_coordination_points,
     working_points,
 )
-from sim.geo.io import write_geopackage
-from sim.io import read_run_folder
-from sim.metrics import detail_at, source_at
+from sim.results.folder import read_run_folder
+from sim.results.records import detail_at, source_at
 
 #: Hours at which municipalities' coverage is reported in the GIS layer.
 REPORT_HOURS = (24, 48, 72)

@@ -15,28 +15,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
-from sim.config import with_overrides
 from sim.errors import InputError
-from sim.injects.export import write_msel
-from sim.injects.msel import Inject, Settings, build_msel, count_by, known_names, settings_from
-from sim.injects.sources import load_run
-from sim.paths import CONFIG_DIR
-
-DEFAULTS = CONFIG_DIR / "injects" / "default.yaml"
-
-
-def generate(run_folder: Path, overrides: Sequence[str] = (),
-             out: Path | None = None) -> tuple[Path, list[Inject], Settings]:
-    """Build and write the MSEL of a run folder; return where, the injects and settings."""
-    run = load_run(run_folder)
-    base = run.config.get("injects") or yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
-    settings = settings_from(with_overrides(base, overrides, "injects"), known_names(run))
-    injects = build_msel(run, settings)
-    target = Path(out) if out is not None else Path(run_folder) / "injects"
-    write_msel(target, injects, settings)
-    return target, injects, settings
+from sim.injects.generate import generate
+from sim.injects.msel import count_by
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from sim.metrics import detail_at, state_at
+from sim.results.records import detail_at, state_at
 
 #: Point states that count as operational (with power) and as open at all.
 OPERATIONAL = frozenset({"open_full"})

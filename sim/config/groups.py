@@ -1,23 +1,15 @@
-"""Config schemas: plain dataclasses that Hydra's ConfigStore uses to type-check the YAML.
+"""Schemas of the config groups that describe the model (``configs/<group>/``).
 
-The schemas give types only: parameter values (``MISSING`` here) live in one
-place, the YAML files of ``configs/``, each with its source. An unknown key or
-a value of the wrong type fails when Hydra composes the config; ranges and
-cross-field rules are checked by :func:`sim.params.prepare`. This module
-imports no Hydra: ``sim.cli`` registers the schemas. ``with_overrides`` applies
-``key=value`` changes to one section, for the commands that work on run folders.
+Types only: parameter values (``MISSING`` here) live in one place, the YAML
+files of ``configs/``, each with its source. An unknown key or a value of the
+wrong type fails when Hydra composes the config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import yaml
 from omegaconf import MISSING
-
-from sim.errors import InputError, Problem
 
 
 @dataclass
@@ -439,108 +431,3 @@ class PopulationConfig:
     vulnerable: dict[str, VulnerableGroupConfig] = field(default_factory=dict)
     outreach: OutreachConfig = field(default_factory=OutreachConfig)
 
-
-@dataclass
-class SegmentConfig:
-    """A segment of play: scenario hours from_h to to_h at speed (scenario hours per hour)."""
-
-    from_h: float = MISSING
-    to_h: float = MISSING
-    speed: float = 1.0
-
-
-@dataclass
-class GripConfig:
-    """The GRIP level in force from scenario hour at_h."""
-
-    at_h: float = MISSING
-    level: int = MISSING
-
-
-@dataclass
-class InjectsConfig:
-    """Injects (MSEL) for an exercise, generated after the run (``sim.injects``)."""
-
-    enabled: bool = False
-    title: str = MISSING
-    language: str = MISSING
-    #: Teams in play: meldkamer, copi, rot:<region>, rbt:<region>, gbt:<code>,
-    #: bevolkingszorg:<code>, cp:<site id>, nsp:<site id>.
-    teams: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
-    municipalities: list[str] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-    max_per_team_hour: int = MISSING
-    contingency: bool = True
-    contingency_after_min: float = MISSING
-    #: Exercise start on the exercise clock (ISO date and time).
-    start: str = MISSING
-    break_min: float = 0.0
-    segments: list[SegmentConfig] = field(default_factory=list)
-    grip: list[GripConfig] = field(default_factory=list)
-
-
-@dataclass
-class ResearchConfig:
-    """Researchers' figures and GIS layers after the run (``sim.research_figures``)."""
-
-    figures: bool = True
-    gis: bool = True
-    formats: list[str] = field(default_factory=lambda: ["png", "svg"])
-    dpi: int = 150
-    map_hour: float = MISSING
-    hours: list[float] = field(default_factory=list)
-    #: open (with or without power) or operational (open with power).
-    covering: str = MISSING
-    #: A CBS code, or None: the hardest-hit municipality with activated points.
-    timeline_municipality: str | None = None
-
-
-@dataclass
-class Config:
-    """The whole run configuration."""
-
-    #: Scenario name; names the run folder.
-    name: str = MISSING
-    seed: int = MISSING
-    #: Simulated hours from the start of the outage.
-    horizon_h: float = MISSING
-    #: Where runs and sweeps are written.
-    results_dir: str = MISSING
-    region: RegionConfig = field(default_factory=RegionConfig)
-    outage: OutageConfig = field(default_factory=OutageConfig)
-    stations: StationsConfig = field(default_factory=StationsConfig)
-    support_points: SupportPointsConfig = field(default_factory=SupportPointsConfig)
-    staffing: StaffingConfig = field(default_factory=StaffingConfig)
-    population: PopulationConfig = field(default_factory=PopulationConfig)
-    cascade: CascadeConfig = field(default_factory=CascadeConfig)
-    power: PowerConfig = field(default_factory=PowerConfig)
-    fuel: FuelConfig = field(default_factory=FuelConfig)
-    comms: CommsConfig = field(default_factory=CommsConfig)
-    injects: InjectsConfig = field(default_factory=InjectsConfig)
-    research: ResearchConfig = field(default_factory=ResearchConfig)
-
-
-def with_overrides(base: Mapping[str, Any], overrides: Sequence[str],
-                   section: str) -> dict[str, Any]:
-    """``base`` with ``key=value`` overrides (values in YAML; ``<section>.`` prefix optional)."""
-    out = dict(base)
-    problems = []
-    for text in overrides:
-        key, sep, value = text.partition("=")
-        key = key.removeprefix(f"{section}.")
-        if not sep or not key or "." in key:
-            problems.append(Problem(text, text, f"an override key=value with a top-level key "
-                                    f"of {section}"))
-            continue
-        if key not in out and key != "enabled":
-            problems.append(Problem(f"{section}.{key}", value,
-                                    f"unknown key; allowed: {sorted(out)}"))
-            continue
-        try:
-            out[key] = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            problems.append(Problem(f"{section}.{key}", value, f"not valid YAML ({exc})"))
-    if problems:
-        raise InputError(problems)
-    return out

@@ -1,4 +1,4 @@
-"""Figures for planners: an indicator against the swept parameters; saving figures.
+"""Figures for planners: an indicator against the swept parameters.
 
 For a sweep over one parameter (besides ``seed``): each indicator's mean over
 seeds against the parameter, with its 95 % confidence band. For two
@@ -9,21 +9,16 @@ tables as PNG and SVG, one file per indicator, named after it.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from sim.sweep import SweepTables
+from sim.results.files import save_figure
+from sim.sweeps.tables import SweepTables
 
 #: Headline indicators: (plain title, unit). Drawn by default when present.
 HEADLINE: dict[str, tuple[str, str]] = {
@@ -75,31 +70,6 @@ def _file_stem(indicator: str) -> str:
     return "figure_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", indicator)
 
 
-def save_figure(fig: plt.Figure, folder: Path, stem: str,
-                formats: Sequence[str] = ("png", "svg"), dpi: int = 150,
-                tight: bool = True) -> list[Path]:
-    """Save ``fig`` as ``folder/stem.<format>`` for each format, each file atomically; close it.
-
-    ``tight``: trim the figure to what is drawn; otherwise it keeps its size
-    (figure size times ``dpi``), for figures laid out by their layout engine.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    try:
-        for ext in formats:
-            path = folder / f"{stem}.{ext}"
-            tmp = folder / f".{stem}.partial.{ext}"
-            try:
-                fig.savefig(tmp, dpi=dpi, bbox_inches="tight" if tight else None, format=ext)
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
-            out.append(path)
-    finally:
-        plt.close(fig)
-    return out
-
-
 def _order(values: pd.Series) -> list[object]:
     unique = list(dict.fromkeys(values.tolist()))
     try:
@@ -117,7 +87,8 @@ def line_figure(summary: pd.DataFrame, parameter: str, indicator: str,
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in order)
     x = np.array(order, dtype=float) if numeric else np.arange(len(order))
     title, unit = title_of(indicator)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     ax.plot(x, rows["mean"], marker="o", color="#1f5f8b", label="mean over seeds")
     band = rows[["ci_low", "ci_high"]].to_numpy(dtype=float)
     if np.isfinite(band).any():
@@ -147,7 +118,8 @@ def heatmap_figure(summary: pd.DataFrame, parameters: Sequence[str], indicator: 
         grid[[str(v) for v in ys].index(str(row[q])),
              [str(v) for v in xs].index(str(row[p]))] = row["mean"]
     title, unit = title_of(indicator)
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
     share = unit.startswith("share")
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis",
                       vmin=0 if share else None, vmax=1 if share else None)

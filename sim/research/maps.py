@@ -34,8 +34,8 @@ from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from shapely.geometry.polygon import orient
 
-from sim.coverage import Coverage
-from sim.research import (
+from sim.research.coverage import Coverage
+from sim.research.layers import (
     CP_POWER,
     POINT_STATUS,
     RunLayers,

@@ -1,14 +1,14 @@
-"""Writing a run folder: everything goes to a staging folder that is renamed at the end.
+"""The run folder: written completely or not at all, and read back.
 
 A run folder is either complete or absent: files are written into a hidden
 sibling ``.<name>.partial`` folder, which replaces the (empty) run folder in
 one rename once every file is written. Nothing already in ``results/`` is
-overwritten.
+overwritten. :func:`read_run_folder` reads a finished folder back for the
+commands that work on run folders (figures, injects).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -29,11 +29,6 @@ from sim.paths import PROJECT_ROOT
 
 class RunFolderError(RuntimeError):
     """The run folder cannot be written without overwriting something."""
-
-
-def dump_json(data: Any) -> str:
-    """JSON text as the run writes it (indented, UTF-8, a newline at the end)."""
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def write_run_folder(
@@ -80,18 +75,6 @@ def read_run_folder(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     events = pd.read_csv(folder / "events.csv", dtype={"municipality": str, "site": str,
                                                        "detail": str}, keep_default_na=False)
     return config, events
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file by writing a hidden sibling and renaming it over ``path``."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:

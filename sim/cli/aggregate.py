@@ -1,0 +1,42 @@
+"""``blackout-sim-aggregate <sweep folder>``: gather a sweep into tables and figures.
+
+Works on a sweep that is still running or was interrupted; exits with status 1
+naming the failed jobs if any failed, 2 when the folder cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.sweeps.aggregate import aggregate
+from sim.sweeps.tables import report
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: ``blackout-sim-aggregate``."""
+    parser = argparse.ArgumentParser(
+        prog="blackout-sim-aggregate",
+        description="Gather a sweep folder (also one still running or interrupted) into "
+                    "one table with a row per job, a summary per parameter combination "
+                    "with 95 % confidence intervals over seeds, and figures.")
+    parser.add_argument("folder", type=Path, help="the sweep folder (results/sweeps/...)")
+    parser.add_argument("--indicator", action="append", dest="indicators", metavar="NAME",
+                        help="an indicator to draw (a column of sweep_results.csv); "
+                             "repeat for more; default: the headline indicators")
+    parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    args = parser.parse_args(argv)
+    try:
+        tables = aggregate(args.folder, args.indicators, figures=not args.no_figures)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(report(tables))
+    if tables.failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

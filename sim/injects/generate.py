@@ -1,0 +1,35 @@
+"""An MSEL from a finished run folder (``blackout-sim-injects``, ``injects.enabled``).
+
+The settings are the run's own ``injects`` config (``config.yaml``), or the
+defaults in ``configs/injects/default.yaml`` when the run has none, changed by
+``key=value`` overrides. The MSEL goes to ``<run folder>/injects`` (or ``out``),
+which must not exist yet; bad settings raise ``InputError`` before anything is
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from sim.config.overrides import with_overrides
+from sim.injects.export import write_msel
+from sim.injects.msel import Inject, Settings, build_msel, known_names, settings_from
+from sim.injects.sources import load_run
+from sim.paths import CONFIG_DIR
+
+DEFAULTS = CONFIG_DIR / "injects" / "default.yaml"
+
+
+def generate(run_folder: Path, overrides: Sequence[str] = (),
+             out: Path | None = None) -> tuple[Path, list[Inject], Settings]:
+    """Build and write the MSEL of a run folder; return where, the injects and settings."""
+    run = load_run(run_folder)
+    base = run.config.get("injects") or yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    settings = settings_from(with_overrides(base, overrides, "injects"), known_names(run))
+    injects = build_msel(run, settings)
+    target = Path(out) if out is not None else Path(run_folder) / "injects"
+    write_msel(target, injects, settings)
+    return target, injects, settings

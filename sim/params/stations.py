@@ -1,0 +1,45 @@
+"""Parameters of the fire stations: backup power and which are coordination points."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from sim.geo.stations import BACKUP_POLICIES, COORDINATION_POLICIES
+from sim.params.reader import Reader
+
+
+@dataclass(frozen=True)
+class StationParams:
+    """Backup-power and coordination-point policy for fire stations."""
+
+    backup_power: str
+    backup_power_share: Mapping[str, float]
+    generator_kva: float
+    tank_l: float
+    coordination_points: str
+    #: Share of all stations closed by budget cuts, taken from volunteer posts.
+    closed_volunteer_posts_share: float = 0.0
+    #: One backup-power share for every region (redrawn as with ``shares``); None: unused.
+    backup_share: float | None = None
+
+
+def read_stations(c: Reader) -> StationParams:
+    """The ``stations`` group."""
+    stations = StationParams(
+        backup_power=c.choice("stations.backup_power", BACKUP_POLICIES),
+        backup_power_share=MappingProxyType(c.shares("stations.backup_power_share")),
+        generator_kva=c.number("stations.generator_kva", lo=0, hi=5000, lo_open=True),
+        tank_l=c.number("stations.tank_l", lo=0, hi=100_000, lo_open=True),
+        coordination_points=c.choice("stations.coordination_points", COORDINATION_POLICIES),
+        closed_volunteer_posts_share=c.number("stations.closed_volunteer_posts_share", lo=0,
+                                              hi=0.9),
+        backup_share=None if c.get("stations.backup_share") in (None, c.ABSENT)
+        else c.share("stations.backup_share"),
+    )
+    if stations.backup_share is not None and stations.backup_power in ("all", "none"):
+        c.problems.add("stations.backup_share", stations.backup_share,
+                       f"cannot be combined with stations.backup_power={stations.backup_power}: "
+                       "leave backup_share null, or use backup_power data or shares")
+    return stations

@@ -1,0 +1,62 @@
+"""Writing single files atomically: JSON text, tables, figures.
+
+Every file is written to a hidden sibling (``.<name>.partial``) and renamed
+over its target in one step, so a reader never sees half a file and an
+interrupted write leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+
+def dump_json(data: Any) -> str:
+    """JSON text as the run writes it (indented, UTF-8, a newline at the end)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def write_atomic(path: Path, write: Callable[[Path], object],
+                 partial: Path | None = None) -> None:
+    """Call ``write(tmp)`` on a hidden sibling of ``path``, then rename it over ``path``.
+
+    ``partial``: the temporary path to use (default ``.<name>.partial`` beside ``path``).
+    """
+    path = Path(path)
+    tmp = partial if partial is not None else path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a UTF-8 text file atomically."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def save_figure(fig: Figure, folder: Path, stem: str,
+                formats: Sequence[str] = ("png", "svg"), dpi: int = 150,
+                tight: bool = True) -> list[Path]:
+    """Save ``fig`` as ``folder/stem.<format>`` for each format, each file atomically.
+
+    ``tight``: trim the figure to what is drawn; otherwise it keeps its size
+    (figure size times ``dpi``), for figures laid out by their layout engine.
+    The figure is made without pyplot, so nothing holds on to it afterwards.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for ext in formats:
+        path = folder / f"{stem}.{ext}"
+        write_atomic(path, lambda tmp, e=ext: fig.savefig(
+            tmp, dpi=dpi, bbox_inches="tight" if tight else None, format=e),
+            partial=folder / f".{stem}.partial.{ext}")
+        out.append(path)
+    return out

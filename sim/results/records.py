@@ -1,0 +1,140 @@
+"""Reading a run's event records: the state of each site at each hour, and small helpers.
+
+The records are flat rows (``time``, ``kind``, ``municipality``, ``site``,
+``value``, ``detail``; see ``sim.model.records``). These functions turn them
+into tables of the latest value per site at each reporting hour, and split the
+``:``-separated details. Pure functions; the indicators are built on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.engine import ModelResult
+
+HOURS_REPORTED = (24, 48, 72)
+
+
+def hours(horizon_h: float, step: float = 1.0) -> np.ndarray:
+    """The reporting grid: 0, step, ..., up to the horizon."""
+    return np.arange(0.0, horizon_h + 1e-9, step)
+
+
+def latest(sub: pd.DataFrame, column: str, ids: Sequence[str], at: np.ndarray,
+            initial: Any, key: str) -> pd.DataFrame:
+    """Per id, ``column`` of its latest record in ``sub`` at each time (``initial`` before).
+
+    ``sub`` holds the records of one kind, in time order. The table is filled as one
+    array (one column per id, in ``ids`` order) and wrapped once.
+    """
+    columns = list(ids)
+    position: dict[Any, list[int]] = {}
+    for j, ident in enumerate(columns):
+        position.setdefault(ident, []).append(j)
+    dtype = object if isinstance(initial, str) else float
+    table = np.full((len(at), len(columns)), initial, dtype=dtype)
+    times = sub["time"].to_numpy()
+    values = sub[column].to_numpy()
+    for ident, rows in sub.groupby(key, sort=False).indices.items():
+        cols = position.get(ident)
+        if cols is None:
+            continue
+        idx = np.searchsorted(times[rows], at, side="right") - 1
+        col = np.where(idx >= 0, values[rows][np.maximum(idx, 0)], initial)
+        table[:, cols] = col[:, None]
+    return pd.DataFrame(table, index=pd.Index(at, name="hour"), columns=columns)
+
+
+def state_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
+             initial: float = 1.0, key: str = "site") -> pd.DataFrame:
+    """Value of the latest ``kind`` record per id at each time (``initial`` before the first)."""
+    return latest(records[records["kind"] == kind], "value", ids, at, float(initial), key)
+
+
+def site_state(result: ModelResult, kind: str, ids: Sequence[str], at: np.ndarray,
+           initial: float = 1.0) -> pd.DataFrame:
+    """:func:`state_at` over a run's records, by site."""
+    return latest(result.of_kind(kind), "value", ids, at, float(initial), "site")
+
+
+def detail_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
+              initial: str = "") -> pd.DataFrame:
+    """``detail`` of the latest ``kind`` record per site at each time (``initial`` before)."""
+    return latest(records[records["kind"] == kind], "detail", ids, at, initial, "site")
+
+
+def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.DataFrame:
+    """Power source (grid/fixed/mobile/none) of each site at each time."""
+    return latest(records[records["kind"] == "site_power"], "detail", ids, at, "grid", "site")
+
+
+def affected_sites(result: ModelResult, ids: Iterable[str]) -> list[str]:
+    """The sites among ``ids`` in municipalities that lose power."""
+    hit = result.grid.restored_at
+    return [s for s in ids if result.site_municipality[s] in hit]
+
+
+def intervals(records: pd.DataFrame, opens: Iterable[str], closes: Iterable[str],
+               key: str, horizon: float) -> list[tuple[str, str, float, float]]:
+    """(generator, site, start, end) for each open..close pair (end = horizon if open)."""
+    opens, closes = set(opens), set(closes)
+    sub = records[records["kind"].isin(opens | closes)]
+    out: list[tuple[str, str, float, float]] = []
+    for gen, group in sub.groupby(key, sort=True):
+        started: tuple[str, float] | None = None
+        for kind, t, site in zip(group["kind"], group["time"], group["site"], strict=True):
+            if kind in opens and started is None:
+                started = (site, t)
+            elif kind in closes and started is not None:
+                out.append((str(gen), started[0], started[1], t))
+                started = None
+        if started is not None:
+            out.append((str(gen), started[0], started[1], horizon))
+    return out
+
+
+def field(details: Iterable[str], i: int) -> list[str]:
+    """Field ``i`` of each ``:``-separated detail."""
+    return [d.split(":")[i] for d in details]
+
+
+def fields(details: pd.Series, *indices: int) -> list[np.ndarray]:
+    """Fields of ``:``-separated details as object arrays, each distinct text split once.
+
+    Long logs repeat few texts (a person and their kind, a post's requirement), so
+    the details are factorised and only the distinct ones are split.
+    """
+    codes, uniques = pd.factorize(details)
+    parts = [str(u).split(":") for u in uniques]
+    return [np.array([p[i] for p in parts], dtype=object)[codes] for i in indices]
+
+
+def describe(values: pd.Series) -> dict[str, float | int]:
+    if values.empty:
+        return {"count": 0}
+    return {
+        "count": len(values),
+        "mean": round(float(values.mean()), 4),
+        "median": round(float(values.median()), 4),
+        "p90": round(float(values.quantile(0.9)), 4),
+        "max": round(float(values.max()), 4),
+    }
+
+
+def at_hours(series: pd.Series) -> dict[str, float]:
+    return {str(h): round(float(series.loc[float(h)]), 4)
+            for h in HOURS_REPORTED if float(h) in series.index}
+
+
+def every_6h(series: pd.Series) -> dict[str, float]:
+    return {f"{h:g}": round(float(v), 4) for h, v in series.items() if h % 6 == 0}
+
+
+def slice_index(result: ModelResult, at: np.ndarray) -> np.ndarray:
+    """Index of the bulk slice holding each time (the last slice after the horizon)."""
+    times = result.flows.times
+    return np.clip(np.searchsorted(times, at, side="right") - 1, 0, max(len(times) - 1, 0))
