@@ -1,0 +1,234 @@
+"""The package layout: imports run downward only, no import circles, no giant modules.
+
+The rules are read from the source with ``ast`` (nothing is imported). Imports
+made only for type hints (inside ``if TYPE_CHECKING:``) are exempt. The checker
+is shown to catch a planted circle and an upward import in a small synthetic
+package, so the test on ``sim/`` cannot pass by accident.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import sim
+
+SIM = Path(sim.__file__).parent
+
+#: The stages of the pipeline and their rank: a module may import its own unit or a
+#: unit of lower rank. Units of equal rank are independent of each other.
+LAYERS: dict[str, int] = {
+    "sim.__main__": 7,
+    "sim.cli": 6,
+    "sim.research": 5, "sim.sweeps": 5, "sim.injects": 5,
+    "sim.results": 4,
+    "sim.model": 3,
+    "sim.params": 2,
+    "sim.geo": 1, "sim.config": 1,
+    "sim": 0, "sim.errors": 0, "sim.streams": 0, "sim.paths": 0, "sim.mathutil": 0,
+}
+#: Third-party packages only some units may import.
+ONLY_IN: dict[str, tuple[str, ...]] = {"hydra": ("sim.cli",)}
+#: Longest module accepted, in lines ("about 500").
+MAX_LINES = 520
+
+
+def modules(root: Path, package: str) -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the package under ``root``."""
+    out = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join([package, *parts])] = path
+    return out
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement except those under ``if TYPE_CHECKING:`` (its else runs)."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def imports_of(name: str, path: Path, known: Mapping[str, Path]) -> set[str]:
+    """Names of the runtime imports of one module: package modules, or top-level packages."""
+    out = set()
+    is_package = path.name == "__init__.py"
+    for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+            continue
+        base = node.module or ""
+        if node.level:  # relative: from the module's package upward
+            parts = name.split(".")[: len(name.split(".")) - node.level + is_package]
+            base = ".".join([*parts, *([base] if base else [])])
+        for alias in node.names:
+            full = f"{base}.{alias.name}"
+            out.add(full if full in known else base)
+    return out
+
+
+def unit_of(module: str, layers: Mapping[str, int]) -> str | None:
+    """The unit (key of ``layers``) a module belongs to: the longest matching prefix."""
+    best = None
+    for unit in layers:
+        root_only = "." not in unit and any(u.startswith(unit + ".") for u in layers)
+        match = module == unit or (not root_only and module.startswith(unit + "."))
+        if match and (best is None or len(unit) > len(best)):
+            best = unit
+    return best
+
+
+def check_layout(root: Path, package: str, layers: Mapping[str, int],
+                 only_in: Mapping[str, tuple[str, ...]] = ONLY_IN) -> list[str]:
+    """Every breach of the layer rules in a package, as lines of text (empty: none)."""
+    known = modules(root, package)
+    problems: list[str] = []
+    graph = nx.DiGraph()
+    for name, path in known.items():
+        unit = unit_of(name, layers)
+        if unit is None:
+            problems.append(f"{name}: not in the layer map; add its package to LAYERS")
+            continue
+        graph.add_node(name)
+        for target in sorted(imports_of(name, path, known)):
+            top = target.split(".")[0]
+            if top != package:
+                allowed = only_in.get(top)
+                if allowed is not None and not any(
+                        name == u or name.startswith(u + ".") for u in allowed):
+                    problems.append(f"{name}: imports {top}, which only {list(allowed)} may")
+                continue
+            if target not in known:
+                continue
+            graph.add_edge(name, target)
+            other = unit_of(target, layers)
+            if other is None or other == unit:
+                continue
+            if layers[other] > layers[unit]:
+                problems.append(f"{name}: imports {target} upward ({unit} -> {other})")
+            elif layers[other] == layers[unit]:
+                problems.append(f"{name}: imports {target} sideways ({unit} -> {other}, "
+                                "stages of the same rank are independent)")
+    for cycle in sorted(sorted(c) for c in nx.simple_cycles(graph)):
+        problems.append(f"import circle: {' -> '.join(cycle)}")
+    return problems
+
+
+def test_sim_imports_run_downward_without_circles():
+    assert check_layout(SIM, "sim", LAYERS) == []
+
+
+def test_every_package_says_what_it_holds_and_what_it_may_import():
+    for init in sorted(SIM.rglob("__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+        assert doc, f"{init} has no docstring"
+        if init.parent != SIM:
+            assert "import" in doc.lower(), f"{init}: say which packages it may import"
+
+
+def test_no_module_is_a_giant():
+    sizes = {p.relative_to(SIM).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
+             for p in SIM.rglob("*.py")}
+    assert {k: v for k, v in sizes.items() if v > MAX_LINES} == {}
+
+
+# --- the checker catches what it must: a planted package --------------------------------
+
+
+def _plant(root: Path, files: Mapping[str, str]) -> Path:
+    pkg = root / "pkg"
+    for rel, text in {"__init__.py": "", **files}.items():
+        path = pkg / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return pkg
+
+
+PLANTED_LAYERS = {"pkg.top": 2, "pkg.low": 1, "pkg.side": 1, "pkg": 0}
+
+
+def test_a_clean_planted_package_passes(tmp_path):
+    pkg = _plant(tmp_path, {
+        "low/__init__.py": "",
+        "low/a.py": "X = 1\n",
+        "top/__init__.py": "",
+        "top/b.py": "from pkg.low.a import X\nfrom . import c\n",
+        "top/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                    "    from pkg.top.b import Y\n",
+    })
+    assert check_layout(pkg, "pkg", PLANTED_LAYERS) == []
+
+
+def test_a_planted_circle_is_caught(tmp_path):
+    pkg = _plant(tmp_path, {
+        "low/__init__.py": "",
+        "low/a.py": "from pkg.low import b\n",
+        "low/b.py": "def f():\n    from pkg.low.a import g\n",
+    })
+    assert check_layout(pkg, "pkg", PLANTED_LAYERS) == [
+        "import circle: pkg.low.a -> pkg.low.b"]
+
+
+def test_a_planted_upward_or_sideways_import_is_caught(tmp_path):
+    pkg = _plant(tmp_path, {
+        "low/__init__.py": "",
+        "low/a.py": "import pkg.top.b\nfrom pkg.side import s\n",
+        "side/__init__.py": "",
+        "side/s.py": "",
+        "top/__init__.py": "",
+        "top/b.py": "from pkg.low.a import X\n",
+    })
+    problems = check_layout(pkg, "pkg", PLANTED_LAYERS)
+    assert "pkg.low.a: imports pkg.top.b upward (pkg.low -> pkg.top)" in problems
+    assert any(p.startswith("pkg.low.a: imports pkg.side.s sideways") for p in problems)
+    assert "import circle: pkg.low.a -> pkg.top.b" in problems
+
+
+def test_type_checking_imports_are_exempt_but_their_else_is_not(tmp_path):
+    pkg = _plant(tmp_path, {
+        "low/__init__.py": "",
+        "low/a.py": "import typing\nif typing.TYPE_CHECKING:\n    from pkg.top.b import T\n"
+                    "else:\n    from pkg.top import b\n",
+        "top/__init__.py": "",
+        "top/b.py": "",
+    })
+    assert check_layout(pkg, "pkg", PLANTED_LAYERS) == [
+        "pkg.low.a: imports pkg.top.b upward (pkg.low -> pkg.top)"]
+
+
+def test_hydra_outside_the_command_line_is_caught(tmp_path):
+    pkg = _plant(tmp_path, {"low/__init__.py": "", "low/a.py": "import hydra\n"})
+    assert check_layout(pkg, "pkg", PLANTED_LAYERS, {"hydra": ("pkg.top",)}) == [
+        "pkg.low.a: imports hydra, which only ['pkg.top'] may"]
+
+
+def test_a_module_outside_the_layer_map_is_named(tmp_path):
+    pkg = _plant(tmp_path, {"stray.py": ""})
+    layers = {k: v for k, v in PLANTED_LAYERS.items() if k != "pkg"}
+    assert "pkg.stray: not in the layer map; add its package to LAYERS" in check_layout(
+        pkg, "pkg", layers)
+
+
+@pytest.mark.parametrize(("module", "unit"), [
+    ("sim", "sim"), ("sim.errors", "sim.errors"), ("sim.params.validate", "sim.params"),
+    ("sim.cli.main", "sim.cli"), ("sim.results.run", "sim.results"), ("sim.other", None),
+])
+def test_modules_belong_to_their_stage(module, unit):
+    assert unit_of(module, LAYERS) == unit
