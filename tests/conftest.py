@@ -1,17 +1,33 @@
-"""Shared fixtures: the composed default config, the real boundary files, a CLI runner."""
+"""Shared fixtures: the composed default config, the real boundary files, a CLI runner.
+
+Expensive command-line runs that tests only read (the default run, a small
+Twente run, the injects run, the sweeps) are made once per test session and
+shared by every xdist worker (:func:`shared`): the first worker to ask makes
+them under a file lock in the session's temporary folder; the others wait and
+reuse them. Tests must not change these folders; a test that writes copies
+first.
+"""
 
 from __future__ import annotations
 
 import copy
+import fcntl
+import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override, OverrideType
+from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.main import register_configs
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
@@ -21,11 +37,62 @@ REAL_MUNICIPALITIES = SHARED_GEODATA / "gemeente_2025_rd.geojson"
 REAL_REGIONS = SHARED_GEODATA / "veiligheidsregio_2025_wgs84.geojson"
 
 
-def compose_config(overrides: list[str] | None = None) -> dict[str, Any]:
+def hydra_compose(overrides: list[str] | None = None) -> dict[str, Any]:
     """The config as Hydra composes it from configs/ and scenarios/, as a plain dict."""
     register_configs()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("config", overrides=overrides or [])
+    container = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(container, dict)
+    container.pop("hydra", None)
+    return container
+
+
+_BASE: tuple[DictConfig, frozenset[str]] | None = None
+
+
+def _base() -> tuple[DictConfig, frozenset[str]]:
+    """The default config as Hydra composes it (typed by the schema), and its value keys."""
+    global _BASE
+    if _BASE is None:
+        register_configs()
+        with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose("config")
+        keys: set[str] = set()
+
+        def walk(node: Any, prefix: str) -> None:
+            if isinstance(node, DictConfig):
+                for key in node:
+                    walk(node._get_node(key), f"{prefix}{key}.")
+            else:
+                keys.add(prefix.rstrip("."))
+
+        walk(cfg, "")
+        _BASE = (cfg, frozenset(k for k in keys if not k.startswith("hydra.")))
+    return _BASE
+
+
+def _simple(override: Override, keys: frozenset[str]) -> bool:
+    """A plain ``key=value`` change of a value the default config has (not a group or mapping)."""
+    return (override.type == OverrideType.CHANGE and not override.is_sweep_override()
+            and override.package is None and override.key_or_group in keys)
+
+
+def compose_config(overrides: list[str] | None = None) -> dict[str, Any]:
+    """The config as Hydra composes it, as a plain dict (the tests' fast path).
+
+    Plain ``key=value`` changes of existing values are applied to the default config,
+    composed once and typed by the schema, as Hydra applies them; anything else
+    (presets, config groups, new keys, sweeps) goes through Hydra's ``compose``.
+    ``test_app`` checks both paths give the same config.
+    """
+    base, keys = _base()
+    parsed = OverridesParser.create().parse_overrides(list(overrides or []))
+    if not all(_simple(o, keys) for o in parsed):
+        return hydra_compose(overrides)
+    cfg = copy.deepcopy(base)
+    for o in parsed:
+        OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True)  # as Hydra does
     container = OmegaConf.to_container(cfg, resolve=False)
     assert isinstance(container, dict)
     container.pop("hydra", None)
@@ -75,3 +142,109 @@ def single_run(args: list[str], results_dir: Path) -> Path:
 def files_under(folder: Path) -> list[Path]:
     """Every file below ``folder`` (empty when it does not exist)."""
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+# --- results shared by the whole session (every xdist worker) ------------------------------
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by every worker of this session (inside pytest's temporary folder)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, parent of each worker's own
+    root = base / "shared"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+def shared(root: Path, name: str, make: Callable[[Path], None]) -> Path:
+    """``root/name``, made once by ``make(folder)`` for the whole session.
+
+    Made under a lock; a failed ``make`` leaves nothing, so the next caller tries again
+    (and fails the same way, in its own test).
+    """
+    folder = root / name
+    done = root / f"{name}.done"
+    with _locked(root / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            try:
+                make(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            done.touch()
+    return folder
+
+
+def shared_run(root: Path, name: str, args: list[str]) -> Path:
+    """The run folder of ``python -m sim <args>``, run once per session (it must succeed)."""
+    def make(folder: Path) -> None:
+        single_run(args, folder / "results")
+
+    (run,) = (shared(root, name, make) / "results" / "runs" / "oost5_default").iterdir()
+    return run
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """A sweep made by the command line: its exit status, its output and its folder."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    folder: Path
+
+
+def shared_sweep(root: Path, name: str, args: list[str], timeout: float = 600) -> SweepRun:
+    """``python -m sim -m <args>``, run once per session; the outcome, whatever it was."""
+    def make(folder: Path) -> None:
+        proc = run_cli(["-m", *args], folder / "results", timeout=timeout)
+        (folder / "proc.json").write_text(json.dumps(
+            {"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}))
+
+    folder = shared(root, name, make)
+    proc = json.loads((folder / "proc.json").read_text())
+    (sweep,) = (folder / "results" / "sweeps" / "oost5_default").iterdir()
+    return SweepRun(proc["returncode"], proc["stdout"], proc["stderr"], sweep)
+
+
+#: A small run for the researchers' tests: Twente, four days.
+TWENTE_96 = ["region.select.regions=[Twente]", "horizon_h=96"]
+#: A small, quick sweep for the planners' tests: one safety region, three days.
+SMALL = ["region.select.regions=[Twente]", "horizon_h=72", "outage.duration.hours=48"]
+
+
+@pytest.fixture(scope="session")
+def default_run(shared_root: Path) -> Path:
+    """The default scenario as ``python -m sim`` runs it (read only)."""
+    return shared_run(shared_root, "default", [])
+
+
+@pytest.fixture(scope="session")
+def twente_folder(shared_root: Path) -> Path:
+    """Twente for four days, with figures and GIS layers (read only)."""
+    return shared_run(shared_root, "twente_96", TWENTE_96)
+
+
+@pytest.fixture(scope="session")
+def joblib_sweep(shared_root: Path) -> SweepRun:
+    """Two seeds times a valid and an invalid backup share: two jobs fail (read only).
+
+    Each job draws its figures (PNG only, to save time) and GIS layers, as runs do.
+    """
+    return shared_sweep(shared_root, "joblib_sweep",
+                        ["seed=1,2", "stations.backup_share=0.2,-1", *SMALL,
+                         "research.formats=[png]"])

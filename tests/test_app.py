@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import entry_points
-from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import pytest
 import yaml
-from conftest import compose_config, files_under, run_cli, single_run
+from conftest import compose_config, files_under, hydra_compose
 
 from sim.params.validate import prepare
 from sim.paths import SCENARIO_DIR
@@ -22,11 +21,6 @@ RUN_FILES = ["config.yaml", "events.csv", "manifest.json", "region.gpkg", "summa
              "timeseries_sites.csv", "vulnerable_cases.csv"]
 #: Drawn from the complete run folder by default (research.gis, research.figures).
 DERIVED = ["coverage.gpkg", "figures"]
-
-
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory) -> Path:
-    return single_run([], tmp_path_factory.mktemp("cli") / "results")
 
 
 def test_default_run_writes_a_complete_run_folder(default_run):
@@ -189,19 +183,39 @@ def test_console_script_is_installed():
     assert ep.value == "sim.cli.main:main"
 
 
-def test_sweep_writes_one_folder_per_job(tmp_path):
-    results = tmp_path / "results"
-    proc = run_cli(["-m", "seed=1,2", "region.select.regions=[Twente]"], results)
-    assert proc.returncode == 0, proc.stderr
-    (sweep,) = (results / "sweeps" / "oost5_default").iterdir()
+def test_sweep_writes_one_folder_per_job(joblib_sweep):
+    sweep = joblib_sweep.folder
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
-    assert jobs == ["0", "1"]
-    seeds = [json.loads((sweep / j / "manifest.json").read_text())["seed"] for j in jobs]
+    assert jobs == ["0", "1", "2", "3"]
+    swept = [dict(o.split("=", 1) for o in json.loads(
+        (sweep / j / "status.json").read_text())["overrides"]) for j in jobs]
+    assert [(o["seed"], o["stations.backup_share"]) for o in swept] == [
+        ("1", "0.2"), ("1", "-1"), ("2", "0.2"), ("2", "-1")]
+    completed = [j for j, o in zip(jobs, swept, strict=True) if o["stations.backup_share"] == "0.2"]
+    seeds = [json.loads((sweep / j / "manifest.json").read_text())["seed"] for j in completed]
     assert seeds == [1, 2]
-    assert not (results / "runs").exists()
+    assert not (sweep.parents[2] / "runs").exists()
     sweep_files = ["multirun.yaml", "status.json", "sweep_results.csv", "sweep_results.parquet",
                    "sweep_summary.csv", "sweep_summary.parquet"]
+    # The job's files, its figures, and the sweep's tables and figures (one swept parameter).
     assert all(p.name in [*RUN_FILES, *DERIVED, *sweep_files] or p.parent.name == "figures"
+               or (p.parent == sweep and p.name.startswith("figure_"))
                for p in files_under(sweep))
-    assert all((sweep / j / "figures" / "coverage_curve.png").stat().st_size > 0 for j in jobs)
+    assert (sweep / "figure_local_points.operational_share.at_h.72.png").stat().st_size > 0
+    assert all((sweep / j / "figures" / "coverage_curve.png").stat().st_size > 0
+               for j in completed)
     assert all((sweep / j / "status.json").exists() for j in jobs)
+
+
+@pytest.mark.parametrize("overrides", [
+    [], ["seed=3", "region.select.regions=[VGZ,Twente]"],
+    ["stations.backup_power=all", "fuel.trucks_per_region.VGZ=1", "outage.duration.hours=200"],
+    ["staffing.self_mobilisation_h=null", "stations.backup_share=0.3"],
+    ["support_points.activation.policy=phased",
+     "support_points.activation.phases=[{share: 0.5, at_h: 6},{share: 0.5, at_h: 30}]"],
+    ["outage.waves=[{regions: [VNOG], after: {distribution: fixed, hours: 10}}]",
+     "outage.start=2026-07-01T12:00", "comms.dares_regions=[VNOG,Twente]"],
+    ["scenarios=twente", "seed=4"],
+])
+def test_the_tests_fast_compose_gives_what_hydra_composes(overrides):
+    assert compose_config(overrides) == hydra_compose(overrides)

@@ -117,14 +117,10 @@ def test_coverage_of_a_run_matches_the_models_reach(twente_run):
     assert cp.shape == (169, len(result.coordination_points)) and cp.any()
 
 
-def test_gis_layers_read_back_with_the_documented_fields(tmp_path):
-    from conftest import single_run
-
+def test_gis_layers_read_back_with_the_documented_fields(twente_folder, tmp_path):
     from sim.research.layers import load_run_layers, write_gis
 
-    folder = single_run(["region.select.regions=[Twente]", "horizon_h=96"],
-                        tmp_path / "results")
-    run = load_run_layers(folder)
+    run = load_run_layers(twente_folder)
     write_gis(run, tmp_path / "coverage.gpkg")
     import pyogrio
 

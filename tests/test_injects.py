@@ -13,19 +13,22 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import single_run
+from conftest import shared_run
 
 from sim.injects.export import CONTROLLER_ONLY, PLAYER_COLUMNS, write_msel
 from sim.injects.generate import generate
 from sim.injects.msel import build_msel, known_names, settings_from
 from sim.injects.sources import load_run
 
-SCOPE = ["region.select.regions=[VNOG,Twente]", "injects.enabled=true"]
+#: Two regions with injects; no research figures (not what these tests are about).
+SCOPE = ["region.select.regions=[VNOG,Twente]", "injects.enabled=true", "research.figures=false",
+         "research.gis=false"]
 
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory) -> Path:
-    return single_run(SCOPE, tmp_path_factory.mktemp("injects") / "results")
+def run_folder(shared_root) -> Path:
+    """A run with injects, made once per session (read only)."""
+    return shared_run(shared_root, "injects", SCOPE)
 
 
 @pytest.fixture(scope="module")

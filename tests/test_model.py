@@ -14,6 +14,9 @@ from sim.results.records import hours
 from sim.results.run import build_network, run
 
 SEEDS = (1, 2, 3)
+#: Two of the five regions keep the comparisons over several runs quick; the mechanisms
+#: (stations, generators, trucks per region) are the same in each region.
+AREA = ["region.select.regions=[VGZ,Twente]"]
 
 
 def model(overrides: list[str]) -> Model:
@@ -35,7 +38,7 @@ def test_same_seed_gives_identical_records_and_another_seed_differs():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_backup_power_everywhere_keeps_more_coordination_points_powered(seed):
-    common = [f"seed={seed}", "stations.coordination_points=prefer_backup"]
+    common = [*AREA, f"seed={seed}", "stations.coordination_points=prefer_backup"]
     with_backup = simulate([*common, "stations.backup_power=all"])
     without = simulate([*common, "stations.backup_power=none"])
     at = hours(with_backup.horizon_h)
@@ -49,9 +52,8 @@ def test_backup_power_everywhere_keeps_more_coordination_points_powered(seed):
 def test_fewer_fuel_trucks_never_shorten_the_time_generators_stand_dry(seed):
     dry = []
     for trucks in (1, 2, 4):
-        result = simulate([f"seed={seed}", "stations.backup_power=all",
-                           *[f"fuel.trucks_per_region.{r}={trucks}"
-                             for r in ("VNOG", "VGGM", "VGZ", "IJsselland", "Twente")]])
+        result = simulate([*AREA, f"seed={seed}", "stations.backup_power=all",
+                           *[f"fuel.trucks_per_region.{r}={trucks}" for r in ("VGZ", "Twente")]])
         dry.append(metrics.generator_hours_lost(result)["empty_tanks"])
     assert dry[0] >= dry[1] >= dry[2]
     assert dry[0] > dry[2]
@@ -159,13 +161,13 @@ def test_dares_shortens_message_delays():
 
 def test_acceptance_indicators_move_the_expected_way():
     def indicators(extra: list[str]) -> dict:
-        return run(prepare(compose_config(["seed=10", *extra]))).summary["indicators"]
+        return run(prepare(compose_config([*AREA, "seed=10", *extra]))).summary["indicators"]
 
     base = indicators([])
     backup = indicators(["stations.backup_power=all"])
     assert (backup["coordination_points_powered_share"]["mean_during_outage"]
             > base["coordination_points_powered_share"]["mean_during_outage"])
-    regions = ("VNOG", "VGGM", "VGZ", "IJsselland", "Twente")
+    regions = ("VGZ", "Twente")
     few = indicators([f"fuel.trucks_per_region.{r}=1" for r in regions])
     many = indicators([f"fuel.trucks_per_region.{r}=6" for r in regions])
     assert few["fuel"]["wait_h"]["mean"] > many["fuel"]["wait_h"]["mean"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import files_under, run_cli, single_run
+from conftest import TWENTE_96, files_under, run_cli, shared_sweep
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
@@ -55,15 +56,15 @@ from sim.research.maps import (
 )
 
 #: A small run: Twente, four days.
-SCOPE = ["region.select.regions=[Twente]", "horizon_h=96"]
+SCOPE = TWENTE_96
 #: Figures every run draws by default (the timeline's municipality is added per run).
 RUN_FIGURES = ["coverage_curve", "coverage_map_72h", "coverage_small_multiples",
                "points_curve", "vulnerable_not_reached_map", "vulnerable_reached_curve"]
 
 
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory) -> Path:
-    return single_run(SCOPE, tmp_path_factory.mktemp("research") / "results")
+def run_folder(twente_folder) -> Path:
+    return twente_folder
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +73,17 @@ def run(run_folder) -> RunLayers:
 
 
 @pytest.fixture(scope="module")
-def sweep_folder(tmp_path_factory) -> Path:
-    """Two seeds with and without generators at the local points; no figures per job."""
-    results = tmp_path_factory.mktemp("research_sweep") / "results"
-    proc = run_cli(["-m", *SCOPE, "seed=1,2", "support_points.backup_power=none,all",
-                    "research.figures=false", "research.gis=false"], results)
-    assert proc.returncode == 0, proc.stderr
-    (folder,) = (results / "sweeps" / "oost5_default").iterdir()
+def sweep_folder(shared_root, tmp_path_factory) -> Path:
+    """Two seeds with and without generators at the local points; no figures per job.
+
+    A copy of the session's sweep: the tests draw into the sweep folder.
+    """
+    sweep = shared_sweep(shared_root, "research_sweep", [
+        *SCOPE, "seed=1,2", "support_points.backup_power=none,all", "research.figures=false",
+        "research.gis=false"])
+    assert sweep.returncode == 0, sweep.stderr
+    folder = tmp_path_factory.mktemp("research_sweep") / sweep.folder.name
+    shutil.copytree(sweep.folder, folder)
     return folder
 
 
@@ -221,8 +226,6 @@ def test_point_status_follows_the_activation_chain():
 
 
 def test_redrawing_into_the_run_folder_replaces_the_old_figures(run_folder, tmp_path):
-    import shutil
-
     copy = tmp_path / "run"
     shutil.copytree(run_folder, copy)
     stray = copy / "figures" / "notes.txt"
