@@ -34,7 +34,6 @@ class CascadeParams:
     operator_generators_at: TimeDist
 
 
-
 def read_cascade(c: Reader) -> CascadeParams:
     """The ``cascade`` group: how each vital service rides out a grid failure."""
     services = {}

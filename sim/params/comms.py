@@ -23,7 +23,6 @@ class CommsParams:
     meldkamer_municipality: str
 
 
-
 def read_comms(c: Reader) -> CommsParams:
     """The ``comms`` group: message channels and their hop times."""
     def hop(key: str) -> float:

@@ -37,7 +37,6 @@ class FuelParams:
         return self.priority.index(kind)
 
 
-
 def read_fuel(c: Reader) -> FuelParams:
     """The ``fuel`` group, with the rule that the priority names every request kind once."""
     outside: dict[str, OutsideDemand] = {}

@@ -40,7 +40,6 @@ class OutageParams:
     rotating: Rotating = Rotating(enabled=False, on_h=2.0, off_h=4.0)
 
 
-
 def read_outage(c: Reader) -> OutageParams:
     """The ``outage`` group: start, duration, affected area, waves and rotating supply."""
     raw_start = c.text("outage.start")

@@ -98,7 +98,6 @@ class PopulationParams:
     outreach: Outreach
 
 
-
 def read_population(c: Reader, start: datetime) -> PopulationParams:
     """The ``population`` group; ``start`` decides the season when it is ``auto``."""
     k = "population"

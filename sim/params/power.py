@@ -46,7 +46,6 @@ class PowerParams:
             per_size[-1] * kva / sizes[-1])
 
 
-
 def read_power(c: Reader) -> PowerParams:
     """The ``power`` group: load, the consumption table, fixed and mobile generators."""
     load = c.mapping("power.load", lambda k: c.share(k), required=LOAD_KINDS)

@@ -41,7 +41,6 @@ def check_keys(cfg: object, node: type, prefix: str, problems: Problems) -> None
             check_keys(value, hint, f"{prefix}{key}.", problems)
 
 
-
 class Reader:
     """Typed, range-checked access to a nested mapping; problems are recorded, not raised."""
 
@@ -49,6 +48,7 @@ class Reader:
         self.cfg = cfg
         self.problems = problems
 
+    #: Returned by :meth:`get` for a key the config does not have.
     ABSENT = object()
 
     def get(self, key: str) -> Any:

@@ -51,7 +51,6 @@ class StaffingParams:
         return self.volunteer_availability_day if day else self.volunteer_availability_night
 
 
-
 def read_staffing(c: Reader) -> StaffingParams:
     """The ``staffing`` group, with its cross-field rules (minimum <= target, day hours)."""
     k = "staffing"

@@ -59,7 +59,6 @@ class Supplies:
     close_when_out: bool = True
 
 
-
 def read_support_points(c: Reader) -> SupportPointParams:
     """The ``support_points`` group: activation policy and trigger, chain times, supplies."""
     k = "support_points"

@@ -99,7 +99,6 @@ def check_fuel_supply(params: Params, region: RegionData, problems: Problems) ->
                          "allowed: at least 1 truck (or no generators and no outside demand)")
 
 
-
 def check_against_region(params: Params, region: RegionData, problems: Problems) -> None:
     """Rules that need the loaded region: names of regions and municipalities."""
     regions = set(region.municipalities["region"])

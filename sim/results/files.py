@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,13 @@ def dump_json(data: Any) -> str:
 
 
 def write_atomic(path: Path, write: Callable[[Path], object],
-                 partial: Path | None = None) -> None:
+                 partial_path: Path | None = None) -> None:
     """Call ``write(tmp)`` on a hidden sibling of ``path``, then rename it over ``path``.
 
-    ``partial``: the temporary path to use (default ``.<name>.partial`` beside ``path``).
+    ``partial_path``: the temporary path (default ``.<name>.partial`` beside ``path``).
     """
     path = Path(path)
-    tmp = partial if partial is not None else path.with_name(f".{path.name}.partial")
+    tmp = partial_path if partial_path is not None else path.with_name(f".{path.name}.partial")
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -55,8 +56,8 @@ def save_figure(fig: Figure, folder: Path, stem: str,
     out = []
     for ext in formats:
         path = folder / f"{stem}.{ext}"
-        write_atomic(path, lambda tmp, e=ext: fig.savefig(
-            tmp, dpi=dpi, bbox_inches="tight" if tight else None, format=e),
-            partial=folder / f".{stem}.partial.{ext}")
+        write_atomic(path, partial(fig.savefig, dpi=dpi, format=ext,
+                                   bbox_inches="tight" if tight else None),
+                     partial_path=folder / f".{stem}.partial.{ext}")
         out.append(path)
     return out

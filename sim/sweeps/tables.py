@@ -29,6 +29,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -214,9 +215,9 @@ def write_tables(tables: SweepTables) -> list[Path]:
     written = []
     for stem, frame in ((RESULTS_STEM, tables.results), (SUMMARY_STEM, tables.summary)):
         csv = tables.folder / f"{stem}.csv"
-        write_atomic(csv, lambda p, f=frame: f.to_csv(p, index=False))
+        write_atomic(csv, partial(frame.to_csv, index=False))
         parquet = tables.folder / f"{stem}.parquet"
-        write_atomic(parquet, lambda p, f=frame: _for_parquet(f).to_parquet(p, index=False))
+        write_atomic(parquet, partial(_for_parquet(frame).to_parquet, index=False))
         written += [csv, parquet]
     return written
 
