@@ -5,16 +5,22 @@ Two steps, each a subcommand:
 ``snapshot OUT``
     Runs, through the command line as a user would, the default Oost-5
     scenario and the README's injects example, each into its own results
-    folder under ``OUT`` (``OUT/default``, ``OUT/injects``). Extra
-    ``key=value`` overrides after ``--`` go to both runs.
+    folder under ``OUT`` (``OUT/default``, ``OUT/injects``); a small sweep
+    (``OUT/sweep``) gathered again by ``blackout-sim-aggregate``; and, on the
+    default run, ``blackout-sim-figures`` (``OUT/redraw``) and
+    ``blackout-sim-injects`` (``OUT/injects_cmd``). Extra ``key=value``
+    overrides after ``--`` go to the two runs.
 
 ``compare A B``
-    Compares two snapshots and prints every difference: ``events.csv``, every
-    ``timeseries_*.csv``, ``vulnerable_cases.csv``, the indicators in
-    ``summary.json``, the GIS layers (``region.gpkg``, ``coverage.gpkg``)
-    layer by layer and field by field (geometry as WKB), and the MSEL files
-    (CSV and JSON text, Excel cell by cell, the HTML cards). Exits 0 when all
-    are identical, 1 otherwise.
+    Compares two snapshots and prints every difference: for each run,
+    ``config.yaml`` (apart from ``results_dir``), the names of the files in the
+    run folder, the keys of ``manifest.json``, ``events.csv``, every
+    ``timeseries_*.csv``, ``vulnerable_cases.csv``, ``summary.json``, the GIS
+    layers (``region.gpkg``, ``coverage.gpkg``) layer by layer and field by
+    field (geometry as WKB), and the MSEL files (CSV and JSON text, Excel cell
+    by cell, the HTML cards); the sweep's tables; the redrawn GIS layers and
+    the MSEL of the injects command. Exits 0 when all are identical, 1
+    otherwise.
 
 Typical use around a refactor::
 
@@ -23,8 +29,8 @@ Typical use around a refactor::
     python benchmarks/compare_outputs.py snapshot /tmp/after
     python benchmarks/compare_outputs.py compare /tmp/before /tmp/after
 
-Files that carry wall-clock times or paths (``manifest.json``, figures) are
-not compared: they differ between any two runs.
+Values that carry wall-clock times or paths (the manifest's values, figures)
+are not compared: they differ between any two runs.
 """
 
 from __future__ import annotations
@@ -49,6 +55,11 @@ INJECTS_EXAMPLE = (
 )
 #: The runs of a snapshot: folder name -> overrides.
 RUNS: dict[str, tuple[str, ...]] = {"default": (), "injects": INJECTS_EXAMPLE}
+#: The small sweep: two seeds times two backup shares, Twente, three days, no figures.
+SWEEP = ("seed=1,2", "stations.backup_share=0.2,0.6", "region.select.regions=[Twente]",
+         "horizon_h=72", "outage.duration.hours=48", "research.figures=false",
+         "research.gis=false")
+SWEEP_TABLES = ("sweep_results.csv", "sweep_summary.csv")
 #: Text files compared as they are.
 TEXT_FILES = ("events.csv", "vulnerable_cases.csv")
 GIS_FILES = ("region.gpkg", "coverage.gpkg")
@@ -62,17 +73,36 @@ def run_folder(results: Path) -> Path:
     return found[0]
 
 
+def _run(cmd: list[str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
 def snapshot(out: Path, extra: Sequence[str]) -> None:
-    """Run the default scenario and the injects example into ``out``."""
+    """Run the default scenario, the injects example, a sweep and the commands into ``out``."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise SystemExit(f"{out} exists and is not empty")
+    py = sys.executable
     for name, overrides in RUNS.items():
         results = (out / name).absolute()
-        cmd = [sys.executable, "-m", "sim", f"results_dir={results}", *overrides, *extra]
-        print("+", " ".join(cmd), flush=True)
-        subprocess.run(cmd, check=True)
+        _run([py, "-m", "sim", f"results_dir={results}", *overrides, *extra])
         print(f"  -> {run_folder(results)}")
+    _run([py, "-m", "sim", "-m", f"results_dir={(out / 'sweep').absolute()}", *SWEEP])
+    _run([py, "-m", "sim.cli.aggregate", str(sweep_folder(out / "sweep")), "--no-figures"])
+    default = run_folder(out / "default")
+    _run([py, "-m", "sim.cli.figures", str(default), "--out", str(out / "redraw"),
+          "map_hour=48", "formats=[png]"])
+    _run([py, "-m", "sim.cli.injects", str(default), "--out", str(out / "injects_cmd"),
+          "language=en"])
+
+
+def sweep_folder(results: Path) -> Path:
+    """The single sweep folder under a results folder."""
+    found = sorted(p for p in Path(results).glob("sweeps/*/*") if p.is_dir())
+    if len(found) != 1:
+        raise SystemExit(f"expected one sweep folder under {results}/sweeps, found {len(found)}")
+    return found[0]
 
 
 def _frames_differ(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
@@ -146,6 +176,19 @@ def _json_differences(a: object, b: object, where: str = "") -> Iterator[str]:
 def compare_run(a: Path, b: Path) -> list[str]:
     """Every difference between two run folders, as lines of text."""
     out: list[str] = []
+    ca = [line for line in (a / "config.yaml").read_text(encoding="utf-8").splitlines()
+          if not line.startswith("results_dir:")]
+    cb = [line for line in (b / "config.yaml").read_text(encoding="utf-8").splitlines()
+          if not line.startswith("results_dir:")]
+    if ca != cb:
+        out.append("config.yaml: differs (results_dir aside)")
+    na, nb = sorted(p.name for p in a.iterdir()), sorted(p.name for p in b.iterdir())
+    if na != nb:
+        out.append(f"files: {na} != {nb}")
+    ka = list(json.loads((a / "manifest.json").read_text(encoding="utf-8")))
+    kb = list(json.loads((b / "manifest.json").read_text(encoding="utf-8")))
+    if ka != kb:
+        out.append(f"manifest.json keys: {ka} != {kb}")
     names = sorted({p.name for p in a.glob("timeseries_*.csv")}
                    | {p.name for p in b.glob("timeseries_*.csv")})
     for name in (*TEXT_FILES, *names):
@@ -162,33 +205,57 @@ def compare_run(a: Path, b: Path) -> list[str]:
             out.append(f"{name}: missing in {'A' if not fa.exists() else 'B'}")
         elif fa.exists():
             out += [f"{name}: {line}" for line in _gpkg_differences(fa, fb)]
-    ia, ib = a / "injects", b / "injects"
+    out += [f"injects/{line}" for line in msel_differences(a / "injects", b / "injects")]
+    return out
+
+
+def msel_differences(ia: Path, ib: Path) -> list[str]:
+    """Differences between two MSEL folders (Excel cell by cell, the rest as bytes)."""
+    out: list[str] = []
     files = sorted({p.name for p in ia.glob("*")} | {p.name for p in ib.glob("*")})
     for name in files:
         fa, fb = ia / name, ib / name
         if not fa.exists() or not fb.exists():
-            out.append(f"injects/{name}: missing in {'A' if not fa.exists() else 'B'}")
+            out.append(f"{name}: missing in {'A' if not fa.exists() else 'B'}")
         elif name.endswith(".xlsx"):
-            out += [f"injects/{name}: {line}" for line in _excel_differences(fa, fb)]
+            out += [f"{name}: {line}" for line in _excel_differences(fa, fb)]
         elif fa.read_bytes() != fb.read_bytes():
-            out.append(f"injects/{name}: differs")
+            out.append(f"{name}: differs")
     return out
+
+
+def _report(name: str, lines: list[str]) -> bool:
+    for line in lines:
+        print(f"  DIFFERS {line}")
+    print("  identical" if not lines else f"  {len(lines)} difference(s)")
+    return bool(lines)
 
 
 def compare(a: Path, b: Path) -> int:
     """Compare two snapshots; print the outcome; 0 when identical."""
     failed = False
+    a, b = Path(a), Path(b)
     for name in RUNS:
-        ra, rb = run_folder(Path(a) / name), run_folder(Path(b) / name)
+        ra, rb = run_folder(a / name), run_folder(b / name)
         lines = compare_run(ra, rb)
-        checked = sorted(p.name for p in ra.iterdir())
-        print(f"{name}: {ra.name} vs {rb.name} ({', '.join(checked)})")
+        print(f"{name}: {ra.name} vs {rb.name}")
         if name == "injects" and not (ra / "injects").is_dir():
             lines.append("injects/: no MSEL was written")
-        for line in lines:
-            print(f"  DIFFERS {line}")
-        print("  identical" if not lines else f"  {len(lines)} difference(s)")
-        failed = failed or bool(lines)
+        failed = _report(name, lines) or failed
+    sa, sb = sweep_folder(a / "sweep"), sweep_folder(b / "sweep")
+    print(f"sweep: {sa.name} vs {sb.name} ({', '.join(SWEEP_TABLES)})")
+    lines = []
+    for table in SWEEP_TABLES:
+        why = _frames_differ(pd.read_csv(sa / table), pd.read_csv(sb / table))
+        if why:
+            lines.append(f"{table}: {why}")
+    failed = _report("sweep", lines) or failed
+    print("redraw: coverage.gpkg of blackout-sim-figures")
+    failed = _report("redraw", [f"coverage.gpkg: {line}" for line in _gpkg_differences(
+        a / "redraw" / "coverage.gpkg", b / "redraw" / "coverage.gpkg")]) or failed
+    print("injects_cmd: the MSEL of blackout-sim-injects")
+    failed = _report("injects_cmd", msel_differences(a / "injects_cmd",
+                                                     b / "injects_cmd")) or failed
     return 1 if failed else 0
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.geo.io import write_geopackage
 from sim.geo.synthetic import LAYER_METADATA, BuildSettings, build_layers, read_source_table
+from sim.geo.write import write_geopackage
 from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
 
 

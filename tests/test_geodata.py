@@ -10,9 +10,9 @@ import pyogrio
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sim.geo.io import write_geopackage
 from sim.geo.schema import RD_NEW, SCHEMAS
 from sim.geo.synthetic import LAYER_METADATA, BuildSettings, build_layers, read_source_table
+from sim.geo.write import write_geopackage
 from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE, PROJECT_ROOT
 
 SOURCE_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference" / "oost5_municipalities.csv"

@@ -20,7 +20,8 @@ import sim
 SIM = Path(sim.__file__).parent
 
 #: The stages of the pipeline and their rank: a module may import its own unit or a
-#: unit of lower rank. Units of equal rank are independent of each other.
+#: unit of lower rank. Units of equal rank are independent of each other, except the
+#: base modules (rank 0), which may use each other (circles are still caught).
 LAYERS: dict[str, int] = {
     "sim.__main__": 7,
     "sim.cli": 6,
@@ -48,40 +49,114 @@ def modules(root: Path, package: str) -> dict[str, Path]:
     return out
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+def _type_checking_names(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Names bound to ``typing.TYPE_CHECKING`` and to the ``typing`` module itself.
+
+    Only those count: a ``TYPE_CHECKING`` defined in the module (or taken from anywhere
+    else) may be true at run time, so what it guards is a real import.
+    """
+    flags: set[str] = set()
+    modules_: set[str] = set()
+    assigned = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AnnAssign)
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                if isinstance(t, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "typing" and not node.level:
+            flags.update(a.asname or a.name for a in node.names if a.name == "TYPE_CHECKING")
+        elif isinstance(node, ast.Import):
+            modules_.update(a.asname or a.name for a in node.names if a.name == "typing")
+    return flags - assigned, modules_ - assigned
 
 
-def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement except those under ``if TYPE_CHECKING:`` (its else runs)."""
+def _is_type_checking(test: ast.expr, flags: set[str], typing_names: set[str]) -> bool:
+    return (isinstance(test, ast.Name) and test.id in flags) or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        and isinstance(test.value, ast.Name) and test.value.id in typing_names)
+
+
+def _runtime_nodes(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every node except those under ``if TYPE_CHECKING:`` (its ``else`` runs)."""
+    flags, typing_names = _type_checking_names(tree)
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if isinstance(node, ast.If) and _is_type_checking(node.test, flags, typing_names):
             stack.extend(node.orelse)
             continue
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            yield node
+        yield node
         stack.extend(ast.iter_child_nodes(node))
 
 
+#: Calls that import the module named by their first argument.
+DYNAMIC_IMPORTS = ("import_module", "__import__")
+
+
+def _attribute_chain(node: ast.Attribute) -> list[str] | None:
+    parts: list[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    if not isinstance(current, ast.Name):
+        return None
+    return [current.id, *reversed(parts)]
+
+
+def _longest_known(dotted: str, known: Mapping[str, Path]) -> str:
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        if ".".join(parts[:k]) in known:
+            return ".".join(parts[:k])
+    return dotted
+
+
 def imports_of(name: str, path: Path, known: Mapping[str, Path]) -> set[str]:
-    """Names of the runtime imports of one module: package modules, or top-level packages."""
+    """The runtime imports of one module: package modules, or top-level packages.
+
+    Counted: ``import`` and ``from ... import`` statements (also inside functions and
+    relative ones), ``importlib.import_module("...")`` and ``__import__("...")`` with a
+    literal name, and attribute chains through a package bound by ``import sim``
+    (``sim.results.run.run``).
+    """
     out = set()
     is_package = path.name == "__init__.py"
-    for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+    package = name.split(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound: set[str] = set()  # names bound to the package itself by ``import sim[.x]``
+    nodes = list(_runtime_nodes(tree))
+    for node in nodes:
         if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-            continue
-        base = node.module or ""
-        if node.level:  # relative: from the module's package upward
-            parts = name.split(".")[: len(name.split(".")) - node.level + is_package]
-            base = ".".join([*parts, *([base] if base else [])])
-        for alias in node.names:
-            full = f"{base}.{alias.name}"
-            out.add(full if full in known else base)
-    return out
+            for a in node.names:
+                out.add(_longest_known(a.name, known) if a.name.startswith(package) else a.name)
+                if a.asname is None and a.name.split(".")[0] == package:
+                    bound.add(package)
+                elif a.asname is not None and a.name.startswith(package):
+                    out.add(a.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the module's package upward
+                parts = name.split(".")[: len(name.split(".")) - node.level + is_package]
+                base = ".".join([*parts, *([base] if base else [])])
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                out.add(full if full in known else base)
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in DYNAMIC_IMPORTS:
+                target = node.args[0].value
+                out.add(_longest_known(target, known) if target.startswith(package)
+                        else target.split(".")[0])
+    inner = {id(n.value) for n in nodes if isinstance(n, ast.Attribute)}
+    for node in nodes:
+        if bound and isinstance(node, ast.Attribute) and id(node) not in inner:
+            chain = _attribute_chain(node)
+            if chain and chain[0] in bound:
+                target = _longest_known(".".join(chain), known)
+                if target != package:
+                    out.add(target)
+    return {t for t in out if t != name}
 
 
 def unit_of(module: str, layers: Mapping[str, int]) -> str | None:
@@ -123,7 +198,7 @@ def check_layout(root: Path, package: str, layers: Mapping[str, int],
                 continue
             if layers[other] > layers[unit]:
                 problems.append(f"{name}: imports {target} upward ({unit} -> {other})")
-            elif layers[other] == layers[unit]:
+            elif layers[other] == layers[unit] and layers[unit] > 0:
                 problems.append(f"{name}: imports {target} sideways ({unit} -> {other}, "
                                 "stages of the same rank are independent)")
     for cycle in sorted(sorted(c) for c in nx.simple_cycles(graph)):
@@ -213,10 +288,36 @@ def test_type_checking_imports_are_exempt_but_their_else_is_not(tmp_path):
         "pkg.low.a: imports pkg.top.b upward (pkg.low -> pkg.top)"]
 
 
-def test_hydra_outside_the_command_line_is_caught(tmp_path):
-    pkg = _plant(tmp_path, {"low/__init__.py": "", "low/a.py": "import hydra\n"})
+@pytest.mark.parametrize("code", [
+    "import importlib\n\ndef f():\n    return importlib.import_module('pkg.top.b')\n",
+    "from importlib import import_module\nimport_module('pkg.top.b')\n",
+    "def f():\n    return __import__('pkg.top.b')\n",
+    "import pkg\n\ndef f():\n    return pkg.top.b.X\n",
+    "import pkg.low\n\ndef f():\n    return pkg.top.b\n",
+    "TYPE_CHECKING = True\nif TYPE_CHECKING:\n    from pkg.top import b\n",
+    "from config import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.top import b\n",
+])
+def test_disguised_upward_imports_are_caught(tmp_path, code):
+    pkg = _plant(tmp_path, {"low/__init__.py": "", "low/a.py": code,
+                            "top/__init__.py": "", "top/b.py": "X = 1\n"})
+    assert check_layout(pkg, "pkg", PLANTED_LAYERS) == [
+        "pkg.low.a: imports pkg.top.b upward (pkg.low -> pkg.top)"]
+
+
+@pytest.mark.parametrize("code", ["import hydra\n", "from hydra import compose\n",
+                                  "import importlib\nimportlib.import_module('hydra.core')\n"])
+def test_hydra_outside_the_command_line_is_caught(tmp_path, code):
+    pkg = _plant(tmp_path, {"low/__init__.py": "", "low/a.py": code})
     assert check_layout(pkg, "pkg", PLANTED_LAYERS, {"hydra": ("pkg.top",)}) == [
         "pkg.low.a: imports hydra, which only ['pkg.top'] may"]
+
+
+def test_base_modules_may_use_each_other_but_not_in_a_circle(tmp_path):
+    pkg = _plant(tmp_path, {"util.py": "from pkg import errors\n", "errors.py": ""})
+    layers = {"pkg": 0, "pkg.util": 0, "pkg.errors": 0}
+    assert check_layout(pkg, "pkg", layers) == []
+    (pkg / "errors.py").write_text("from pkg.util import f\n")
+    assert check_layout(pkg, "pkg", layers) == ["import circle: pkg.errors -> pkg.util"]
 
 
 def test_a_module_outside_the_layer_map_is_named(tmp_path):

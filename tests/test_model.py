@@ -9,7 +9,7 @@ from pandas.testing import assert_frame_equal
 
 from sim.model.engine import Model
 from sim.params.validate import prepare
-from sim.results import indicators as metrics
+from sim.results import indicators
 from sim.results.records import hours
 from sim.results.run import build_network, run
 
@@ -42,8 +42,8 @@ def test_backup_power_everywhere_keeps_more_coordination_points_powered(seed):
     with_backup = simulate([*common, "stations.backup_power=all"])
     without = simulate([*common, "stations.backup_power=none"])
     at = hours(with_backup.horizon_h)
-    share_with = metrics.powered_share(with_backup, ["coordination_point"], at)
-    share_without = metrics.powered_share(without, ["coordination_point"], at)
+    share_with = indicators.powered_share(with_backup, ["coordination_point"], at)
+    share_without = indicators.powered_share(without, ["coordination_point"], at)
     assert (share_with >= share_without).all()
     assert share_with.loc[24.0] > share_without.loc[24.0] + 0.5
 
@@ -54,7 +54,7 @@ def test_fewer_fuel_trucks_never_shorten_the_time_generators_stand_dry(seed):
     for trucks in (1, 2, 4):
         result = simulate([*AREA, f"seed={seed}", "stations.backup_power=all",
                            *[f"fuel.trucks_per_region.{r}={trucks}" for r in ("VGZ", "Twente")]])
-        dry.append(metrics.generator_hours_lost(result)["empty_tanks"])
+        dry.append(indicators.generator_hours_lost(result)["empty_tanks"])
     assert dry[0] >= dry[1] >= dry[2]
     assert dry[0] > dry[2]
 
@@ -130,7 +130,7 @@ def test_unpowered_coordination_points_get_mobile_generators_first():
 
 def test_fuel_goes_to_care_and_coordination_points_before_local_points():
     result = simulate(["seed=7", "stations.backup_power=all"])
-    fuel = metrics.fuel_indicators(result)
+    fuel = indicators.fuel_indicators(result)
     by_kind = fuel["wait_h_by_site_kind"]
     assert by_kind["coordination_point"]["mean"] < by_kind["support_point"]["mean"]
     assert fuel["outside_wait_h_by_kind"]["care"]["mean"] < by_kind["support_point"]["mean"]
@@ -160,16 +160,16 @@ def test_dares_shortens_message_delays():
 
 
 def test_acceptance_indicators_move_the_expected_way():
-    def indicators(extra: list[str]) -> dict:
+    def summary_of(extra: list[str]) -> dict:
         return run(prepare(compose_config([*AREA, "seed=10", *extra]))).summary["indicators"]
 
-    base = indicators([])
-    backup = indicators(["stations.backup_power=all"])
+    base = summary_of([])
+    backup = summary_of(["stations.backup_power=all"])
     assert (backup["coordination_points_powered_share"]["mean_during_outage"]
             > base["coordination_points_powered_share"]["mean_during_outage"])
     regions = ("VGZ", "Twente")
-    few = indicators([f"fuel.trucks_per_region.{r}=1" for r in regions])
-    many = indicators([f"fuel.trucks_per_region.{r}=6" for r in regions])
+    few = summary_of([f"fuel.trucks_per_region.{r}=1" for r in regions])
+    many = summary_of([f"fuel.trucks_per_region.{r}=6" for r in regions])
     assert few["fuel"]["wait_h"]["mean"] > many["fuel"]["wait_h"]["mean"]
     assert (few["generators"]["hours_lost_to_empty_tanks"]
             >= many["generators"]["hours_lost_to_empty_tanks"])
@@ -269,7 +269,7 @@ def test_fuel_burnt_matches_the_consumption_table():
 def test_longer_tank_autonomy_means_fewer_dry_hours():
     short = simulate(["seed=2", "stations.backup_power=all"])
     long = simulate(["seed=2", "stations.backup_power=all", "power.fixed.min_autonomy_h=72"])
-    assert (metrics.generator_hours_lost(long)["empty_tanks"]
-            < metrics.generator_hours_lost(short)["empty_tanks"])
+    assert (indicators.generator_hours_lost(long)["empty_tanks"]
+            < indicators.generator_hours_lost(short)["empty_tanks"])
     assert (long.records["kind"] == "fuel_request").sum() < (
         short.records["kind"] == "fuel_request").sum()

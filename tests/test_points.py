@@ -8,7 +8,7 @@ from conftest import compose_config
 
 from sim.model.engine import Model
 from sim.params.validate import prepare
-from sim.results import indicators as metrics
+from sim.results import indicators
 from sim.results.records import hours
 from sim.results.run import build_network
 
@@ -26,8 +26,8 @@ def shares_at_72(overrides: list[str]) -> tuple[float, float, float]:
     """(points open with power, points open at all, coordination points functioning) at 72 h."""
     result = model(overrides).run()
     at = np.array([72.0])
-    points = metrics.point_shares(result, at).iloc[0]
-    cp = metrics.cp_functional_share(result, at).iloc[0]
+    points = indicators.point_shares(result, at).iloc[0]
+    cp = indicators.cp_functional_share(result, at).iloc[0]
     return float(points["open_full"]), float(points["open"]), float(cp)
 
 
@@ -103,8 +103,8 @@ def test_reservists_drawn_away_never_raise_the_coordination_points(seed):
     without = model([f"seed={seed}"]).run()
     drawn = model([f"seed={seed}", "staffing.reservist_share=0.5",
                    "staffing.reservists_leave_h=12"]).run()
-    a = metrics.cp_functional_share(without, at)
-    b = metrics.cp_functional_share(drawn, at)
+    a = indicators.cp_functional_share(without, at)
+    b = indicators.cp_functional_share(drawn, at)
     assert (b <= a + 1e-12).all()
     assert b.sum() < a.sum()
 
@@ -148,8 +148,8 @@ def test_budget_cuts_do_not_raise_the_coordination_points():
     at = hours(168)
     base = model(["seed=1"]).run()
     cut = model(["seed=1", "stations.closed_volunteer_posts_share=0.3"]).run()
-    a = metrics.cp_functional_share(base, at)
-    b = metrics.cp_functional_share(cut, at)
+    a = indicators.cp_functional_share(base, at)
+    b = indicators.cp_functional_share(cut, at)
     assert b.mean() < a.mean() - 0.05
     for hour in (24.0, 48.0, 72.0):
         assert b[hour] <= a[hour] + 1e-12

@@ -13,7 +13,7 @@ from sim.model.residents import POINT_COLUMNS
 from sim.model.vulnerable import REACHED
 from sim.params.population import NEEDS
 from sim.params.validate import prepare
-from sim.results import indicators as metrics
+from sim.results import indicators
 from sim.results.records import hours
 from sim.results.run import build_network
 
@@ -34,7 +34,7 @@ def simulate(overrides: list[str]) -> ModelResult:
 
 
 def reached_share(result: ModelResult) -> float:
-    share = metrics.vulnerable_indicators(result)["all"]["reached_in_time_share"]
+    share = indicators.vulnerable_indicators(result)["all"]["reached_in_time_share"]
     assert share is not None
     return float(share)
 
@@ -130,7 +130,7 @@ def test_reach_is_a_share_and_nobody_is_in_reach_before_a_point_opens(base):
     assert none_open.any()
     assert (f.in_reach[none_open] == 0).all()
     np.testing.assert_allclose(f.unmet_no_reach[none_open], f.arisen[none_open])
-    share = metrics.reach_share(result, hours(result.horizon_h))
+    share = indicators.reach_share(result, hours(result.horizon_h))
     assert share.between(0, 1).all() and share.max() > 0.8
 
 
@@ -150,7 +150,7 @@ def test_emergency_reports_go_to_the_meldkamer(base):
     assert arrived.mean() > 0.9  # all but those still under way at the horizon
     late = reports[~arrived]
     assert (late["time"] > result.horizon_h - 24).all()
-    e = metrics.emergency_indicators(result)
+    e = indicators.emergency_indicators(result)
     assert e["reported_at_points"] == reports["value"].sum()
     assert e["delivered_to_meldkamer"] <= e["reported_at_points"]
 
@@ -202,8 +202,8 @@ def test_farther_access_never_lowers_the_reach():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_more_staff_shortens_waits_and_turns_fewer_away(seed):
-    few = metrics.residents_indicators(simulate([f"seed={seed}"]), 72)["visits"]
-    many = metrics.residents_indicators(
+    few = indicators.residents_indicators(simulate([f"seed={seed}"]), 72)["visits"]
+    many = indicators.residents_indicators(
         simulate([f"seed={seed}", "staffing.red_cross_per_100k=200"]), 72)["visits"]
     assert many["mean_wait_h"] < few["mean_wait_h"]
     assert many["turned_away_queue"] < few["turned_away_queue"]
@@ -293,8 +293,8 @@ def test_reservists_drawn_away_never_raise_the_share_reached_in_time(seed):
     drawn = simulate([*order, "staffing.reservist_share=0.5", "staffing.reservists_leave_h=6"])
     assert reached_share(drawn) <= reached_share(without)
     at = hours(168)
-    cp_a = metrics.cp_functional_share(without, at)
-    cp_b = metrics.cp_functional_share(drawn, at)
+    cp_a = indicators.cp_functional_share(without, at)
+    cp_b = indicators.cp_functional_share(drawn, at)
     assert cp_b.sum() < cp_a.sum()
 
 
@@ -307,13 +307,13 @@ def test_acceptance_no_backup_and_no_trigger_harms_more_vulnerable_residents():
     # Open at 72 h, and open with power over the first 72 h (small generators need
     # fuel every few hours, so at any one moment many are waiting for a truck).
     at = hours(72)
-    open_neither = metrics.point_shares(neither, at)
-    open_both = metrics.point_shares(both, at)
+    open_neither = indicators.point_shares(neither, at)
+    open_both = indicators.point_shares(both, at)
     assert open_both["open"].iloc[-1] >= open_neither["open"].iloc[-1]
     assert open_both["open_full"].mean() > open_neither["open_full"].mean()
     assert open_both["open"].mean() > open_neither["open"].mean()
-    v_neither = metrics.vulnerable_indicators(neither)["all"]
-    v_both = metrics.vulnerable_indicators(both)["all"]
+    v_neither = indicators.vulnerable_indicators(neither)["all"]
+    v_both = indicators.vulnerable_indicators(both)["all"]
     assert v_both["harmed"] < v_neither["harmed"]
     assert v_both["in_danger"] == v_neither["in_danger"]
 
@@ -323,7 +323,7 @@ def test_acceptance_no_backup_and_no_trigger_harms_more_vulnerable_residents():
 
 def test_residents_indicators_agree_with_the_flows(base):
     _, result = base
-    ind = metrics.residents_indicators(result, 72)
+    ind = indicators.residents_indicators(result, 72)
     f = result.flows
     v = ind["visits"]
     assert v["arrived"] == pytest.approx(f.at_points[:, :, COL["arrived"]].sum())
@@ -333,7 +333,7 @@ def test_residents_indicators_agree_with_the_flows(base):
     reach = ind["within_reach_share"]
     assert 0 <= reach["min_after_deadline"] <= reach["mean_after_deadline"] <= 1
     assert set(reach["min_after_deadline_by_municipality"]) <= set(f.municipalities)
-    vul = metrics.vulnerable_indicators(result)
+    vul = indicators.vulnerable_indicators(result)
     assert sum(g["cases"] for g in vul["by_group"].values()) == vul["all"]["cases"]
     assert sum(g["harmed"] for g in vul["by_group"].values()) == vul["all"]["harmed"]
     frame = f.point_frame()
@@ -352,6 +352,6 @@ def test_visitors_spread_over_the_open_points_of_their_village():
     np.testing.assert_allclose(arrived_a.sum(axis=1)[:30], arrived_b.sum(axis=1)[:30])
     assert (arrived_b.sum(axis=0) > 0).sum() > (arrived_a.sum(axis=0) > 0).sum()
     assert arrived_b.max() < arrived_a.max()
-    wait_a = metrics.residents_indicators(nearest, 72)["visits"]["mean_wait_h"]
-    wait_b = metrics.residents_indicators(spread, 72)["visits"]["mean_wait_h"]
+    wait_a = indicators.residents_indicators(nearest, 72)["visits"]["mean_wait_h"]
+    wait_b = indicators.residents_indicators(spread, 72)["visits"]["mean_wait_h"]
     assert wait_b < wait_a

@@ -10,19 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
-from sim.config.overrides import with_overrides
 from sim.errors import InputError
-from sim.research.figures import (
-    default_config,
-    draw_run,
-    draw_runs,
-    find_runs,
-    municipality_codes,
-    remove_stale,
-    settings_from,
-)
+from sim.research.figures import redraw
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -46,25 +35,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not paths:
         parser.error("give at least one run folder or sweep folder")
     try:
-        folders = [r for p in paths for r in find_runs(p)]
-        first = yaml.safe_load((folders[0] / "config.yaml").read_text(encoding="utf-8"))
-        # The run's own settings, but drawing is what the command is for.
-        base = {**(first.get("research") or default_config()), "figures": True, "gis": True}
-        # Only a single run's figures include the timeline of a named municipality.
-        settings = settings_from(with_overrides(base, overrides, "research"),
-                                 municipality_codes(folders[0]) if len(folders) == 1 else None)
-        if len(folders) == 1 and args.compare is None:
-            written = draw_run(folders[0], settings, args.out)
-        else:
-            out = args.out
-            if out is None:
-                if len(paths) != 1 or find_runs(paths[0]) == [paths[0]]:
-                    parser.error("several run folders: say where the combined figures go "
-                                 "with --out (the default is only for one sweep folder)")
-                out = paths[0] / "figures"
-            written = draw_runs(paths, settings, out, args.compare)
-            if args.out is None:
-                remove_stale(out, written)
+        written, folders = redraw(paths, overrides, args.out, args.compare)
     except (InputError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -73,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               file=sys.stderr)
         sys.exit(2)
     where = sorted({str(p.parent) for p in written})
-    print(f"{len(written)} files from {len(folders)} run(s) written to "
+    print(f"{len(written)} files from {folders} run(s) written to "
           f"{', '.join(where) or 'nowhere (figures=false gis=false)'}")
 
 

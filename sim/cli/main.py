@@ -22,7 +22,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,17 +36,17 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.schema import Config
 from sim.errors import InputError, Problem
+from sim.injects.generate import check_settings as check_injects
 from sim.injects.generate import generate as generate_injects
-from sim.injects.msel import settings_from
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
 from sim.research.figures import draw_run
 from sim.research.figures import settings_from as research_settings
-from sim.results.files import dump_json, write_text_atomic
-from sim.results.folder import environment, git_revision, remove_if_empty, write_run_folder
+from sim.results.folder import RunInfo, remove_if_empty, write_run
 from sim.results.run import run
 from sim.sweeps.aggregate import aggregate
-from sim.sweeps.tables import STATUS_FILE, report
+from sim.sweeps.status import count_finished, write_status
+from sim.sweeps.tables import report
 
 log = logging.getLogger("sim")
 
@@ -74,43 +73,17 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     scenario = prepare({str(k): v for k, v in container.items()})
     injects = container.get("injects") or {}
     if isinstance(injects, dict) and injects.get("enabled"):
-        region = scenario.region
-        settings_from(injects, {  # checked before the run: bad settings write nothing
-            "region": set(region.municipalities["region"].astype(str)),
-            "municipality": set(region.municipalities["code"].astype(str)),
-            "site": {*region.fire_stations["id"].astype(str),
-                     *region.support_point_candidates["id"].astype(str)}})
+        check_injects(injects, scenario.region)  # before the run: bad settings write nothing
     research = research_settings(container.get("research") or {},
                                  scenario.region.municipalities["code"].astype(str))
     result = run(scenario)
-    wall = time.perf_counter() - t0
-    manifest: dict[str, Any] = {
-        "scenario": scenario.params.name,
-        "seed": scenario.params.seed,
-        "started_utc": started.isoformat(),
-        "finished_utc": datetime.now(UTC).isoformat(),
-        "wall_time_s": round(wall, 3),
-        "git_revision": git_revision(),
-        **environment(),
-        "command": sys.argv,
-        "overrides": overrides,
-        "geodata": dict(scenario.region.provenance),
-        "files": ["config.yaml", "manifest.json", "summary.json", "region.gpkg"],
-    }
-    tables = {f"{name}.csv": frame.to_csv(index=False, float_format="%.6g")
-              for name, frame in result.tables().items()}
-    manifest["files"] = [*manifest["files"], *tables]
-    manifest["events_processed"] = result.model.events_processed
     # Drawn from the run folder once it is complete (sim.research.figures).
-    manifest["derived_files"] = [*(["coverage.gpkg"] if research.gis else []),
-                                 *(["figures/"] if research.figures else [])]
-    texts = {
-        "config.yaml": OmegaConf.to_yaml(OmegaConf.create(container)),
-        "summary.json": dump_json(result.summary),
-        "manifest.json": dump_json(manifest),
-        **tables,
-    }
-    written = write_run_folder(run_dir, texts, layers=scenario.region.layers())
+    derived = [*(["coverage.gpkg"] if research.gis else []),
+               *(["figures/"] if research.figures else [])]
+    written = write_run(run_dir, result, OmegaConf.to_yaml(OmegaConf.create(container)),
+                        RunInfo(started=started, wall_s=time.perf_counter() - t0,
+                                command=list(sys.argv), overrides=overrides,
+                                derived_files=derived))
     if isinstance(injects, dict) and injects.get("enabled"):
         target, msel, _ = generate_injects(written)
         log.info("%d injects written to %s", len(msel), target)
@@ -119,22 +92,6 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
         log.info("%d figure and GIS files written (research.figures=false and "
                  "research.gis=false skip them)", len(files))
     return written
-
-
-def write_status(run_dir: Path, overrides: list[str], status: str, started: float,
-                 error: BaseException | None = None) -> None:
-    """A sweep job's ``status.json``: completed or failed (with the error), and its overrides."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    data: dict[str, Any] = {
-        "status": status,
-        "overrides": overrides,
-        "wall_time_s": round(time.perf_counter() - started, 3),
-        "finished_utc": datetime.now(UTC).isoformat(),
-        "error": None if error is None else f"{type(error).__name__}: {error}",
-    }
-    if error is not None and not isinstance(error, InputError):
-        data["traceback"] = "".join(traceback.format_exception(error))
-    write_text_atomic(run_dir / STATUS_FILE, dump_json(data))
 
 
 def _sweep_job(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> None:
@@ -210,18 +167,8 @@ class SweepCallback(Callback):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
 
-    def _count(self, folder: Path) -> tuple[int, int]:
-        done = failed = 0
-        for status in folder.glob(f"*/{STATUS_FILE}"):
-            text = status.read_text(encoding="utf-8")
-            if '"failed"' in text:
-                failed += 1
-            else:
-                done += 1
-        return done, failed
-
     def _show(self, folder: Path) -> tuple[int, int]:
-        counts = self._count(folder) if folder.exists() else (0, 0)
+        counts = count_finished(folder) if folder.exists() else (0, 0)
         elapsed = time.perf_counter() - self._start
         print(f"[sweep] {progress_line(*counts, self._total, elapsed)}", file=sys.stderr,
               flush=True)
@@ -230,7 +177,7 @@ class SweepCallback(Callback):
     def _watch(self, folder: Path) -> None:
         last = (-1, -1)
         while not self._stop.wait(self.poll_s):
-            counts = self._count(folder) if folder.exists() else (0, 0)
+            counts = count_finished(folder) if folder.exists() else (0, 0)
             if counts != last:
                 last = self._show(folder)
 

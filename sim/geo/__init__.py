@@ -1,6 +1,4 @@
-"""Geodata: layer schemas, loading and checking, the synthetic Oost-5 build, the network.
+"""Geodata: layer schemas, reading, loading, synthetic build, network, GeoPackage writing.
 
-Also the station policy (which stations have backup power or coordinate).
-May import only the base modules (``errors``, ``streams``, ``paths``, ``mathutil``);
-type hints may name ``sim.params``.
+May import only the base modules (``errors``, ``streams``, ``paths``, ``mathutil``).
 """

@@ -9,14 +9,23 @@ written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from sim.config.overrides import with_overrides
+from sim.geo.load import RegionData
 from sim.injects.export import write_msel
-from sim.injects.msel import Inject, Settings, build_msel, known_names, settings_from
+from sim.injects.msel import (
+    Inject,
+    Settings,
+    build_msel,
+    known_names,
+    known_names_of,
+    settings_from,
+)
 from sim.injects.sources import load_run
 from sim.paths import CONFIG_DIR
 
@@ -33,3 +42,13 @@ def generate(run_folder: Path, overrides: Sequence[str] = (),
     target = Path(out) if out is not None else Path(run_folder) / "injects"
     write_msel(target, injects, settings)
     return target, injects, settings
+
+
+def check_settings(cfg: Mapping[str, Any], region: RegionData) -> Settings:
+    """The ``injects`` settings of a run checked against its region before the run.
+
+    Raises ``InputError`` naming every problem, so bad settings write nothing.
+    """
+    m = region.municipalities
+    sites = [*region.fire_stations["id"], *region.support_point_candidates["id"]]
+    return settings_from(cfg, known_names_of(m["region"], m["code"], sites))

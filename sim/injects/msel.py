@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,10 +124,16 @@ class Inject:
     kind: str = field(default="", compare=False)
 
 
+def known_names_of(regions: Iterable[object], municipalities: Iterable[object],
+                   sites: Iterable[object]) -> dict[str, set[str]]:
+    """The names the teams and scope may use: safety regions, CBS codes, site ids."""
+    return {"region": {str(r) for r in regions},
+            "municipality": {str(m) for m in municipalities}, "site": {str(s) for s in sites}}
+
+
 def known_names(run: RunData) -> dict[str, set[str]]:
     """Regions, municipalities and sites of a run, for checking the teams in play."""
-    return {"region": set(run.municipality_region.values()),
-            "municipality": set(run.municipality_name), "site": set(run.sites)}
+    return known_names_of(run.municipality_region.values(), run.municipality_name, run.sites)
 
 
 def settings_from(cfg: Mapping[str, Any],

@@ -24,13 +24,11 @@ import numpy as np
 
 from sim.model.outage import GridSchedule
 from sim.model.timeline import Timeline
-from sim.params.cascade import CascadeParams, ServiceParams
+from sim.params.cascade import SERVICES, CascadeParams, ServiceParams
 from sim.streams import Streams
 
-#: The services, in a fixed order (names used in config, records and outputs).
-SERVICES: tuple[str, ...] = (
-    "mobile", "fixed_network", "c2000", "water_pressure", "heating", "payment",
-)
+__all__ = ["SERVICES", "Cascade", "build_cascade", "service_timeline"]
+
 
 
 @dataclass(frozen=True)

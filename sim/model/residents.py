@@ -1,7 +1,7 @@
 """Residents' needs at local support points, handled in bulk per time slice.
 
 Every ``slice_h`` hours, for each demand point (a population centre) and each
-need (``sim.params.NEEDS``), the number of visits is drawn (Poisson, from the
+need (``sim.params.population.NEEDS``), the number of visits is drawn (Poisson, from the
 rate per resident in need given the state of the grid and services in the home
 municipality). Visitors cycle (``cycling_share``) or walk to the nearest open
 local point within the distance they accept; without one, the need is unmet.

@@ -6,8 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sim.geo.stations import BACKUP_POLICIES, COORDINATION_POLICIES
 from sim.params.reader import Reader
+
+#: Which stations have backup power: as in the data, redrawn per region, all, none.
+BACKUP_POLICIES = ("data", "shares", "all", "none")
+#: Which stations are coordination points: as in the data, or backup power first.
+COORDINATION_POLICIES = ("data", "prefer_backup")
 
 
 @dataclass(frozen=True)

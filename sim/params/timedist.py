@@ -43,7 +43,7 @@ class TimeDist:
 
 
 def read_time_dist(c: Reader, key: str, lo: float = 0.0, hi: float = MAX_HOURS,
-               positive: bool = False) -> TimeDist:
+                   positive: bool = False) -> TimeDist:
     """A fixed or drawn time in hours at ``key``, with its cross-field rules."""
     kind = c.choice(f"{key}.distribution", DURATION_KINDS)
     hours = c.optional_number(f"{key}.hours", lo=lo, hi=hi, lo_open=positive)

@@ -16,7 +16,6 @@ from typing import Any
 from sim.config import schema
 from sim.errors import InputError, Problems
 from sim.geo.load import RegionData, load_region
-from sim.geo.stations import apply_station_policy, apply_support_point_backup
 from sim.params.cascade import read_cascade
 from sim.params.comms import read_comms
 from sim.params.fuel import read_fuel
@@ -27,6 +26,7 @@ from sim.params.reader import MAX_HOURS, NAME, Reader, check_keys
 from sim.params.region import read_geodata_spec, read_network
 from sim.params.scenario import Params, Scenario, affected
 from sim.params.staffing import read_staffing
+from sim.params.station_policy import apply_station_policy, apply_support_point_backup
 from sim.params.stations import read_stations
 from sim.params.support_points import read_support_points
 

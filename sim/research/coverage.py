@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from sim.results.records import detail_at, state_at
+from sim.results.records import latest
 
 #: Point states that count as operational (with power) and as open at all.
 OPERATIONAL = frozenset({"open_full"})
@@ -43,6 +43,23 @@ def pairs_within(demand: np.ndarray, sites: np.ndarray, km: float,
     i, j = tree.query(demand, predicate="dwithin", distance=km * 1000.0 / detour)
     data = np.ones(len(i), dtype=np.int8)
     return sparse.csr_matrix((data, (i, j)), shape=(n_d, n_s))
+
+
+def state_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
+             initial: float = 1.0, key: str = "site") -> pd.DataFrame:
+    """Value of the latest ``kind`` record per id at each time (``initial`` before the first)."""
+    return latest(records[records["kind"] == kind], "value", ids, at, float(initial), key)
+
+
+def detail_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
+              initial: str = "") -> pd.DataFrame:
+    """``detail`` of the latest ``kind`` record per site at each time (``initial`` before)."""
+    return latest(records[records["kind"] == kind], "detail", ids, at, initial, "site")
+
+
+def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.DataFrame:
+    """Power source (grid/fixed/mobile/none) of each site at each time."""
+    return latest(records[records["kind"] == "site_power"], "detail", ids, at, "grid", "site")
 
 
 def states_at(events: pd.DataFrame, kind: str, sites: Sequence[str],

@@ -29,6 +29,7 @@ import pandas as pd
 import pyogrio
 import yaml
 
+from sim.config.overrides import with_overrides
 from sim.errors import InputError, Problem, Problems
 from sim.paths import CONFIG_DIR
 from sim.research.coverage import OPEN, OPERATIONAL
@@ -358,3 +359,36 @@ def draw_runs(paths: Sequence[Path], settings: Settings, out: Path,
 def _side_label(selector: str, labels: Sequence[str], chosen: Sequence[int]) -> str:
     found = sorted({labels[i] for i in chosen})
     return selector if "=" in selector or len(found) != 1 else found[0]
+
+
+def redraw(paths: Sequence[Path], overrides: Sequence[str], out: Path | None = None,
+           compare: tuple[str, str] | None = None) -> tuple[list[Path], int]:
+    """Draw again from finished run or sweep folders; return the files written and runs read.
+
+    The settings are the first run's own ``research`` config (drawing switched on),
+    changed by ``key=value`` overrides. One run: its figures and GIS layers (into
+    ``<run>/figures`` unless ``out``); several: curves over them and, with two
+    scenarios or ``compare``, a difference map (into ``out``, or the one sweep
+    folder's ``figures``, where stale figures are removed). Raises ``InputError`` for
+    bad settings or selectors and ``FileNotFoundError`` for missing folders.
+    """
+    folders = [r for p in paths for r in find_runs(p)]
+    first = yaml.safe_load((folders[0] / "config.yaml").read_text(encoding="utf-8"))
+    # The run's own settings, but drawing is what the command is for.
+    base = {**(first.get("research") or default_config()), "figures": True, "gis": True}
+    # Only a single run's figures include the timeline of a named municipality.
+    settings = settings_from(with_overrides(base, overrides, "research"),
+                             municipality_codes(folders[0]) if len(folders) == 1 else None)
+    if len(folders) == 1 and compare is None:
+        return draw_run(folders[0], settings, out), 1
+    target = out
+    if target is None:
+        if len(paths) != 1 or find_runs(paths[0]) == [paths[0]]:
+            raise InputError([Problem("--out", None, "several run folders: say where the "
+                                      "combined figures go (the default is only for one "
+                                      "sweep folder)")])
+        target = paths[0] / "figures"
+    written = draw_runs(paths, settings, target, compare)
+    if out is None:
+        remove_stale(target, written)
+    return written, len(folders)

@@ -41,17 +41,18 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from sim.geo.io import write_geopackage
+from sim.geo.write import write_geopackage
 from sim.research.coverage import (
     OPEN,
     OPERATIONAL,
     Coverage,
     coverage,
+    detail_at,
     functional_coordination_points,
+    source_at,
     working_points,
 )
 from sim.results.folder import read_run_folder
-from sim.results.records import detail_at, source_at
 
 #: Hours at which municipalities' coverage is reported in the GIS layer.
 REPORT_HOURS = (24, 48, 72)

@@ -7,7 +7,7 @@ support point within the distance they accept; the local points are coloured
 by their status at that hour and the coordination points (fire stations) by
 their power. Figures are saved as PNG and SVG (``save_figure``).
 
-The data come from ``sim.research`` (a run folder); nothing here runs the model.
+The data come from ``sim.research.layers`` (a run folder); nothing here runs the model.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,10 @@ import pandas as pd
 import yaml
 
 from sim import __version__
-from sim.geo.io import write_geopackage
+from sim.geo.write import write_geopackage
 from sim.paths import PROJECT_ROOT
+from sim.results.files import dump_json
+from sim.results.run import RunResult
 
 
 class RunFolderError(RuntimeError):
@@ -61,6 +65,47 @@ def write_run_folder(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return run_dir
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """How a run came about, for its manifest."""
+
+    started: datetime
+    wall_s: float
+    command: Sequence[str]
+    overrides: Sequence[str]
+    #: Files drawn from the folder after it is written (coverage.gpkg, figures/).
+    derived_files: Sequence[str] = ()
+
+
+def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo) -> Path:
+    """Write a run's folder: config, manifest, summary, tables and region layers, atomically."""
+    scenario = result.scenario
+    tables = {f"{name}.csv": frame.to_csv(index=False, float_format="%.6g")
+              for name, frame in result.tables().items()}
+    manifest: dict[str, Any] = {
+        "scenario": scenario.params.name,
+        "seed": scenario.params.seed,
+        "started_utc": info.started.isoformat(),
+        "finished_utc": datetime.now(UTC).isoformat(),
+        "wall_time_s": round(info.wall_s, 3),
+        "git_revision": git_revision(),
+        **environment(),
+        "command": list(info.command),
+        "overrides": list(info.overrides),
+        "geodata": dict(scenario.region.provenance),
+        "files": ["config.yaml", "manifest.json", "summary.json", "region.gpkg", *tables],
+        "events_processed": result.model.events_processed,
+        "derived_files": list(info.derived_files),
+    }
+    texts = {
+        "config.yaml": config_yaml,
+        "summary.json": dump_json(result.summary),
+        "manifest.json": dump_json(manifest),
+        **tables,
+    }
+    return write_run_folder(run_dir, texts, layers=scenario.region.layers())
 
 
 def read_run_folder(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:

@@ -25,7 +25,7 @@ def hours(horizon_h: float, step: float = 1.0) -> np.ndarray:
 
 
 def latest(sub: pd.DataFrame, column: str, ids: Sequence[str], at: np.ndarray,
-            initial: Any, key: str) -> pd.DataFrame:
+           initial: Any, key: str) -> pd.DataFrame:
     """Per id, ``column`` of its latest record in ``sub`` at each time (``initial`` before).
 
     ``sub`` holds the records of one kind, in time order. The table is filled as one
@@ -49,27 +49,10 @@ def latest(sub: pd.DataFrame, column: str, ids: Sequence[str], at: np.ndarray,
     return pd.DataFrame(table, index=pd.Index(at, name="hour"), columns=columns)
 
 
-def state_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
-             initial: float = 1.0, key: str = "site") -> pd.DataFrame:
-    """Value of the latest ``kind`` record per id at each time (``initial`` before the first)."""
-    return latest(records[records["kind"] == kind], "value", ids, at, float(initial), key)
-
-
 def site_state(result: ModelResult, kind: str, ids: Sequence[str], at: np.ndarray,
-           initial: float = 1.0) -> pd.DataFrame:
-    """:func:`state_at` over a run's records, by site."""
+               initial: float = 1.0) -> pd.DataFrame:
+    """Value of the latest ``kind`` record per site at each time (``initial`` before)."""
     return latest(result.of_kind(kind), "value", ids, at, float(initial), "site")
-
-
-def detail_at(records: pd.DataFrame, kind: str, ids: Sequence[str], at: np.ndarray,
-              initial: str = "") -> pd.DataFrame:
-    """``detail`` of the latest ``kind`` record per site at each time (``initial`` before)."""
-    return latest(records[records["kind"] == kind], "detail", ids, at, initial, "site")
-
-
-def source_at(records: pd.DataFrame, ids: Sequence[str], at: np.ndarray) -> pd.DataFrame:
-    """Power source (grid/fixed/mobile/none) of each site at each time."""
-    return latest(records[records["kind"] == "site_power"], "detail", ids, at, "grid", "site")
 
 
 def affected_sites(result: ModelResult, ids: Iterable[str]) -> list[str]:
@@ -79,7 +62,7 @@ def affected_sites(result: ModelResult, ids: Iterable[str]) -> list[str]:
 
 
 def intervals(records: pd.DataFrame, opens: Iterable[str], closes: Iterable[str],
-               key: str, horizon: float) -> list[tuple[str, str, float, float]]:
+              key: str, horizon: float) -> list[tuple[str, str, float, float]]:
     """(generator, site, start, end) for each open..close pair (end = horizon if open)."""
     opens, closes = set(opens), set(closes)
     sub = records[records["kind"].isin(opens | closes)]

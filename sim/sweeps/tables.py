@@ -39,9 +39,8 @@ import yaml
 from scipy import stats
 
 from sim.results.files import write_atomic
+from sim.sweeps.status import STATUS_FILE
 
-#: Files a job folder holds besides its run files.
-STATUS_FILE = "status.json"
 RESULTS_STEM = "sweep_results"
 SUMMARY_STEM = "sweep_summary"
 #: Columns that describe the job, not a parameter or an indicator.

@@ -1,4 +1,4 @@
-"""Reading and writing geodata files (the edge of the geo core)."""
+"""Writing geodata files: GeoPackages written atomically and byte-for-byte reproducibly."""
 
 from __future__ import annotations
 
@@ -45,7 +45,3 @@ def write_geopackage(
         if tmp.exists():
             tmp.unlink()
 
-
-def list_layers(path: Path) -> list[str]:
-    """Names of the layers in a vector file."""
-    return [str(row[0]) for row in pyogrio.list_layers(path)]

@@ -8,20 +8,15 @@ random stream.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.geo.load import RegionData
-    from sim.geo.synthetic import BuildSettings
-    from sim.params.stations import StationParams
-    from sim.params.support_points import SupportPointParams
-    from sim.streams import Streams
-
-BACKUP_POLICIES = ("data", "shares", "all", "none")
-COORDINATION_POLICIES = ("data", "prefer_backup")
+from sim.geo.load import RegionData
+from sim.geo.synthetic import BuildSettings
+from sim.params.stations import StationParams
+from sim.params.support_points import SupportPointParams
+from sim.streams import Streams
 
 
 def apply_station_policy(

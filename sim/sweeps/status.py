@@ -1,0 +1,52 @@
+"""A sweep job's ``status.json``: whether it completed or failed (and why), and its overrides.
+
+Every job writes one when it ends, so a failed job is isolated and named, and a
+sweep still running or interrupted can be gathered (jobs without one are
+``running``).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError
+from sim.results.files import dump_json, write_text_atomic
+
+#: The file a job folder holds besides its run files.
+STATUS_FILE = "status.json"
+
+
+def write_status(run_dir: Path, overrides: Sequence[str], status: str, started: float,
+                 error: BaseException | None = None) -> None:
+    """Write ``status.json``: completed or failed (with the error), overrides, wall time.
+
+    ``started``: ``time.perf_counter()`` when the job began. Bad input is named by its
+    message; any other error also keeps its traceback.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {
+        "status": status,
+        "overrides": list(overrides),
+        "wall_time_s": round(time.perf_counter() - started, 3),
+        "finished_utc": datetime.now(UTC).isoformat(),
+        "error": None if error is None else f"{type(error).__name__}: {error}",
+    }
+    if error is not None and not isinstance(error, InputError):
+        data["traceback"] = "".join(traceback.format_exception(error))
+    write_text_atomic(run_dir / STATUS_FILE, dump_json(data))
+
+
+def count_finished(folder: Path) -> tuple[int, int]:
+    """Jobs of a sweep folder that completed and that failed, by their status files."""
+    done = failed = 0
+    for status in folder.glob(f"*/{STATUS_FILE}"):
+        if '"failed"' in status.read_text(encoding="utf-8"):
+            failed += 1
+        else:
+            done += 1
+    return done, failed
