@@ -37,7 +37,7 @@ import shapely
 import simpy
 
 from sim.model.power import Timer
-from sim.model.queueing import fluid_slice
+from sim.model.queueing import fluid_slice, light_traffic_ratio
 from sim.params.population import NEEDS
 
 if TYPE_CHECKING:
@@ -281,6 +281,10 @@ class Residents:
         unmet = np.zeros((n_m, len(NEEDS)))
         arisen = np.zeros((n_m, len(NEEDS)))
         arrived = np.zeros((self.n_p, len(NEEDS)))
+        # The expected arrivals take the same ways; the queue runs on them (see queueing).
+        expected = np.zeros((self.n_p, len(NEEDS)))
+        walk_e = lam * (1.0 - pp.access.cycling_share)
+        cyc_e = lam * pp.access.cycling_share
         for k in range(len(NEEDS)):
             miss = walk[:, k] * ~ok_w + cyc[:, k] * ~ok_c
             unmet[:, k] = np.bincount(self.dp_m, weights=miss, minlength=n_m)
@@ -289,6 +293,10 @@ class Residents:
                                          minlength=self.n_p)
                              + np.bincount(pts_c, weights=cyc[rows_c, k] * share_c,
                                            minlength=self.n_p))
+            expected[:, k] = (np.bincount(pts_w, weights=walk_e[rows_w, k] * share_w,
+                                          minlength=self.n_p)
+                              + np.bincount(pts_c, weights=cyc_e[rows_c, k] * share_c,
+                                            minlength=self.n_p))
         frac = (1 - pp.access.cycling_share) * ok_w + pp.access.cycling_share * ok_c
         reach = np.bincount(self.dp_m, weights=self.dp_res * frac, minlength=n_m)
         # Travel time of emergency visitors, for the report delay.
@@ -298,25 +306,30 @@ class Residents:
                   + np.bincount(pts_c, weights=cyc[rows_c, em] * share_c
                                 * self.cycle_h[rows_c, pts_c], minlength=self.n_p))
 
-        # What each point can offer.
+        # What each point can offer (to the visits drawn, and likewise to those expected).
         wanted = arrived.copy()
+        wanted_e = expected.copy()
         not_offered = np.zeros(self.n_p)
         reduced = state == 0.5
         for need in NEEDS_POWER:
             k = K[need]
             not_offered += wanted[:, k] * reduced
             wanted[:, k] *= ~reduced
+            wanted_e[:, k] *= ~reduced
         no_supplies = np.zeros(self.n_p)
         for k, stock, per in ((K["water"], self.water, self.water_per_visit),
                               (K["food"], self.food, self.food_per_visit)):
-            can = np.minimum(wanted[:, k], np.floor(stock / per + 1e-9))
+            limit = np.floor(stock / per + 1e-9)
+            can = np.minimum(wanted[:, k], limit)
             no_supplies += wanted[:, k] - can
             wanted[:, k] = can
+            wanted_e[:, k] = np.minimum(wanted_e[:, k], limit)
         wk = K["warmth"]
         places = np.maximum(self.capacity - self.warm_ring.sum(axis=0), 0.0)
         room = np.minimum(wanted[:, wk], places)
         no_supplies += wanted[:, wk] - room
         wanted[:, wk] = room
+        wanted_e[:, wk] = np.minimum(wanted_e[:, wk], places)
 
         # Counter staff and spontaneous helpers.
         daytime = st.day_start_hour <= m.local_hour(t0) < st.day_end_hour
@@ -330,10 +343,18 @@ class Residents:
         self.help_ring = np.roll(self.help_ring, 1, axis=0)
         self.help_ring[0] = new_helpers
 
-        # The queue.
-        work = wanted @ self.service_h
+        # The queue, on the expected load with its mix of needs; the visits drawn are
+        # admitted, served and kept waiting in the same proportions.
+        work = wanted_e @ self.service_h
+        visits_e = wanted_e.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_h = np.where(visits_e > 0, work / visits_e, 0.0)
+            cv2 = np.where(mean_h > 0, (wanted_e @ self.service_h ** 2)
+                           / np.maximum(visits_e, 1e-300) / mean_h ** 2 - 1.0, 1.0)
+        light = light_traffic_ratio(staff, self.service_h, wanted_e)
         out = fluid_slice(self.backlog_work, work, staff, length, pp.patience_h,
-                          visits=wanted.sum(axis=1))
+                          visits=visits_e, service_cv2=np.maximum(cv2, 0.0),
+                          light_ratio=light)
         with np.errstate(divide="ignore", invalid="ignore"):
             share_in = np.where(work > 0, out.admitted / work, 0.0)
             from_backlog = np.where(self.backlog_work > 0,
