@@ -310,6 +310,14 @@ class HelpersConfig:
 
 
 @dataclass
+class LaterConfig:
+    """People not available at the call-up who come later (childcare arranged, back home)."""
+
+    share: float = MISSING
+    after: TimeDistConfig = field(default_factory=TimeDistConfig)
+
+
+@dataclass
 class StaffingConfig:
     """Staff pools, call-up and shifts."""
 
@@ -331,6 +339,8 @@ class StaffingConfig:
     min_staff_per_coordination_point: int = MISSING
     shift_hours: float = MISSING
     rest_hours: float = MISSING
+    later: LaterConfig = field(default_factory=lambda: LaterConfig())
+    leave_per_day: float = MISSING
     spontaneous: HelpersConfig = field(default_factory=lambda: HelpersConfig())
 
 

@@ -5,7 +5,10 @@ people (fire-brigade volunteers and professionals, municipal staff, Red Cross
 volunteers), each with a home, a chance to be available (by kind and time of
 day) and a way to learn of the call-up: by phone (or pager) while that works in
 their home municipality, else by a pre-agreed self-mobilisation rule, else not
-at all. Those who come travel to the post and join its roster. A post needs a
+at all. Who is not available when called may come later (childcare arranged,
+back from work elsewhere: a share of them, after a drawn delay); whoever is
+present may drop out for good (their own household, exhaustion). Those who
+come travel to the post and join its roster. A post needs a
 minimum on duty (with enough professionals) to function and puts more on duty,
 up to its target, when its pool allows while keeping relief for the next shifts:
 at most ``present // crews`` at once, where ``present`` counts those who came and
@@ -40,8 +43,9 @@ from sim.model.power import Site, Timer
 if TYPE_CHECKING:
     from sim.model.engine import Model
 
-#: Columns of the per-person draws: availability, home, reservist.
-_DRAWS = 3
+#: Columns of the per-person draws: availability, home, reservist, comes later, the delay
+#: until then, and when they drop out.
+_DRAWS = 6
 
 
 @dataclass(eq=False)
@@ -54,7 +58,14 @@ class Person:
     reservist: bool
     home: Location
     u_available: float
-    state: str = "home"  # home | travelling | ready | duty | rest | gone
+    #: Hours after the call-up reaches them that someone not available then comes anyway
+    #: (inf: never).
+    later_h: float = math.inf
+    #: Hours present before they drop out for good (inf: never).
+    stays_h: float = math.inf
+    state: str = "home"  # home | later | travelling | ready | duty | rest | gone
+    #: When they reached the post (inf: not yet, or never).
+    arrived_at: float = math.inf
     shift_start: float = 0.0
     rest_until: float = 0.0
     worked_h: float = 0.0
@@ -94,13 +105,18 @@ class Post:
     def add_people(self, kinds: list[tuple[str, bool]], homes: list[Location],
                    reservist_share: float) -> None:
         """Create the pool: (kind, professional) per person; homes are drawn per person."""
+        st = self.model.params.staffing
         rng = self.model.streams.get(f"staff.{self.id}")
         draws = rng.random((len(kinds), _DRAWS))
+        later = np.where(draws[:, 3] < st.later_share, st.later_after.quantile(draws[:, 4]),
+                         math.inf)
+        rate = st.leave_per_day / 24.0
+        stays = -np.log1p(-draws[:, 5]) / rate if rate > 0 else np.full(len(kinds), math.inf)
         for i, ((kind, professional), row) in enumerate(zip(kinds, draws, strict=True)):
             home = homes[int(row[1] * len(homes))] if homes else self.site.location
             reservist = kind == "fire_volunteer" and row[2] < reservist_share
             self.people.append(Person(f"{self.id}/{i}", kind, professional, reservist, home,
-                                      float(row[0])))
+                                      float(row[0]), float(later[i]), float(stays[i])))
 
     # --- call-up -------------------------------------------------------------------------
 
@@ -135,7 +151,17 @@ class Post:
         hour = m.local_hour(m.env.now)
         volunteer = not person.professional
         if person.u_available >= m.params.staffing.availability(volunteer, hour):
-            person.state = "gone"  # not available
+            if math.isfinite(person.later_h):  # comes once free (childcare, back home)
+                person.state = "later"
+                Timer(m.env, person.later_h, lambda: self._set_off(person))
+            else:
+                person.state = "gone"  # not available
+            return
+        self._set_off(person)
+
+    def _set_off(self, person: Person) -> None:
+        m = self.model
+        if not self.active or person.state not in ("home", "later"):
             return
         person.state = "travelling"
         travel = m.travel.between(person.home, self.site.location)
@@ -145,9 +171,26 @@ class Post:
         if person.state != "travelling":
             return
         person.state = "ready"
+        person.arrived_at = self.model.env.now
         self.present += 1
         self.ready.append(person)
+        if math.isfinite(person.stays_h):
+            Timer(self.model.env, person.stays_h, lambda: self._drop_out(person))
         self._fill()
+
+    def _drop_out(self, person: Person) -> None:
+        """Someone leaves for good (their own household, exhaustion)."""
+        if person.state not in ("ready", "duty", "rest"):
+            return
+        if person.state == "duty":
+            self._off_duty(person)
+        elif person.state == "ready":
+            self.ready.remove(person)
+        self.present -= 1
+        person.state = "gone"
+        if self.active:
+            self._fill(notify=False)
+            self._notify()
 
     # --- the roster ----------------------------------------------------------------------
 

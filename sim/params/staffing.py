@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.params.reader import MAX_HOURS, Reader
+from sim.params.timedist import TimeDist, read_time_dist
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class StaffingParams:
     self_mobilisation_h: float | None = None
     min_professionals_per_point: int = 1
     rest_hours: float = 8.0
+    #: Share of those not available at the call-up who come later, and after how long.
+    later_share: float = 0.0
+    later_after: TimeDist = TimeDist("fixed", hours=0.0)
+    #: Chance per day that someone present drops out for good (own household, exhaustion).
+    leave_per_day: float = 0.0
     spontaneous: Helpers = field(default_factory=Helpers)
 
     def availability(self, volunteer: bool, local_hour: float) -> float:
@@ -95,6 +101,9 @@ def read_staffing(c: Reader) -> StaffingParams:
         else c.number(f"{k}.self_mobilisation_h", lo=0, hi=MAX_HOURS),
         min_professionals_per_point=pros,
         rest_hours=c.number(f"{k}.rest_hours", lo=0, hi=48),
+        later_share=c.share(f"{k}.later.share"),
+        later_after=read_time_dist(c, f"{k}.later.after"),
+        leave_per_day=c.share(f"{k}.leave_per_day"),
         spontaneous=Helpers(
             per_point_day=c.number(f"{k}.spontaneous.per_point_day", lo=0, hi=10_000),
             register_h=c.number(f"{k}.spontaneous.register_h", lo=0, hi=8),

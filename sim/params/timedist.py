@@ -36,6 +36,24 @@ class TimeDist:
         assert self.mode is not None
         return rng.triangular(self.low, self.mode, self.high, size=n)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The times at probabilities ``u``: the inverse distribution function.
+
+        For uniforms drawn elsewhere (one row per person keeps common random numbers).
+        """
+        u = np.asarray(u, float)
+        if self.distribution == "fixed":
+            assert self.hours is not None
+            return np.full(u.shape, self.hours, dtype=float)
+        assert self.low is not None and self.high is not None
+        lo, hi = self.low, self.high
+        if self.distribution == "uniform":
+            return lo + u * (hi - lo)
+        assert self.mode is not None
+        cut = (self.mode - lo) / (hi - lo)
+        return np.where(u < cut, lo + np.sqrt(u * (hi - lo) * (self.mode - lo)),
+                        hi - np.sqrt((1 - u) * (hi - lo) * (hi - self.mode)))
+
     @property
     def upper(self) -> float:
         """The largest value a draw can take."""
