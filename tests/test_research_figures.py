@@ -298,7 +298,8 @@ def test_vulnerable_curves_and_map_count_the_cases(run):
     at = np.array([0.0, 24.0, 48.0, 96.0])
     curve = vulnerable_reached_over_time(run, at)
     for group, rows in c[c["in_danger"]].groupby("group"):
-        reached = rows["outcome"].isin(["outreach", "neighbour", "self"])
+        reached = rows["outcome"].isin(["care_provider", "supplier", "ambulance", "outreach",
+                                        "neighbour", "self"])
         want = [(reached & (rows["reached_at"] <= h)).mean() for h in at]
         assert curve[group].to_numpy() == pytest.approx(want)
         assert (np.diff(curve[group].to_numpy()) >= 0).all()

@@ -9,7 +9,7 @@ from conftest import compose_config
 from pandas.testing import assert_frame_equal
 
 from sim.model.engine import Model, ModelResult
-from sim.model.residents import POINT_COLUMNS
+from sim.model.flows import POINT_COLUMNS
 from sim.model.vulnerable import REACHED
 from sim.params.population import NEEDS
 from sim.params.validate import prepare

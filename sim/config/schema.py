@@ -18,7 +18,6 @@ from sim.config.groups import (
     CommsConfig,
     FuelConfig,
     OutageConfig,
-    PopulationConfig,
     PowerConfig,
     RegionConfig,
     StaffingConfig,
@@ -26,6 +25,7 @@ from sim.config.groups import (
     SupportPointsConfig,
 )
 from sim.config.outputs import InjectsConfig, ResearchConfig
+from sim.config.population import PopulationConfig
 
 
 @dataclass

@@ -279,10 +279,13 @@ EN: dict[str, Template] = {
 TEMPLATES = {"nl": NL, "en": EN}
 
 GROUPS = {
-    "nl": {"home_ventilation": "thuisbeademing", "home_oxygen": "zuurstof thuis",
+    "nl": {"home_ventilation": "thuisbeademing (continu)",
+           "home_ventilation_night": "thuisbeademing ('s nachts)", "home_oxygen": "zuurstof thuis",
            "home_care": "thuiszorgcliënt", "severe_mobility_alone": "ernstig beperkt mobiel, "
            "alleenwonend", "frail_elderly_alone": "kwetsbare oudere, alleenwonend"},
-    "en": {"home_ventilation": "on home ventilation", "home_oxygen": "on home oxygen",
+    "en": {"home_ventilation": "on home ventilation (around the clock)",
+           "home_ventilation_night": "on home ventilation (at night)",
+           "home_oxygen": "on home oxygen",
            "home_care": "home-care client", "severe_mobility_alone": "severely limited "
            "mobility, living alone", "frail_elderly_alone": "frail elderly, living alone"},
 }

@@ -20,15 +20,17 @@ import simpy
 
 from sim.geo.network import Site as Location
 from sim.geo.network import TravelTimes
+from sim.model.care import Region as CareRegion
 from sim.model.cascade import SERVICES, Cascade, build_cascade
 from sim.model.comms import Comms, Place
+from sim.model.flows import Flows
 from sim.model.fuel import FuelLogistics, outside_demand_times
 from sim.model.outage import GridSchedule, grid_schedule
 from sim.model.points import CoordinationPoint, LocalPoint
 from sim.model.power import Generator as DieselGenerator
 from sim.model.power import MobilePool, Site, Technicians, Timer
 from sim.model.records import Recorder
-from sim.model.residents import Flows, Residents
+from sim.model.residents import Residents
 from sim.model.staffing import Post, homes_by_municipality, homes_in, round_share, spread
 from sim.model.vulnerable import simulate_cases
 from sim.params.scenario import Scenario
@@ -397,6 +399,22 @@ class Model:
         yield self.env.timeout(t - self.env.now)
         self.fuel.outside(region, kind, litres, location)
 
+    def _care_region(self, codes: list[str]) -> CareRegion:
+        """Regions, affected residents and services per municipality, for the care chain."""
+        m = self.region.municipalities
+        affected = set(self.scenario.affected_codes())
+        residents = {str(c): float(p) for c, p in zip(m["code"], m["population"], strict=True)
+                     if c in affected}
+        region_of = {str(c): str(r) for c, r in zip(m["code"], m["region"], strict=True)}
+        per_region: dict[str, float] = {}
+        for code, n in residents.items():
+            per_region[region_of[code]] = per_region.get(region_of[code], 0.0) + n
+        t = self.cascade.timelines
+        return CareRegion(region_of=region_of, residents_of=residents, region_residents=per_region,
+                          mobile={c: t[(c, "mobile")] for c in codes},
+                          fixed={c: t[(c, "fixed_network")] for c in codes},
+                          payment={c: t[(c, "payment")] for c in codes})
+
     def run(self) -> ModelResult:
         """Run to the horizon and return the records."""
         by_municipality: dict[str, list[Site]] = {}
@@ -422,7 +440,7 @@ class Model:
             self.params.population, flows, self.streams, self.grid.timelines,
             {c: self.cascade.timelines[(c, "heating")] for c in codes},
             self.scenario.affected_codes(), self.residents.dp_res, horizon,
-            self.params.population.slice_h)
+            self.params.population.slice_h, self._care_region(codes))
         roles = {s.id: s.role for s in self.sites.values()}
         generators = {s.fixed.id: s.id for s in self.sites.values() if s.fixed is not None}
         for pool in self.mobile.values():

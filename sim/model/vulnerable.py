@@ -19,12 +19,20 @@ missed care) or, in winter, its heating (cold at home); harm comes a drawn
   subgroup priority, then by when they became known; their capacity is a share
   of the staff on duty at the point, slice by slice.
 
+With the care chain on (``population.care.enabled``, see ``sim.model.care``),
+home-care providers reach their clients, suppliers the patients on their lists
+and ambulances those whose alarm reached the meldkamer; residents on a device
+(``needs_power``) are then safe only with power (a supplier, an ambulance, or a
+local point with power they reach on their own): a neighbour, carer or outreach
+team who finds them raises the alarm instead.
+
 Outcomes: ``unaffected`` (the clock never started within the horizon),
 ``restored`` (the danger ends before harm would come: not in danger, whatever
-help came), and for the cases *in danger*: ``outreach``, ``neighbour``,
-``self`` (reached before harm), ``harmed``, ``at_risk`` (neither by the
-horizon). Whether a case is in danger does not depend on help, so the share
-reached in time (reached / in danger) compares fairly across scenarios.
+help came), and for the cases *in danger*: who reached them first, before
+harm (``care_provider``, ``supplier``, ``ambulance``, ``outreach``,
+``neighbour``, ``self``), ``harmed``, ``at_risk`` (neither by the horizon).
+Whether a case is in danger does not depend on help, so the share reached in
+time (reached / in danger) compares fairly across scenarios.
 
 This runs after the SimPy run, on the point states and staff recorded per
 slice (``residents.Flows``): outreach takes staff time that is set aside
@@ -42,14 +50,21 @@ import numpy as np
 import pandas as pd
 
 from sim.mathutil import apportion
-from sim.model.residents import Flows
+from sim.model.care import (
+    Region,
+    alarm_requests,
+    ambulance_times,
+    home_care_times,
+    supplier_times,
+)
+from sim.model.flows import Flows
 from sim.model.timeline import Timeline
 from sim.params.population import PopulationParams
 from sim.streams import Streams
 
-OUTCOMES = ("outreach", "neighbour", "self", "restored", "harmed", "at_risk", "unaffected")
-#: Outcomes that count as reached before harm.
-REACHED = ("outreach", "neighbour", "self")
+#: Outcomes that count as reached before harm, in the order that breaks ties.
+REACHED = ("care_provider", "supplier", "ambulance", "outreach", "neighbour", "self")
+OUTCOMES = (*REACHED, "restored", "harmed", "at_risk", "unaffected")
 
 
 def danger_window(timeline: Timeline, horizon: float) -> tuple[float, float]:
@@ -93,8 +108,15 @@ def _first_open_after(times: np.ndarray, slice_h: float, nxt: np.ndarray, t: np.
 def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
                    grid: Mapping[str, Timeline], heating: Mapping[str, Timeline],
                    affected: Sequence[str], demand_residents: np.ndarray,
-                   horizon: float, slice_h: float) -> pd.DataFrame:
-    """Every vulnerable case of the run and its outcome (one row per case)."""
+                   horizon: float, slice_h: float,
+                   region: Region | None = None) -> pd.DataFrame:
+    """Every vulnerable case of the run and its outcome (one row per case).
+
+    ``region``: what the care chain needs (municipalities' regions, residents and
+    services); without it, or with the care chain off, only neighbours, the
+    residents themselves and outreach teams reach them.
+    """
+    care_on = pp.care.enabled and region is not None
     codes_dp = np.asarray(flows.demand_municipality, dtype=object)
     affected_set = set(affected)
     times = flows.times
@@ -106,6 +128,10 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
     open_walk = (open_pts.astype(np.int32) @ walk_ok.T.astype(np.int32)) > 0 if n_t else \
         np.zeros((0, len(codes_dp)), bool)
     nxt_walk = _next_open(open_walk) if n_t else np.zeros((0, len(codes_dp)), int)
+    # Residents on a device are safe at a point only if it has power (open with all services).
+    powered = flows.open_state[:, :, 0] >= 1.0 if n_t else np.zeros((0, len(flows.points)), bool)
+    nxt_walk_power = (_next_open((powered.astype(np.int32) @ walk_ok.T.astype(np.int32)) > 0)
+                      if n_t and care_on else nxt_walk)
     nxt_point = _next_open(open_pts) if n_t else np.zeros((0, len(flows.points)), int)
     walk_h = np.where(walk_ok, dist, np.inf).min(axis=1, initial=np.inf) / pp.access.walk_kmh
     if dist.shape[1]:
@@ -151,35 +177,128 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
                              start + neighbour_delay, np.inf)
         can_travel = u_travel < group.can_travel_share
         self_at = np.full(n, np.inf)
+        to_point = np.full(n, np.inf)  # when someone from the home reaches an open point
         if n_t and n:
             reach = _first_open_after(times, slice_h, nxt_walk, start, dp)
+            to_point = reach + walk_h[dp]
+            if care_on and group.needs_power:
+                reach = _first_open_after(times, slice_h, nxt_walk_power, start, dp)
             self_at = np.where(can_travel, reach + walk_h[dp], np.inf)
         on_registry = ou.registry & (u_registry < ou.registry_coverage)
         ask = np.where(on_registry, start, start + report_delay)
         point = assigned[dp] if n else np.zeros(0, dtype=int)
         known = (_first_open_after(times, slice_h, nxt_point, ask, point)
                  if n_t and n else np.full(n, np.inf))
-        frames.append(pd.DataFrame({
+        frame = pd.DataFrame({
             "group": group.name, "priority": group.priority, "demand_point": dp,
             "clock_start": start, "harm_at": harm, "danger_end": end,
             "neighbour_at": neighbour, "self_at": self_at, "known_at": known,
             "point": point, "travel_h": travel[dp] if n else np.zeros(0),
-        }))
+        })
+        if care_on:
+            # Drawn after the draws above, so those stay as they were (common random numbers).
+            u = rng.random((n, 4))
+            sup = pp.care.suppliers.get(group.supplier or "")
+            frame["needs_power"] = group.needs_power
+            frame["client"] = u[:, 0] < group.care_client_share
+            frame["supplier"] = group.supplier or ""
+            frame["on_list"] = (u[:, 1] < sup.list_share) if sup is not None else False
+            frame["list_order"] = u[:, 3]
+            frame["calls_at"] = np.where(
+                u[:, 2] < group.calls_112_share,
+                start + pp.care.ambulance.call_at_share * to_harm, np.inf)
+            frame["to_point"] = to_point
+            # The registry also records who has family or neighbours to look in on them.
+            frame["network_known"] = on_registry & np.isfinite(neighbour)
+        frames.append(frame)
     cases = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if cases.empty:
         return _finish(cases, flows, horizon)
-    cases["outreach_at"] = _outreach(cases, flows, pp, slice_h, horizon)
-    return _finish(cases, flows, horizon)
+    if not care_on:
+        safe = np.minimum(cases["neighbour_at"].to_numpy(), cases["self_at"].to_numpy())
+        cases["outreach_at"] = _outreach(cases, flows, pp, slice_h, horizon, safe)
+        return _finish(cases, flows, horizon)
+    assert region is not None
+    _care_chain(cases, flows, pp, slice_h, horizon, region)
+    return _finish(cases, flows, horizon, care=True)
+
+
+def _care_chain(cases: pd.DataFrame, flows: Flows, pp: PopulationParams, slice_h: float,
+                horizon: float, region: Region) -> None:
+    """Suppliers, home care, outreach and ambulances, in that order (see ``sim.model.care``)."""
+    care = pp.care
+    codes = np.asarray(flows.demand_municipality, dtype=object)[cases["demand_point"]]
+    arrays = {
+        "supplier": cases["supplier"].to_numpy(dtype=object),
+        "on_list": cases["on_list"].to_numpy(bool),
+        "client": cases["client"].to_numpy(bool),
+        "clock_start": cases["clock_start"].to_numpy(float),
+        "harm_at": cases["harm_at"].to_numpy(float),
+        "priority": cases["priority"].to_numpy(float),
+        "list_order": cases["list_order"].to_numpy(float),
+        "municipality": codes,
+        "region": np.array([region.region_of[str(c)] for c in codes], dtype=object),
+    }
+    device = cases["needs_power"].to_numpy(bool)
+    danger = np.minimum(arrays["harm_at"], cases["danger_end"].to_numpy())
+    neighbour = cases["neighbour_at"].to_numpy()
+    self_at = cases["self_at"].to_numpy()
+    # Safe so far: residents on a device only with power (on their own: a powered point).
+    safe = np.where(device, self_at, np.minimum(neighbour, self_at))
+    supplier_at = supplier_times(arrays, care, region, np.minimum(danger, safe))
+    safe = np.minimum(safe, supplier_at)
+    care_at = home_care_times(arrays, care, region, np.minimum(danger, safe))
+    safe = np.minimum(safe, np.where(device, np.inf, care_at))
+    # Outreach teams leave residents on a supplier's list to the supplier (they cannot
+    # bring power), and clients whom their carer reaches before harm to the carer: the
+    # municipality and the care providers share who looks after whom.
+    handled = (device & arrays["on_list"]) | (arrays["client"] & (care_at < arrays["harm_at"]))
+    outreach_at = _outreach(cases, flows, pp, slice_h, horizon,
+                            np.where(handled, -np.inf, safe),
+                            later=cases["network_known"].to_numpy(bool))
+    safe = np.minimum(safe, np.where(device, np.inf, outreach_at))
+    # Alarms for residents on a device: 112 from home, or whoever found them.
+    to_point = cases["to_point"].to_numpy()
+    report = care.ambulance.report_h
+
+    def alarm(found: np.ndarray) -> np.ndarray:
+        phones = region.phones_at(codes, found)
+        # Without phones the finder walks to the nearest open point, as the resident would.
+        via = np.where(np.isfinite(found), np.maximum(found, to_point), np.inf)
+        return alarm_requests(found, phones, via, report)
+
+    calls = cases["calls_at"].to_numpy()
+    called = np.where(region.phones_at(codes, calls), calls, np.inf)
+    back = outreach_at + cases["travel_h"].to_numpy() + report  # the team reports at its point
+    request = np.where(device, np.minimum.reduce([called, alarm(neighbour), alarm(care_at),
+                                                  back]), np.inf)
+    ambulance_at = ambulance_times(request, arrays, care, region, np.minimum(danger, safe))
+    cases["care_at"] = np.where(device, np.inf, care_at)
+    cases["care_visit_at"] = care_at
+    cases["supplier_at"] = supplier_at
+    cases["outreach_at"] = np.where(device, np.inf, outreach_at)
+    cases["outreach_visit_at"] = outreach_at
+    cases["ambulance_requested_at"] = request
+    cases["ambulance_at"] = ambulance_at
+    # Neighbours and outreach raise the alarm for residents on a device; they do not
+    # make them safe.
+    cases["neighbour_help_at"] = neighbour
+    cases["neighbour_at"] = np.where(device, np.inf, neighbour)
 
 
 def _outreach(cases: pd.DataFrame, flows: Flows, pp: PopulationParams, slice_h: float,
-              horizon: float) -> np.ndarray:
-    """When an outreach team reaches each case (inf: not before harm or the horizon)."""
+              horizon: float, safe: np.ndarray,
+              later: np.ndarray | None = None) -> np.ndarray:
+    """When an outreach team reaches each case (inf: not before harm or the horizon).
+
+    ``safe``: when each case is already safe otherwise (teams skip it from then on);
+    ``later``: cases the team visits after the others of their subgroup (the registry
+    says someone looks in on them).
+    """
     ou = pp.outreach
     out = np.full(len(cases), np.inf)
-    other = np.minimum(cases["neighbour_at"].to_numpy(), cases["self_at"].to_numpy())
     stop = np.minimum(np.minimum(cases["harm_at"].to_numpy(), cases["danger_end"].to_numpy()),
-                      other)
+                      safe)
     known = cases["known_at"].to_numpy()
     # Only cases known while still in danger and not yet helped need a team.
     need = np.isfinite(known) & (known < stop) & (known < horizon)
@@ -187,7 +306,7 @@ def _outreach(cases: pd.DataFrame, flows: Flows, pp: PopulationParams, slice_h: 
         return out
     staff = flows.open_state[:, :, 2] if len(flows.times) else np.zeros((0, 0))
     teams = staff * ou.staff_share / ou.team_size
-    prio = cases["priority"].to_numpy()
+    prio = cases["priority"].to_numpy() * 2 + (later if later is not None else 0)
     travel = cases["travel_h"].to_numpy()
     points = cases["point"].to_numpy()
     idx = np.flatnonzero(need)
@@ -220,15 +339,29 @@ def _outreach(cases: pd.DataFrame, flows: Flows, pp: PopulationParams, slice_h: 
     return out
 
 
-def _finish(cases: pd.DataFrame, flows: Flows, horizon: float) -> pd.DataFrame:
+#: Columns only the care chain fills (inf where it is off).
+CARE_COLUMNS = ("care_at", "supplier_at", "ambulance_requested_at", "ambulance_at")
+#: Working columns of the care chain, not kept in the case table.
+_SCRATCH = ("needs_power", "client", "on_list", "list_order", "calls_at", "to_point",
+            "network_known", "care_visit_at", "outreach_visit_at", "neighbour_help_at")
+
+
+def _finish(cases: pd.DataFrame, flows: Flows, horizon: float,
+            care: bool = False) -> pd.DataFrame:
     """Outcome per case from the competing times."""
     if cases.empty:
         return pd.DataFrame(columns=["group", "demand_point", "municipality", "outcome"])
     if "outreach_at" not in cases:
         cases["outreach_at"] = np.inf
+    for column in CARE_COLUMNS:
+        if column not in cases:
+            cases[column] = np.inf
     harm = cases["harm_at"].to_numpy()
     end = cases["danger_end"].to_numpy()
-    helps = np.stack([cases["outreach_at"], cases["neighbour_at"], cases["self_at"]], axis=1)
+    reached_by = {"care_provider": "care_at", "supplier": "supplier_at",
+                  "ambulance": "ambulance_at", "outreach": "outreach_at",
+                  "neighbour": "neighbour_at", "self": "self_at"}
+    helps = np.stack([cases[reached_by[r]] for r in REACHED], axis=1)
     first = helps.min(axis=1)
     by = np.array(REACHED)[helps.argmin(axis=1)]
     start = cases["clock_start"].to_numpy()
@@ -247,4 +380,6 @@ def _finish(cases: pd.DataFrame, flows: Flows, horizon: float) -> pd.DataFrame:
     pts = np.asarray([*flows.points, ""], dtype=object)
     cases["point"] = pts[cases["point"].to_numpy()]
     cases.insert(0, "case", [f"V{i:06d}" for i in range(len(cases))])
-    return cases.drop(columns=["priority"])
+    if care:  # what a neighbour did for residents on a device: raised the alarm
+        cases["neighbour_at"] = cases["neighbour_help_at"]
+    return cases.drop(columns=["priority", *(c for c in _SCRATCH if c in cases)])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from sim.params.care import Care, read_care
 from sim.params.reader import MAX_HOURS, Reader
 from sim.params.timedist import TimeDist, read_time_dist
 
@@ -60,6 +61,14 @@ class VulnerableGroup:
     neighbour_help_share: float
     neighbour_delay: TimeDist
     priority: int
+    #: Kept alive by a device on mains power: only power makes them safe.
+    needs_power: bool = False
+    #: Share who are clients of a home-care provider.
+    care_client_share: float = 0.0
+    #: The supplier whose patient list holds them (a key of ``Care.suppliers``), or None.
+    supplier: str | None = None
+    #: Share whose household calls 112 when the device battery runs low (if phones work).
+    calls_112_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class PopulationParams:
     public_order: PublicOrder
     vulnerable: tuple[VulnerableGroup, ...]
     outreach: Outreach
+    care: Care = field(default_factory=Care)
 
 
 def read_population(c: Reader, start: datetime) -> PopulationParams:
@@ -138,6 +148,10 @@ def read_population(c: Reader, start: datetime) -> PopulationParams:
                 neighbour_help_share=c.share(f"{g}.neighbour_help_share"),
                 neighbour_delay=read_time_dist(c, f"{g}.neighbour_delay"),
                 priority=c.integer(f"{g}.priority", lo=0, hi=1000),
+                needs_power=c.flag(f"{g}.needs_power"),
+                care_client_share=c.share(f"{g}.care_client_share"),
+                supplier=c.optional_text(f"{g}.supplier"),
+                calls_112_share=c.share(f"{g}.calls_112_share"),
             ))
     elif raw is not c.ABSENT and raw is not None:
         c.problems.add(f"{k}.vulnerable", raw, "must be a mapping of subgroup name to settings")
@@ -152,6 +166,12 @@ def read_population(c: Reader, start: datetime) -> PopulationParams:
         speed_kmh=c.number(f"{o}.speed_kmh", lo=0, hi=130, lo_open=True),
         max_distance_km=c.number(f"{o}.max_distance_km", lo=0, hi=100),
     )
+    care = read_care(c)
+    for group in vulnerable:
+        if group.supplier is not None and group.supplier not in care.suppliers:
+            c.problems.add(f"{k}.vulnerable.{group.name}.supplier", group.supplier,
+                           f"must be one of population.care.suppliers {sorted(care.suppliers)}"
+                           " or null")
     if outreach.staff_share >= 1:
         c.problems.add(f"{o}.staff_share", outreach.staff_share,
                        "must be below 1: some staff must serve at the counter")
@@ -177,4 +197,5 @@ def read_population(c: Reader, start: datetime) -> PopulationParams:
         ),
         vulnerable=tuple(vulnerable),
         outreach=outreach,
+        care=care,
     )

@@ -36,7 +36,8 @@ from sim.research.layers import (
 
 #: Plain names of the vulnerable subgroups.
 SUBGROUPS: dict[str, str] = {
-    "home_ventilation": "ventilated at home",
+    "home_ventilation": "ventilated at home, around the clock",
+    "home_ventilation_night": "ventilated at home, at night",
     "home_oxygen": "oxygen at home",
     "home_care": "home care",
     "frail_elderly_alone": "frail elderly living alone",

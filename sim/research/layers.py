@@ -42,6 +42,7 @@ import pandas as pd
 import pyogrio
 
 from sim.geo.write import write_geopackage
+from sim.model.vulnerable import REACHED
 from sim.research.coverage import (
     OPEN,
     OPERATIONAL,
@@ -57,7 +58,6 @@ from sim.results.folder import read_run_folder
 #: Hours at which municipalities' coverage is reported in the GIS layer.
 REPORT_HOURS = (24, 48, 72)
 #: Outcomes of a vulnerable case that count as reached before harm.
-REACHED = ("outreach", "neighbour", "self")
 
 
 @dataclass

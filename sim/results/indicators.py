@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from sim.model.engine import ModelResult
-from sim.model.residents import POINT_COLUMNS
+from sim.model.flows import POINT_COLUMNS
 from sim.model.timeline import Timeline
+from sim.model.vulnerable import REACHED
 from sim.params.population import NEEDS
 from sim.results.records import (
     HOURS_REPORTED,
@@ -360,8 +361,7 @@ def vulnerable_indicators(result: ModelResult) -> dict[str, Any]:
     names = [str(label) for label in labels]
     order = sorted(range(len(names)), key=lambda i: names[i])
     danger = c["in_danger"].to_numpy(dtype=bool)
-    in_time = np.isin(outcome, [i for i, o in enumerate(names)
-                                if o in ("outreach", "neighbour", "self")])
+    in_time = np.isin(outcome, [i for i, o in enumerate(names) if o in REACHED])
     reached_at = c["reached_at"].to_numpy()
     clock_start = c["clock_start"].to_numpy()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.engine import ModelResult
-from sim.model.residents import POINT_COLUMNS
+from sim.model.flows import POINT_COLUMNS
 from sim.params.cascade import SERVICES
 from sim.results.indicators import cp_functional_share, point_shares, powered_share, reach_share
 from sim.results.records import latest, slice_index

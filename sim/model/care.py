@@ -1,0 +1,209 @@
+"""The care chain: who reaches residents who depend on care or devices, and when.
+
+Those who know them act first (``population.care``):
+
+- **home-care providers** (thuiszorg, wijkverpleging) visit their own clients,
+  neediest first (lower subgroup priority, then the sooner harm would come),
+  with a team per municipality of ``staff_per_100k`` carers free for it; a
+  visit takes longer while telephony is down (no calling ahead) and, once the
+  cars' own fuel is used up and the fuel pumps are down, by bicycle;
+- **suppliers and centres** (the centre for home ventilation, CTB; home-oxygen
+  suppliers) hold their patient lists and bring a battery or a bottle, or
+  arrange admission, per safety region; while telephony works they call their
+  patients and go to the most urgent first, without it they go door to door in
+  list order, after organising the rounds (``no_phone_delay_h``);
+- **ambulances** (RAV) transport residents on devices to **admission** (places
+  with backup power in hospitals and care homes, per safety region): requested
+  over 112 by the household when the battery runs low, while telephony works;
+  or when someone who found them raises the alarm (a neighbour, a carer, an
+  outreach team), by phone where it works, else through a report at the
+  nearest open local point. The meldkamer sends the most urgent first.
+
+Each actor is a set of servers working a priority queue (:func:`serve`): a
+request waits until it is released, is taken in priority order when a server
+is free, and is dropped without using the server when the server would arrive
+after the case was safe, harmed or out of danger. The actors are worked out in
+a fixed order (suppliers, home care, outreach, ambulances), each dropping what
+the earlier ones already made safe; a case made safe later by an earlier actor
+may still have used a later actor's time. Residents on a device are safe only
+with power (a supplier, an ambulance, or a local point with power they reach on
+their own); the others are safe once anyone reaches them.
+
+Pure functions of the run's schedules and point states; no SimPy.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.timeline import Timeline
+from sim.params.care import Care
+
+#: Share of an ambulance transport spent driving to the address (then the crew is there).
+TO_ADDRESS_SHARE = 1.0 / 3.0
+
+
+def serve(release: np.ndarray, key: Sequence[np.ndarray], stop: np.ndarray, servers: int,
+          duration: Callable[[int, float], float],
+          reach: Callable[[int, float], float] | None = None,
+          limit: int | None = None) -> np.ndarray:
+    """When each request is reached by a pool of ``servers`` working in priority order.
+
+    ``release``: when a request can be taken (inf: never); ``key``: priority arrays,
+    compared in order (lower first); ``stop``: a request whose arrival would fall at
+    or after it is dropped without using a server; ``duration(i, t)``: hours a server
+    is busy with request ``i`` taken at ``t``; ``reach(i, d)``: hours from taking it
+    to arriving (default: at once); ``limit``: most requests served (places).
+    Returns the arrival time per request (inf: not reached).
+    """
+    n = len(release)
+    out = np.full(n, np.inf)
+    ok = np.flatnonzero(np.isfinite(release))
+    if servers <= 0 or not len(ok) or (limit is not None and limit <= 0):
+        return out
+    order = ok[np.argsort(release[ok], kind="stable")]
+    free = [0.0] * servers
+    ready: list[tuple[tuple[float, ...], float, int]] = []
+    pos = 0
+    served = 0
+    keys = [np.asarray(k, float) for k in key]
+    while pos < len(order) or ready:
+        t = free[0]
+        if not ready and release[order[pos]] > t:
+            t = float(release[order[pos]])
+        while pos < len(order) and release[order[pos]] <= t:
+            i = int(order[pos])
+            heapq.heappush(ready, (tuple(float(k[i]) for k in keys), float(release[i]), i))
+            pos += 1
+        _, _, i = heapq.heappop(ready)
+        d = duration(i, t)
+        arrive = t + (reach(i, d) if reach is not None else 0.0)
+        if arrive >= stop[i]:
+            continue  # safe, harmed or out of danger before a server could come
+        out[i] = arrive
+        heapq.heapreplace(free, t + d)
+        served += 1
+        if limit is not None and served >= limit:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class Region:
+    """What the care chain needs to know of the region and the run's schedules."""
+
+    #: Municipality code -> safety region.
+    region_of: Mapping[str, str]
+    #: Residents per municipality (of those affected) and per safety region.
+    residents_of: Mapping[str, float]
+    region_residents: Mapping[str, float]
+    #: Per municipality: mobile and fixed telephony, and card payment and fuel pumps.
+    mobile: Mapping[str, Timeline]
+    fixed: Mapping[str, Timeline]
+    payment: Mapping[str, Timeline]
+
+    def phones(self, code: str, t: float) -> bool:
+        """Whether anyone in municipality ``code`` can phone at time ``t``."""
+        return self.mobile[code].value_at(t) or self.fixed[code].value_at(t)
+
+    def phones_at(self, codes: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """:meth:`phones` for many (municipality, time) pairs."""
+        return np.array([np.isfinite(t) and self.phones(str(c), float(t))
+                         for c, t in zip(codes, times, strict=True)], dtype=bool)
+
+
+def _servers(per_100k: float, residents: float) -> int:
+    """A pool's size for its residents: at least one wherever there is any capacity."""
+    if per_100k <= 0 or residents <= 0:
+        return 0
+    return max(1, round(per_100k * residents / 1e5))
+
+
+def supplier_times(cases: Mapping[str, np.ndarray], care: Care, region: Region,
+                   stop: np.ndarray) -> np.ndarray:
+    """When a supplier reaches each case on its list (inf: not, or not before ``stop``).
+
+    ``cases``: ``supplier`` (name or ""), ``on_list``, ``clock_start``, ``harm_at``,
+    ``municipality``, ``region``, ``list_order`` (a uniform draw: the order of the list).
+    """
+    out = np.full(len(stop), np.inf)
+    for name, sup in care.suppliers.items():
+        mine = (cases["supplier"] == name) & cases["on_list"] & np.isfinite(cases["clock_start"])
+        for reg in sorted(set(cases["region"][mine])):
+            idx = np.flatnonzero(mine & (cases["region"] == reg))
+            start = np.maximum(cases["clock_start"][idx], sup.start_h)
+            called = region.phones_at(cases["municipality"][idx], start)
+            release = np.where(called, start, start + sup.no_phone_delay_h)
+            # Called patients by urgency; the others afterwards, in list order.
+            key = (np.where(called, 0.0, 1.0),
+                   np.where(called, cases["harm_at"][idx], cases["list_order"][idx]))
+            visit = sup.visit_h
+
+            def duration(i: int, t: float, visit: float = visit) -> float:
+                return visit
+
+            out[idx] = serve(release, key, stop[idx],
+                             _servers(sup.staff_per_100k, region.region_residents.get(reg, 0.0)),
+                             duration=duration, reach=lambda i, d: d / 2)
+    return out
+
+
+def home_care_times(cases: Mapping[str, np.ndarray], care: Care, region: Region,
+                    stop: np.ndarray) -> np.ndarray:
+    """When a home carer reaches each client (inf: not, or not before ``stop``).
+
+    ``cases``: ``client``, ``priority``, ``clock_start``, ``harm_at``, ``municipality``.
+    """
+    hc = care.home_care
+    out = np.full(len(stop), np.inf)
+    mine = cases["client"] & np.isfinite(cases["clock_start"])
+    for code in sorted(set(cases["municipality"][mine])):
+        idx = np.flatnonzero(mine & (cases["municipality"] == code))
+        release = np.maximum(cases["clock_start"][idx], hc.start_h)
+
+        def duration(i: int, t: float, code: str = str(code)) -> float:
+            factor = 1.0 if region.phones(code, t) else hc.no_phone_factor
+            if t >= hc.fuel_h and not region.payment[code].value_at(t):
+                factor *= hc.no_fuel_factor
+            return hc.visit_h * factor
+
+        out[idx] = serve(release, (cases["priority"][idx], cases["harm_at"][idx]), stop[idx],
+                         _servers(hc.staff_per_100k, region.residents_of.get(str(code), 0.0)),
+                         duration=duration, reach=lambda i, d: d / 2)
+    return out
+
+
+def ambulance_times(request: np.ndarray, cases: Mapping[str, np.ndarray], care: Care,
+                    region: Region, stop: np.ndarray) -> np.ndarray:
+    """When an ambulance crew reaches each requested case, most urgent first, per region.
+
+    Only as many as the region has places to admit them are taken.
+    """
+    amb = care.ambulance
+    out = np.full(len(stop), np.inf)
+    wanted = np.isfinite(request)
+    for reg in sorted(set(cases["region"][wanted])):
+        idx = np.flatnonzero(wanted & (cases["region"] == reg))
+        residents = region.region_residents.get(reg, 0.0)
+        places = int(care.admission_per_100k * residents / 1e5)
+        out[idx] = serve(request[idx], (cases["harm_at"][idx],), stop[idx],
+                         _servers(amb.per_100k, residents),
+                         duration=lambda i, t: amb.transport_h,
+                         reach=lambda i, d: d * TO_ADDRESS_SHARE, limit=places)
+    return out
+
+
+def alarm_requests(found_at: np.ndarray, phones: np.ndarray, via_point: np.ndarray,
+                   report_h: float) -> np.ndarray:
+    """When an alarm raised at ``found_at`` reaches the meldkamer.
+
+    By phone at once where telephony works (``phones``); else through a local point:
+    ``via_point`` is when the finder gets to an open point (inf: none), and the report
+    takes ``report_h`` more.
+    """
+    return np.where(~np.isfinite(found_at), np.inf,
+                    np.where(phones, found_at, via_point + report_h))
