@@ -10,7 +10,7 @@ from conftest import compose_config
 
 from sim.model.engine import Model
 from sim.params.validate import prepare
-from sim.results import indicators
+from sim.results import indicators, points
 from sim.results.records import affected_sites, hours, site_state
 from sim.results.run import build_network
 
@@ -28,9 +28,9 @@ def shares_at_72(overrides: list[str]) -> tuple[float, float, float]:
     """(points open with power, points open at all, coordination points functioning) at 72 h."""
     result = model(overrides).run()
     at = np.array([72.0])
-    points = indicators.point_shares(result, at).iloc[0]
-    cp = indicators.cp_functional_share(result, at).iloc[0]
-    return float(points["open_full"]), float(points["open"]), float(cp)
+    shares = points.point_shares(result, at).iloc[0]
+    cp = points.cp_functional_share(result, at).iloc[0]
+    return float(shares["open_full"]), float(shares["open"]), float(cp)
 
 
 def test_shifts_respect_the_limit_and_rest_and_nobody_is_double_booked():
@@ -106,9 +106,11 @@ def test_reservists_drawn_away_never_raise_the_coordination_points(seed):
     without = model([f"seed={seed}"]).run()
     drawn = model([f"seed={seed}", "staffing.reservist_share=0.5",
                    "staffing.reservists_leave_h=12"]).run()
-    a = indicators.cp_functional_share(without, at)
-    b = indicators.cp_functional_share(drawn, at)
-    assert (b <= a + 1e-12).all()
+    a = points.cp_functional_share(without, at)
+    b = points.cp_functional_share(drawn, at)
+    both = a.notna() & b.notna()  # undefined once every point has stood down
+    assert both.sum() > 96
+    assert (b[both] <= a[both] + 1e-12).all()
     assert b.sum() < a.sum()
 
 
@@ -120,7 +122,16 @@ def test_points_close_for_good_after_the_nafase():
     assert set(closed["site"]) == set(result.planned_points)
     assert np.allclose(closed["time"], 60.0)
     last = r[r["kind"] == "point_state"].groupby("site")["detail"].last()
-    assert (last == "closed").all()
+    assert (last == "stood_down").all()
+    # Coordination points stand down then too; stood-down points leave the shares, which
+    # end (are undefined) instead of dropping to 0.
+    down = r[r["kind"] == "cp_stood_down"]
+    assert np.allclose(down["time"], 60.0) and len(down) == len(result.coordination_points)
+    at = np.array([59.0, 61.0])
+    shares = points.point_shares(result, at)
+    cp = points.cp_functional_share(result, at)
+    assert shares.loc[59.0].notna().all() and cp.loc[59.0] > 0.9
+    assert shares.loc[61.0].isna().all() and np.isnan(cp.loc[61.0])
 
 
 def test_phased_activation_orders_points_in_phases():
@@ -151,8 +162,8 @@ def test_budget_cuts_do_not_raise_the_coordination_points():
     at = hours(168)
     base = model(["seed=1"]).run()
     cut = model(["seed=1", "stations.closed_volunteer_posts_share=0.3"]).run()
-    a = indicators.cp_functional_share(base, at)
-    b = indicators.cp_functional_share(cut, at)
+    a = points.cp_functional_share(base, at)
+    b = points.cp_functional_share(cut, at)
     assert b.mean() < a.mean() - 0.02
     for hour in (24.0, 48.0, 72.0):
         assert b[hour] <= a[hour] + 1e-12
@@ -251,8 +262,8 @@ def test_people_not_available_when_called_can_come_later():
     at = np.arange(24.0, 97.0, 1.0) + 4.0  # mid-shift, from day two to the restoration
     once = model(["seed=4", "staffing.later.share=0"]).run()
     later = model(["seed=4"]).run()
-    cp_once = indicators.cp_functional_share(once, at)
-    cp_later = indicators.cp_functional_share(later, at)
+    cp_once = points.cp_functional_share(once, at)
+    cp_later = points.cp_functional_share(later, at)
     assert cp_later.mean() > cp_once.mean() + 0.05
     assert _flickering(later, at) < _flickering(once, at)
     # Who comes later works too: more people take shifts.
@@ -265,8 +276,49 @@ def test_people_who_drop_out_leave_gaps():
     at = np.arange(24.0, 97.0, 1.0) + 4.0
     stay = model(["seed=4", "staffing.leave_per_day=0"]).run()
     leave = model(["seed=4", "staffing.leave_per_day=0.5"]).run()
-    assert (indicators.cp_functional_share(leave, at).mean()
-            < indicators.cp_functional_share(stay, at).mean())
+    assert (points.cp_functional_share(leave, at).mean()
+            < points.cp_functional_share(stay, at).mean())
     worked = {name: res.records[res.records["kind"] == "shift_end"]["value"].sum()
               for name, res in (("stay", stay), ("leave", leave))}
     assert worked["leave"] < 0.8 * worked["stay"]
+
+
+def _norm_by_hand(result, deadline: float) -> tuple[int, int]:
+    """(points without grid at the deadline, of those open with generator power), from the
+    records: the last point state and power source of each planned point by then."""
+    r = result.records
+    upto = r[r["time"] <= deadline]
+    state = upto[upto["kind"] == "point_state"].groupby("site")["detail"].last()
+    source = upto[upto["kind"] == "site_power"].groupby("site")["detail"].last()
+    without = on_backup = 0
+    for site in result.planned_points:
+        if result.grid.powered(result.site_municipality[site], deadline):
+            continue
+        if state.get(site, "closed") == "stood_down":
+            continue
+        without += 1
+        on_backup += (state.get(site) == "open_full"
+                      and source.get(site, "grid") in ("fixed", "mobile"))
+    return without, on_backup
+
+
+def test_the_72_hour_norm_counts_points_on_backup_power_while_the_grid_is_off():
+    result = model(["seed=2", "support_points.backup_power=all", "support_points.tank_l=400"]
+                   ).run()
+    pi = indicators.indicators(result, {c: 1 for c in result.grid.timelines})["local_points"]
+    norm = pi["norm_72h"]
+    without, on_backup = _norm_by_hand(result, 72.0)
+    assert norm["points_without_grid"] == without > 50
+    assert norm["operational_on_backup"] == on_backup > 0
+    assert norm["share"] == pytest.approx(on_backup / without, abs=1e-4)
+    assert "on backup power, while the grid is still off" in norm["definition"]
+    # Without any generator at the points (and none brought), nothing counts for the norm,
+    # while points do open with reduced functions.
+    bare = model(["seed=2", "support_points.backup_power=none",
+                  "power.mobile.priority=[coordination_point]"]).run()
+    pb = indicators.indicators(bare, {c: 1 for c in bare.grid.timelines})["local_points"]
+    assert pb["norm_72h"]["share"] == 0.0 and pb["operational_on_backup_ever"] == 0
+    assert pb["hours_until_all_operational_on_backup"] is None
+    # The old "until all operational" counts the grid's return; the new one does not.
+    assert pb["hours_until_all_operational"] is None or pb["hours_until_all_operational"] >= (
+        bare.grid.duration_h)

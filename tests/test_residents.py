@@ -13,7 +13,7 @@ from sim.model.flows import POINT_COLUMNS
 from sim.model.vulnerable import REACHED
 from sim.params.population import NEEDS
 from sim.params.validate import prepare
-from sim.results import indicators
+from sim.results import indicators, points
 from sim.results.records import hours
 from sim.results.run import build_network
 
@@ -293,8 +293,8 @@ def test_reservists_drawn_away_never_raise_the_share_reached_in_time(seed):
     drawn = simulate([*order, "staffing.reservist_share=0.5", "staffing.reservists_leave_h=6"])
     assert reached_share(drawn) <= reached_share(without)
     at = hours(168)
-    cp_a = indicators.cp_functional_share(without, at)
-    cp_b = indicators.cp_functional_share(drawn, at)
+    cp_a = points.cp_functional_share(without, at)
+    cp_b = points.cp_functional_share(drawn, at)
     assert cp_b.sum() < cp_a.sum()
 
 
@@ -307,8 +307,8 @@ def test_acceptance_no_backup_and_no_trigger_harms_more_vulnerable_residents():
     # Open at 72 h, and open with power over the first 72 h (small generators need
     # fuel every few hours, so at any one moment many are waiting for a truck).
     at = hours(72)
-    open_neither = indicators.point_shares(neither, at)
-    open_both = indicators.point_shares(both, at)
+    open_neither = points.point_shares(neither, at)
+    open_both = points.point_shares(both, at)
     assert open_both["open"].iloc[-1] >= open_neither["open"].iloc[-1]
     assert open_both["open_full"].mean() > open_neither["open_full"].mean()
     assert open_both["open"].mean() > open_neither["open"].mean()

@@ -463,7 +463,7 @@ class Model:
                 cp.post.activate(self.pager_works)
                 end = self.grid.restored_at[cp.site.municipality] + nafase
                 if end <= horizon:
-                    Timer(self.env, end, cp.post.close)
+                    Timer(self.env, end, cp.stand_down)
         for point in self.points.values():
             point.start()
             end = self.grid.restored_at[point.site.municipality] + nafase

@@ -17,11 +17,14 @@ Each planned local point goes through a chain of its own:
    warmth) when not; closed again while it cannot be staffed to its minimum,
    or (``supplies.close_when_out``) while it has neither water nor food left
    (``out_of_supplies``) until the next delivery from the regional stock;
-5. closed for good ``nafase_h`` hours after its grid returns (the recovery
-   phase, nafase), when it hands over.
+5. stood down ``nafase_h`` hours after its grid returns (the recovery phase,
+   nafase), when it hands over; from then on it is ``stood_down``, not closed.
 
 Every change is a ``point_state`` record: value 1 open with power, 0.5 open
-with reduced functions, 0 not open; detail the state. Visitors and stock are
+with reduced functions, 0 not open; detail the state. A coordination point
+stands down at the same moment (``cp_stood_down``); the indicators leave
+stood-down points out of their shares, so a share ends there instead of
+dropping to 0. Visitors and stock are
 handled in bulk by ``sim.model.residents``.
 """
 
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     from sim.model.engine import Model
 
 STATE_VALUE = {"open_full": 1.0, "open_reduced": 0.5, "closed": 0.0,
-               "out_of_supplies": 0.0}
+               "out_of_supplies": 0.0, "stood_down": 0.0}
 
 
 class CoordinationPoint:
@@ -49,6 +52,12 @@ class CoordinationPoint:
         self.functional = False
         post.listeners.append(self.update)
         site.listeners.append(self.update)
+
+    def stand_down(self) -> None:
+        """After the nafase: the crews go home; the point has done its work."""
+        m = self.model
+        m.rec.add(m.env.now, "cp_stood_down", self.site.municipality, self.site.id)
+        self.post.close()
 
     def update(self) -> None:
         """Record a change in whether it functions."""
@@ -157,6 +166,8 @@ class LocalPoint:
         state = ("open_full" if self.site.powered() else "open_reduced") if is_open else "closed"
         if is_open and not self.stocked:
             state = "out_of_supplies"
+        if self.closed_for_good:
+            state = "stood_down"
         if state != self.state:
             self.state = state
             m.rec.add(m.env.now, "point_state", self.site.municipality, self.site.id,

@@ -355,8 +355,11 @@ class MobilePool:
             if not site.needs_mobile():
                 site.mobile_requested = False
             return
-        rank = self.model.params.power.mobile_priority.index(
-            "coordination_point" if site.role == "coordination_point" else "support_point")
+        kind = "coordination_point" if site.role == "coordination_point" else "support_point"
+        priority = self.model.params.power.mobile_priority
+        if kind not in priority:
+            return  # the ROT sends mobile units only to the kinds of site it lists
+        rank = priority.index(kind)
         heapq.heappush(self.queue, (rank, self.model.env.now, next(self._seq), site))
         self.queued.add(site.id)
         self.dispatch()

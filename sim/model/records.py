@@ -59,8 +59,9 @@ KINDS: dict[str, str] = {
     "point_activated": "a local point's activation order arrived (or its trigger fired)",
     "point_state": "a local point opened or closed; value 1 open with power, 0.5 open with "
                    "reduced functions, 0 closed; detail the state (closed, out_of_supplies, "
-                   "open_reduced, open_full)",
-    "point_closed": "a local point closed for good after the nafase",
+                   "open_reduced, open_full, stood_down)",
+    "point_closed": "a local point closed for good after the nafase (stood down)",
+    "cp_stood_down": "a coordination point stood down after the nafase; its crews went home",
     "supplies_delivered": "regional stock reached a local point; value litres of water; "
                           "detail food rations:blankets",
     "emergency_reports": "emergency reports taken at a point were sent to the meldkamer as one "

@@ -45,6 +45,8 @@ SUBGROUPS: dict[str, str] = {
 }
 #: Columns of ``timeseries_region.csv`` on the points curve, with their plain words.
 POINT_SERIES: dict[str, str] = {
+    "local_points_operational_on_backup_share": "72-h norm: local points operational on "
+                                                "backup power, grid still off",
     "local_points_operational_share": "local points operational (open, with power)",
     "local_points_open_share": "local points open (with or without power)",
     "coordination_points_functional_share": "coordination points functioning",
@@ -168,7 +170,7 @@ def points_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
     """Local points operational and open, and coordination points functioning, against time."""
     fig = Figure(figsize=(10, 4.6), layout="constrained")
     ax = fig.subplots()
-    styles = dict(zip(POINT_SERIES, ("-", "--", ":"), strict=True))
+    styles = dict(zip(POINT_SERIES, ("-", "-.", "--", ":"), strict=True))
     for k, (label, runs) in enumerate(groups.items()):
         frames = [r.points for r in runs]
         for j, (column, words) in enumerate(POINT_SERIES.items()):
@@ -181,8 +183,10 @@ def points_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
     ax.set_title(f"Support points running (target: every local point operational by "
                  f"{deadline:g} h)", fontsize=11)
     _legend(ax)
-    _note(fig, f"{_runs_note(groups)} Local points: share of those planned; "
-             "coordination points: share of those in affected municipalities.")
+    _note(fig, f"{_runs_note(groups)} Local points: share of those planned (on backup: of "
+             "those whose municipality has no grid); coordination points: share of those in "
+             "affected municipalities. Points that stood down after the nafase are left out; "
+             "a line ends when all have.")
     return fig
 
 

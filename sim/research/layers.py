@@ -286,6 +286,7 @@ POINT_STATUS: dict[str, str] = {
     "open_reduced": "open, reduced (no power)",
     "opening": "activated, opening",
     "closed": "closed again",
+    "stood_down": "stood down (nafase over)",
     "never_opened": "activated, never opened",
     "not_activated": "not activated",
 }
@@ -301,9 +302,9 @@ CP_POWER: dict[str, str] = {
 def point_status(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
     """[hour, candidate site]: the status of every local point (keys of ``POINT_STATUS``).
 
-    Opening: activated and not yet open; closed: open before, not now (closed,
-    out of supplies or closed for good); never opened: activated, but the run
-    never opens it.
+    Opening: activated and not yet open; closed: open before, not now (closed or
+    out of supplies); stood down: handed over after the nafase; never opened:
+    activated, but the run never opens it.
     """
     e = run.events
     ids = list(run.candidates["id"])
@@ -317,7 +318,7 @@ def point_status(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
     out = np.where(active & np.isnan(first_open), "never_opened", out)
     out = np.where(active & (first_open > at), "opening", out)
     out = np.where(active & (first_open <= at), "closed", out)
-    out = np.where(np.isin(state, ["open_full", "open_reduced"]), state, out)
+    out = np.where(np.isin(state, ["open_full", "open_reduced", "stood_down"]), state, out)
     return pd.DataFrame(out, index=pd.Index(hours, name="hour"), columns=ids)
 
 

@@ -51,6 +51,7 @@ STATUS_STYLE: dict[str, tuple[str, str, float]] = {
     "open_reduced": ("#a6d96a", "o", 16),
     "opening": ("#fdae61", "o", 16),
     "closed": ("#d7191c", "o", 16),
+    "stood_down": ("#80cdc1", "s", 12),
     "never_opened": ("#000000", "x", 18),
     "not_activated": ("#bdbdbd", ".", 6),
 }

@@ -28,6 +28,7 @@ from sim.model.flows import POINT_COLUMNS
 from sim.model.timeline import Timeline
 from sim.model.vulnerable import REACHED
 from sim.params.population import NEEDS
+from sim.results.points import cp_functional_share, points_indicators
 from sim.results.records import (
     HOURS_REPORTED,
     affected_sites,
@@ -38,6 +39,8 @@ from sim.results.records import (
     fields,
     hours,
     intervals,
+    latest,
+    rounded,
     site_state,
     slice_index,
 )
@@ -160,25 +163,6 @@ def mobile_indicators(result: ModelResult) -> dict[str, Any]:
     }
 
 
-def point_shares(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
-    """Share of planned local points open with power, and open at all, at each time."""
-    ids = result.planned_points
-    if not ids:
-        return pd.DataFrame({"open_full": np.nan, "open": np.nan},
-                            index=pd.Index(at, name="hour"))
-    state = site_state(result, "point_state", ids, at, initial=0.0)
-    return pd.DataFrame({"open_full": (state == 1.0).mean(axis=1),
-                         "open": (state > 0).mean(axis=1)})
-
-
-def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
-    """Share of coordination points in affected municipalities functioning at each time."""
-    ids = affected_sites(result, result.coordination_points)
-    if not ids:
-        return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    return site_state(result, "cp_functional", ids, at, initial=0.0).mean(axis=1)
-
-
 def staffing_indicators(result: ModelResult) -> dict[str, Any]:
     """Staff-hours short at active posts and hours worked, by kind of staff."""
     duty = result.of_kind("staff_on_duty")
@@ -196,27 +180,6 @@ def staffing_indicators(result: ModelResult) -> dict[str, Any]:
         "hours_worked_by_kind": {str(k): round(float(v), 2) for k, v in worked.items()},
         "volunteer_hours_worked": round(volunteer, 2),
         "longest_shift_h": round(float(shifts["value"].max()), 4) if len(shifts) else 0.0,
-    }
-
-
-def points_indicators(result: ModelResult, at: np.ndarray) -> dict[str, Any]:
-    """Local points operational over time and the time until all have opened with power."""
-    shares = point_shares(result, at)
-    states = result.of_kind("point_state")
-    full = states[states["detail"] == "open_full"]
-    first_full = full.groupby("site")["time"].min()
-    planned = result.planned_points
-    all_open = (round(float(first_full.max()), 3)
-                if planned and set(first_full.index) >= set(planned) else None)
-    cp = cp_functional_share(result, at)
-    return {
-        "planned": len(planned),
-        "operational_share": {"at_h": at_hours(shares["open_full"]),
-                              "every_6h": every_6h(shares["open_full"])},
-        "open_any_share": {"at_h": at_hours(shares["open"])},
-        "hours_until_all_operational": all_open,
-        "coordination_points_functional_share": {"at_h": at_hours(cp),
-                                                 "every_6h": every_6h(cp)},
     }
 
 
@@ -419,7 +382,7 @@ def indicators(result: ModelResult, population: Mapping[str, int],
             "hours_lost_to_failures": round(lost["failures"], 3),
             "hours_lost_to_empty_tanks": round(lost["empty_tanks"], 3),
         },
-        "local_points": points_indicators(result, at),
+        "local_points": points_indicators(result, at, deadline_h),
         "residents": residents_indicators(result, deadline_h),
         "vulnerable": vulnerable_indicators(result),
         "staffing": staffing_indicators(result),

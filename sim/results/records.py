@@ -108,13 +108,20 @@ def describe(values: pd.Series) -> dict[str, float | int]:
     }
 
 
-def at_hours(series: pd.Series) -> dict[str, float]:
-    return {str(h): round(float(series.loc[float(h)]), 4)
+def rounded(value: float, digits: int = 4) -> float | None:
+    """A value for the summary: rounded, or None where it is undefined (NaN)."""
+    return None if not np.isfinite(value) else round(float(value), digits)
+
+
+def at_hours(series: pd.Series) -> dict[str, float | None]:
+    """The series at the reporting hours (24, 48, 72), by hour as text."""
+    return {str(h): rounded(series.loc[float(h)])
             for h in HOURS_REPORTED if float(h) in series.index}
 
 
-def every_6h(series: pd.Series) -> dict[str, float]:
-    return {f"{h:g}": round(float(v), 4) for h, v in series.items() if h % 6 == 0}
+def every_6h(series: pd.Series) -> dict[str, float | None]:
+    """The series every 6 hours, by hour as text (None where undefined)."""
+    return {f"{h:g}": rounded(v) for h, v in series.items() if h % 6 == 0}
 
 
 def slice_index(result: ModelResult, at: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ import pandas as pd
 from sim.model.engine import ModelResult
 from sim.model.flows import POINT_COLUMNS
 from sim.params.cascade import SERVICES
-from sim.results.indicators import cp_functional_share, point_shares, powered_share, reach_share
+from sim.results.indicators import powered_share, reach_share
+from sim.results.points import backup_share, cp_functional_share, point_shares
 from sim.results.records import latest, slice_index
 
 
@@ -59,6 +60,7 @@ def region_series(result: ModelResult, at: np.ndarray,
     out["coordination_points_functional_share"] = cp_functional_share(result, at).to_numpy()
     shares = point_shares(result, at)
     out["local_points_operational_share"] = shares["open_full"].to_numpy()
+    out["local_points_operational_on_backup_share"] = backup_share(result, at).to_numpy()
     out["local_points_open_share"] = shares["open"].to_numpy()
     out["residents_within_reach_share"] = reach_share(result, at).to_numpy()
     f = result.flows

@@ -1,0 +1,163 @@
+"""Local points and coordination points over time: the shares, the 72-hour norm, stand-down.
+
+Definitions (also in the README):
+
+- *operational*: a planned local point open with power (``open_full``), from any
+  source; *open*: with or without power;
+- *the 72-hour norm* (``norm_72h``): planned local points operational at 72 h on
+  backup power (their own generator or a mobile one) while their municipality
+  still has no grid, as a share of the planned points without grid then;
+- points that have *stood down* after the nafase (the recovery phase) are left
+  out of every share from then on; where all have, the share is undefined
+  (NaN, ``null`` in ``summary.json``), so a curve ends instead of dropping to 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.engine import ModelResult
+from sim.results.records import affected_sites, at_hours, every_6h, latest, rounded, site_state
+
+
+#: What the point states mean for the shares.
+OPEN_STATES = ("open_full", "open_reduced")
+
+
+#: Power sources that are the site's own or brought to it (not the grid).
+BACKUP_SOURCES = ("fixed", "mobile")
+
+
+def point_states(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
+    """[hour, planned local point]: its state (``closed`` before the first record)."""
+    return latest(result.of_kind("point_state"), "detail", result.planned_points, at,
+                  "closed", "site")
+
+
+def _share(hit: np.ndarray, counted: np.ndarray, at: np.ndarray) -> pd.Series:
+    """Per hour: the share of the ``counted`` cells that ``hit``; NaN where none is counted."""
+    n = counted.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(n > 0, (hit & counted).sum(axis=1) / np.maximum(n, 1), np.nan)
+    return pd.Series(share, index=pd.Index(at, name="hour"))
+
+
+def point_shares(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
+    """Share of planned local points open with power, and open at all, at each time.
+
+    Points that have stood down after the nafase are left out; where all have, the
+    shares are undefined (NaN): the curve ends there.
+    """
+    if not result.planned_points:
+        return pd.DataFrame({"open_full": np.nan, "open": np.nan},
+                            index=pd.Index(at, name="hour"))
+    state = point_states(result, at).to_numpy()
+    active = state != "stood_down"
+    return pd.DataFrame({"open_full": _share(state == "open_full", active, at),
+                         "open": _share(np.isin(state, OPEN_STATES), active, at)})
+
+
+def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
+    """The 72-hour norm's share, at each time: planned local points open with power from a
+    generator (their own or a mobile one), of those whose municipality has no grid then.
+
+    Undefined (NaN) where no planned point is without the grid.
+    """
+    ids = result.planned_points
+    if not ids:
+        return pd.Series(np.nan, index=pd.Index(at, name="hour"))
+    state = point_states(result, at).to_numpy()
+    source = latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site").to_numpy()
+    grid = result.grid.timelines
+    off = np.array([[not grid[result.site_municipality[s]].value_at(t) for s in ids]
+                    for t in at], dtype=bool).reshape(len(at), len(ids))
+    counted = off & (state != "stood_down")
+    return _share((state == "open_full") & np.isin(source, BACKUP_SOURCES), counted, at)
+
+
+def first_operational_on_backup(result: ModelResult) -> pd.Series:
+    """Per planned local point: the first time it was open with power from a generator."""
+    ids = result.planned_points
+    states = result.of_kind("point_state")
+    power = result.of_kind("site_power")
+    out = pd.Series(np.inf, index=pd.Index(ids, dtype=object))
+    by_state = states[states["site"].isin(ids)].groupby("site", sort=False)
+    by_power = dict(tuple(power[power["site"].isin(ids)].groupby("site", sort=False)))
+    for site, rows in by_state:
+        if not (rows["detail"] == "open_full").any():
+            continue
+        p = by_power.get(site)
+        times = np.union1d(rows["time"].to_numpy(), [] if p is None else p["time"].to_numpy())
+        i = np.searchsorted(rows["time"].to_numpy(), times, side="right") - 1
+        full = np.where(i >= 0, rows["detail"].to_numpy()[np.maximum(i, 0)] == "open_full",
+                        False)
+        if p is None:
+            continue  # on the grid all along
+        j = np.searchsorted(p["time"].to_numpy(), times, side="right") - 1
+        own = np.where(j >= 0, np.isin(p["detail"].to_numpy()[np.maximum(j, 0)],
+                                       BACKUP_SOURCES), False)
+        both = full & own
+        if both.any():
+            out[site] = float(times[np.argmax(both)])
+    return out
+
+
+def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
+    """Share of coordination points in affected municipalities functioning at each time.
+
+    A point that has stood down after the nafase is left out from then on.
+    """
+    ids = affected_sites(result, result.coordination_points)
+    if not ids:
+        return pd.Series(np.nan, index=pd.Index(at, name="hour"))
+    functional = site_state(result, "cp_functional", ids, at, initial=0.0).to_numpy() == 1.0
+    down = result.of_kind("cp_stood_down").groupby("site")["time"].min()
+    until = down.reindex(ids).fillna(np.inf).to_numpy()
+    active = np.asarray(at, float)[:, None] < until[None, :]
+    return _share(functional, active, at)
+
+
+def points_indicators(result: ModelResult, at: np.ndarray,
+                      deadline_h: float = 72.0) -> dict[str, Any]:
+    """Local points operational over time, the 72-hour norm and when all were operational."""
+    shares = point_shares(result, at)
+    states = result.of_kind("point_state")
+    full = states[states["detail"] == "open_full"]
+    first_full = full.groupby("site")["time"].min()
+    planned = result.planned_points
+    all_open = (round(float(first_full.max()), 3)
+                if planned and set(first_full.index) >= set(planned) else None)
+    on_backup = first_operational_on_backup(result)
+    backup = backup_share(result, at)
+    deadline = float(deadline_h)
+    norm = backup_share(result, np.array([deadline]))
+    state = point_states(result, np.array([deadline])).to_numpy()[0]
+    grid = result.grid.timelines
+    off = [not grid[result.site_municipality[s]].value_at(deadline) for s in planned]
+    without = int(sum(o and st != "stood_down" for o, st in zip(off, state, strict=True)))
+    cp = cp_functional_share(result, at)
+    return {
+        "planned": len(planned),
+        "norm_72h": {
+            "definition": f"planned local points operational at {deadline:g} h on backup "
+                          "power, while the grid is still off (share of those without grid)",
+            "share": rounded(norm.iloc[0]),
+            "points_without_grid": without,
+            "operational_on_backup": int(round(float(norm.iloc[0]) * without))
+            if without else 0,
+        },
+        "operational_on_backup_share": {"at_h": at_hours(backup), "every_6h": every_6h(backup)},
+        "operational_on_backup_ever": int(np.isfinite(on_backup).sum()),
+        "hours_until_all_operational_on_backup": (
+            round(float(on_backup.max()), 3) if planned and np.isfinite(on_backup).all()
+            else None),
+        "operational_share": {"at_h": at_hours(shares["open_full"]),
+                              "every_6h": every_6h(shares["open_full"])},
+        "open_any_share": {"at_h": at_hours(shares["open"])},
+        "hours_until_all_operational": all_open,
+        "coordination_points_functional_share": {"at_h": at_hours(cp),
+                                                 "every_6h": every_6h(cp)},
+    }
