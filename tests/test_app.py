@@ -45,7 +45,7 @@ def test_manifest_records_version_seed_and_timings(default_run):
 
 def test_resolved_config_is_written(default_run):
     cfg = yaml.safe_load((default_run / "config.yaml").read_text())
-    assert cfg["name"] == "oost5_default" and cfg["outage"]["duration"]["hours"] == 96
+    assert cfg["name"] == "oost5_default" and cfg["outage"]["duration"]["hours"] == 84
     assert "hydra" not in cfg
     # The written config is itself valid input and gives the same region.
     assert len(prepare(cfg).region.municipalities) == 76
@@ -64,7 +64,9 @@ def test_summary_counts_the_region(default_run):
     assert s["by_region"]["Twente"]["fire_stations"] == 29
     assert s["network"]["edges_without_shared_border"] == 0
     ind = s["indicators"]
-    assert ind["outage"]["duration_h"] == 96 and ind["outage"]["affected_municipalities"] == 76
+    assert ind["outage"]["duration_h"] == 84 and ind["outage"]["affected_municipalities"] == 76
+    # Restored in stages: the last municipality well after the first.
+    assert 84 + 24 <= ind["outage"]["last_restoration_h"] <= 84 + 48
     cp = ind["coordination_points_powered_share"]
     assert 0 < cp["min"] < 1
     assert len(cp["every_6h"]) == 29 and cp["every_6h"]["0"] < 1.0  # the outage starts at 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import compose_config
@@ -87,7 +88,7 @@ def test_tanks_stay_within_capacity_and_fuel_balances():
 
 @pytest.mark.parametrize(("hours", "horizon"), [(48, 72), (336, 360)])
 def test_short_and_two_week_outages_run_to_the_end_and_everything_returns(hours, horizon):
-    m = model([f"outage.duration.hours={hours}", f"horizon_h={horizon}"])
+    m = model([f"outage.duration.hours={hours}", f"horizon_h={horizon}", "outage.waves=[]"])
     result = m.run()
     r = result.records
     assert r["time"].max() <= horizon
@@ -273,3 +274,14 @@ def test_longer_tank_autonomy_means_fewer_dry_hours():
             < indicators.generator_hours_lost(short)["empty_tanks"])
     assert (long.records["kind"] == "fuel_request").sum() < (
         short.records["kind"] == "fuel_request").sum()
+
+
+def test_the_default_restores_in_stages_not_all_at_once():
+    m = model(["seed=6"])
+    restored = np.array(sorted(m.grid.restored_at.values()))
+    duration = m.grid.duration_h
+    assert len(restored) == 76
+    # A first island at the duration, then two later waves over up to two days.
+    assert (restored == duration).sum() == round(0.3 * 76)
+    assert len(np.unique(restored)) >= 3 and restored.max() > duration + 24
+    assert restored.max() <= duration + 48

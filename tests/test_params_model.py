@@ -87,6 +87,7 @@ def test_zero_trucks_is_fine_where_nothing_needs_fuel(default_cfg):
 
 
 def test_rotating_supply_without_waves_is_a_contradiction(default_cfg):
+    default_cfg["outage"]["waves"] = []
     default_cfg["outage"]["rotating"]["enabled"] = True
     assert "outage.rotating.enabled" in fields(default_cfg)
 

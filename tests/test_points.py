@@ -115,7 +115,8 @@ def test_reservists_drawn_away_never_raise_the_coordination_points(seed):
 
 
 def test_points_close_for_good_after_the_nafase():
-    m = model(["seed=3", "outage.duration.hours=48", "support_points.nafase_h=12"])
+    m = model(["seed=3", "outage.duration.hours=48", "outage.waves=[]",
+               "support_points.nafase_h=12"])
     result = m.run()
     r = result.records
     closed = r[r["kind"] == "point_closed"]
