@@ -103,6 +103,17 @@ class WaveConfig:
 
 
 @dataclass
+class AreaConfig:
+    """An outage area smaller than a municipality: its population centres, or a polygon."""
+
+    code: str = MISSING
+    name: str = MISSING
+    demand_points: list[str] = field(default_factory=list)
+    #: A polygon in WKT, EPSG:28992 metres (instead of demand_points).
+    wkt: str | None = None
+
+
+@dataclass
 class RotatingConfig:
     """Rotating supply for municipalities still waiting once restoration has started."""
 
@@ -118,6 +129,8 @@ class OutageConfig:
     #: Local time (Europe/Amsterdam) at t = 0, ISO format.
     start: str = MISSING
     duration: TimeDistConfig = field(default_factory=TimeDistConfig)
+    #: Parts of municipalities split off as areas of their own (see sim.geo.areas).
+    areas: list[AreaConfig] = field(default_factory=list)
     affected: AffectedConfig = field(default_factory=AffectedConfig)
     waves: list[WaveConfig] = field(default_factory=list)
     rotating: RotatingConfig = field(default_factory=RotatingConfig)

@@ -229,8 +229,9 @@ class Model:
             red_cross[str(region)] = spread(round(residents / 1e5 * st.red_cross_per_100k),
                                             len(group))
         index_in_region: dict[str, int] = {}
+        staff_base = self._staff_population(affected)
         for code, group in sp.groupby("municipality", sort=True):
-            municipal = spread(round(population[str(code)] / 1e4 * st.municipal_staff_per_10k),
+            municipal = spread(round(staff_base[str(code)] / 1e4 * st.municipal_staff_per_10k),
                                len(group))
             homes = homes_in(self, str(code))
             for k, row in enumerate(group.itertuples(index=False)):
@@ -398,6 +399,29 @@ class Model:
                          location: Location) -> Generator[simpy.Event, None, None]:
         yield self.env.timeout(t - self.env.now)
         self.fuel.outside(region, kind, litres, location)
+
+    def _staff_population(self, affected: set[str]) -> dict[str, float]:
+        """The population each municipality's staff pool is counted on.
+
+        A municipality split into outage areas (``part_of``) keeps one pool for the
+        whole municipality, shared by its affected parts by their residents.
+        """
+        m = self.region.municipalities
+        population = dict(zip(m["code"], m["population"].astype(float), strict=True))
+        part_of = (dict(zip(m["code"], m["part_of"], strict=True)) if "part_of" in m.columns
+                   else {})
+        whole: dict[str, float] = {}
+        hit: dict[str, float] = {}
+        for code, parent in part_of.items():
+            if parent:
+                whole[parent] = whole.get(parent, 0.0) + population[code]
+                if code in affected:
+                    hit[parent] = hit.get(parent, 0.0) + population[code]
+        out = dict(population)
+        for code, parent in part_of.items():
+            if parent and code in affected and hit.get(parent):
+                out[code] = whole[parent] * population[code] / hit[parent]
+        return out
 
     def _care_region(self, codes: list[str]) -> CareRegion:
         """Regions, affected residents and services per municipality, for the care chain."""

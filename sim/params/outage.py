@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sim.params.reader import Reader
+from sim.params.reader import NAME, Reader
 from sim.params.timedist import TimeDist, read_time_dist
 
 
@@ -29,6 +29,16 @@ class Rotating:
 
 
 @dataclass(frozen=True)
+class Area:
+    """An outage area smaller than a municipality (``sim.geo.areas``)."""
+
+    code: str
+    name: str
+    demand_points: tuple[str, ...] = ()
+    wkt: str | None = None
+
+
+@dataclass(frozen=True)
 class OutageParams:
     """When and where the power goes out."""
 
@@ -38,6 +48,7 @@ class OutageParams:
     affected_municipalities: tuple[str, ...]
     waves: tuple[Wave, ...] = ()
     rotating: Rotating = Rotating(enabled=False, on_h=2.0, off_h=4.0)
+    areas: tuple[Area, ...] = ()
 
 
 def read_outage(c: Reader) -> OutageParams:
@@ -78,6 +89,20 @@ def read_outage(c: Reader) -> OutageParams:
         c.problems.add("outage.rotating.enabled", True, "rotating supply runs between "
                        f"restoration waves; configure at least two outage.waves "
                        f"(there are {len(waves)})")
+    areas: list[Area] = []
+    raw_areas = c.get("outage.areas")
+    if isinstance(raw_areas, list | tuple):
+        for i, _ in enumerate(raw_areas):
+            key = f"outage.areas.{i}"
+            areas.append(Area(
+                code=c.text(f"{key}.code", pattern=NAME,
+                            allowed="letters, digits, '_', '.', '-'"),
+                name=c.text(f"{key}.name"),
+                demand_points=c.codes(f"{key}.demand_points"),
+                wkt=c.optional_text(f"{key}.wkt"),
+            ))
+    elif raw_areas is not c.ABSENT and raw_areas is not None:
+        c.problems.add("outage.areas", raw_areas, "must be a list of areas")
     return OutageParams(
         start=start,
         duration=duration,
@@ -85,4 +110,5 @@ def read_outage(c: Reader) -> OutageParams:
         affected_municipalities=c.codes("outage.affected.municipalities"),
         waves=tuple(waves),
         rotating=rotating,
+        areas=tuple(areas),
     )

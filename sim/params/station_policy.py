@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import geopandas as gpd
 import numpy as np
 
 from sim.geo.load import RegionData
+from sim.geo.stations import choose_coordination_points, close_volunteer_posts
 from sim.geo.synthetic import BuildSettings
 from sim.params.stations import StationParams
 from sim.params.support_points import SupportPointParams
@@ -74,41 +74,3 @@ def apply_support_point_backup(region: RegionData, policy: SupportPointParams) -
         sites["generator_kva"] = 0.0
         sites["tank_l"] = 0.0
     return dataclasses.replace(region, support_point_candidates=sites)
-
-
-def close_volunteer_posts(stations: gpd.GeoDataFrame, share: float) -> gpd.GeoDataFrame:
-    """Close ``share`` of all stations (budget cuts), taking volunteer posts only.
-
-    Posts without a professional crew close smallest crew first (ties by id); a
-    coordination point and the last station of a municipality stay. If there are
-    too few such posts, all of them close. The closed posts' crews are lost.
-    """
-    wanted = round(share * len(stations))
-    crew = stations["crew_volunteer"] + stations["crew_professional"]
-    order = stations.assign(_crew=crew).sort_values(["_crew", "id"]).index
-    left = stations["municipality"].value_counts().to_dict()
-    closed: list[object] = []
-    for idx in order:
-        if len(closed) >= wanted:
-            break
-        row = stations.loc[idx]
-        if row["crew_professional"] > 0 or row["is_coordination_point"]:
-            continue
-        if left[row["municipality"]] <= 1:
-            continue
-        left[row["municipality"]] -= 1
-        closed.append(idx)
-    return stations.drop(index=closed)
-
-
-def choose_coordination_points(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One coordination point per municipality: backup power first, then the largest crew."""
-    out = stations.copy()
-    crew = out["crew_professional"] + out["crew_volunteer"]
-    ranked = out.assign(_crew=crew).sort_values(
-        ["municipality", "has_backup_power", "crew_professional", "_crew", "id"],
-        ascending=[True, False, False, False, True],
-    )
-    out["is_coordination_point"] = False
-    out.loc[ranked.groupby("municipality").head(1).index, "is_coordination_point"] = True
-    return out

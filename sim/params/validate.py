@@ -15,6 +15,7 @@ from typing import Any
 
 from sim.config import schema
 from sim.errors import InputError, Problems
+from sim.geo.areas import AreaSpec, split_areas
 from sim.geo.load import RegionData, load_region
 from sim.params.cascade import read_cascade
 from sim.params.comms import read_comms
@@ -66,6 +67,9 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
             region = load_region(geodata)
         except InputError as exc:
             problems.extend(exc.problems)
+    if region is not None and outage.areas:
+        region = split_areas(region, [AreaSpec(a.code, a.name, a.demand_points, a.wkt)
+                                      for a in outage.areas], problems)
     if region is not None:
         check_against_region(params, region, problems)
     problems.raise_if_any()
