@@ -249,10 +249,12 @@ def _care_chain(cases: pd.DataFrame, flows: Flows, pp: PopulationParams, slice_h
     safe = np.minimum(safe, supplier_at)
     care_at = home_care_times(arrays, care, region, np.minimum(danger, safe))
     safe = np.minimum(safe, np.where(device, np.inf, care_at))
-    # Outreach teams leave residents on a supplier's list to the supplier (they cannot
-    # bring power), and clients whom their carer reaches before harm to the carer: the
-    # municipality and the care providers share who looks after whom.
-    handled = (device & arrays["on_list"]) | (arrays["client"] & (care_at < arrays["harm_at"]))
+    # Outreach teams leave to the supplier the patients it reaches before harm, and to the
+    # carer the clients it reaches before harm: the municipality, the care providers and
+    # the suppliers share who looks after whom. The others get a team (which, for a
+    # resident on a device, raises the alarm).
+    harm = arrays["harm_at"]
+    handled = ((device & (supplier_at < harm)) | (arrays["client"] & (care_at < harm)))
     outreach_at = _outreach(cases, flows, pp, slice_h, horizon,
                             np.where(handled, -np.inf, safe),
                             later=cases["network_known"].to_numpy(bool))
