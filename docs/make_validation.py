@@ -369,6 +369,9 @@ def default_section(folder: Path) -> str:
     groups = [[g, x["in_danger"], x["harmed"], off["by_group"].get(g, {}).get("harmed", "–"),
                ", ".join(f"{k} {n}" for k, n in x["by_outcome"].items())]
               for g, x in v["by_group"].items()]
+    dev_on = sum(v["by_group"][g]["harmed"] for g in DEVICE if g in v["by_group"])
+    dev_off = sum(off["by_group"][g]["harmed"] for g in DEVICE if g in off["by_group"])
+    dev_danger = sum(v["by_group"][g]["in_danger"] for g in DEVICE if g in v["by_group"])
     c2000 = run(prepare(compose_config(["cascade.c2000.fails_share=0"]))).summary[
         "indicators"]["messages"]
     msg = ind["messages"]
@@ -420,10 +423,14 @@ def default_section(folder: Path) -> str:
         "Residents on devices: in none of the real outages were large numbers harmed "
         "(Bommelerwaard 2007: police and ambulance looked after them). With the care chain "
         "(suppliers with patient lists, ambulances to admission, home care) the model harms "
-        "few of them in the default; without it most would come to harm, which is what "
-        "professionals rejected. The harm left is among frail and immobile residents living "
-        "alone, from cold, which rests on ESTIMATES and is not reported for any real "
-        "outage (section 3).",
+        f"{dev_on} of the {dev_danger:,} in danger, across all of Oost-5 for five days; "
+        f"without it, {dev_off} (and that rule counts a neighbour's visit as safety even for "
+        "a resident on a ventilator). In the historical presets none on a device comes to "
+        "harm (section 3). The harm left is among frail and immobile residents living "
+        "alone, from cold: it rests on ESTIMATES (time to harm, help from neighbours and "
+        "family) and no real outage reported such harm at home, so it is likely "
+        "pessimistic; sweep `population.vulnerable.*.time_to_harm` and "
+        "`neighbour_help_share` before drawing conclusions from it.",
     ])
 
 

@@ -344,7 +344,7 @@ def _outreach(cases: pd.DataFrame, flows: Flows, pp: PopulationParams, slice_h: 
 #: Columns only the care chain fills (inf where it is off).
 CARE_COLUMNS = ("care_at", "supplier_at", "ambulance_requested_at", "ambulance_at")
 #: Working columns of the care chain, not kept in the case table.
-_SCRATCH = ("needs_power", "client", "on_list", "list_order", "calls_at", "to_point",
+_SCRATCH = ("needs_power", "client", "supplier", "on_list", "list_order", "calls_at", "to_point",
             "network_known", "care_visit_at", "outreach_visit_at", "neighbour_help_at")
 
 

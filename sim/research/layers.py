@@ -133,6 +133,7 @@ def load_run_layers(folder: Path) -> RunLayers:
     """Read a run folder written by ``python -m sim``."""
     folder = Path(folder)
     config, events = read_run_folder(folder)
+
     def table(name: str) -> pd.DataFrame:
         path = folder / name
         codes = {c: str for c in ("municipality", "site", "demand_point", "point", "case")}
