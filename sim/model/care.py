@@ -65,27 +65,32 @@ def serve(release: np.ndarray, key: Sequence[np.ndarray], stop: np.ndarray, serv
     ok = np.flatnonzero(np.isfinite(release))
     if servers <= 0 or not len(ok) or (limit is not None and limit <= 0):
         return out
-    order = ok[np.argsort(release[ok], kind="stable")]
+    order = ok[np.argsort(release[ok], kind="stable")].tolist()
+    rel = np.asarray(release, float).tolist()
+    end = np.asarray(stop, float).tolist()
+    # Heap entries compare by priority, then release, then index: plain tuples, made once.
+    keys = list(zip(*(np.asarray(k, float).tolist() for k in key), rel, range(n),
+                    strict=True))
     free = [0.0] * servers
-    ready: list[tuple[tuple[float, ...], float, int]] = []
+    ready: list[tuple[float, ...]] = []
     pos = 0
     served = 0
-    keys = [np.asarray(k, float) for k in key]
-    while pos < len(order) or ready:
+    last = len(order)
+    push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
+    while pos < last or ready:
         t = free[0]
-        if not ready and release[order[pos]] > t:
-            t = float(release[order[pos]])
-        while pos < len(order) and release[order[pos]] <= t:
-            i = int(order[pos])
-            heapq.heappush(ready, (tuple(float(k[i]) for k in keys), float(release[i]), i))
+        if not ready and rel[order[pos]] > t:
+            t = rel[order[pos]]
+        while pos < last and rel[order[pos]] <= t:
+            push(ready, keys[order[pos]])
             pos += 1
-        _, _, i = heapq.heappop(ready)
+        i = int(pop(ready)[-1])
         d = duration(i, t)
         arrive = t + (reach(i, d) if reach is not None else 0.0)
-        if arrive >= stop[i]:
+        if arrive >= end[i]:
             continue  # safe, harmed or out of danger before a server could come
         out[i] = arrive
-        heapq.heapreplace(free, t + d)
+        replace(free, t + d)
         served += 1
         if limit is not None and served >= limit:
             break
@@ -111,9 +116,23 @@ class Region:
         return self.mobile[code].value_at(t) or self.fixed[code].value_at(t)
 
     def phones_at(self, codes: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """:meth:`phones` for many (municipality, time) pairs."""
-        return np.array([np.isfinite(t) and self.phones(str(c), float(t))
-                         for c, t in zip(codes, times, strict=True)], dtype=bool)
+        """:meth:`phones` for many (municipality, time) pairs (False at an infinite time)."""
+        times = np.asarray(times, float)
+        out = np.zeros(len(times), dtype=bool)
+        keys, index = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+        for k, code in enumerate(keys):
+            rows = np.flatnonzero((index == k) & np.isfinite(times))
+            if not len(rows):
+                continue
+            t = times[rows]
+            out[rows] = _value_at(self.mobile[code], t) | _value_at(self.fixed[code], t)
+        return out
+
+
+def _value_at(timeline: Timeline, t: np.ndarray) -> np.ndarray:
+    """A timeline's values at many times at once (its start value before its start)."""
+    i = np.searchsorted(np.asarray(timeline.times), t, side="right") - 1
+    return np.asarray(timeline.values, dtype=bool)[np.maximum(i, 0)]
 
 
 def _servers(per_100k: float, residents: float) -> int:

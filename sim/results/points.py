@@ -71,9 +71,13 @@ def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
     state = point_states(result, at).to_numpy()
     source = latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site").to_numpy()
-    grid = result.grid.timelines
-    off = np.array([[not grid[result.site_municipality[s]].value_at(t) for s in ids]
-                    for t in at], dtype=bool).reshape(len(at), len(ids))
+    codes = np.array([result.site_municipality[s] for s in ids], dtype=object)
+    off = np.zeros((len(at), len(ids)), dtype=bool)
+    for code in set(codes):
+        timeline = result.grid.timelines[code]
+        i = np.searchsorted(np.asarray(timeline.times), at, side="right") - 1
+        grid_on = np.asarray(timeline.values, dtype=bool)[np.maximum(i, 0)]
+        off[:, codes == code] = ~grid_on[:, None]
     counted = off & (state != "stood_down")
     return _share((state == "open_full") & np.isin(source, BACKUP_SOURCES), counted, at)
 
@@ -81,27 +85,21 @@ def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
 def first_operational_on_backup(result: ModelResult) -> pd.Series:
     """Per planned local point: the first time it was open with power from a generator."""
     ids = result.planned_points
-    states = result.of_kind("point_state")
-    power = result.of_kind("site_power")
     out = pd.Series(np.inf, index=pd.Index(ids, dtype=object))
-    by_state = states[states["site"].isin(ids)].groupby("site", sort=False)
-    by_power = dict(tuple(power[power["site"].isin(ids)].groupby("site", sort=False)))
-    for site, rows in by_state:
-        if not (rows["detail"] == "open_full").any():
-            continue
-        p = by_power.get(site)
-        times = np.union1d(rows["time"].to_numpy(), [] if p is None else p["time"].to_numpy())
-        i = np.searchsorted(rows["time"].to_numpy(), times, side="right") - 1
-        full = np.where(i >= 0, rows["detail"].to_numpy()[np.maximum(i, 0)] == "open_full",
-                        False)
-        if p is None:
-            continue  # on the grid all along
-        j = np.searchsorted(p["time"].to_numpy(), times, side="right") - 1
-        own = np.where(j >= 0, np.isin(p["detail"].to_numpy()[np.maximum(j, 0)],
-                                       BACKUP_SOURCES), False)
-        both = full & own
-        if both.any():
-            out[site] = float(times[np.argmax(both)])
+    ev = result.of_kind("point_state", "site_power")
+    ev = ev[ev["site"].isin(ids)].sort_values(["site", "time"], kind="stable")
+    if ev.empty:
+        return out
+    is_state = (ev["kind"] == "point_state").to_numpy()
+    detail = ev["detail"].to_numpy(dtype=object)
+    frame = pd.DataFrame({"site": ev["site"].to_numpy(), "time": ev["time"].to_numpy(),
+                          "state": np.where(is_state, detail, None),
+                          "source": np.where(is_state, None, detail)})
+    # The state and the power source in force after each record, per point.
+    held = frame.groupby("site", sort=False)[["state", "source"]].ffill()
+    hit = (held["state"] == "open_full") & held["source"].isin(BACKUP_SOURCES)
+    first = frame.loc[hit.to_numpy(), ["site", "time"]].groupby("site")["time"].min()
+    out.loc[first.index] = first.to_numpy()
     return out
 
 
