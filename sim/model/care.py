@@ -125,14 +125,9 @@ class Region:
             if not len(rows):
                 continue
             t = times[rows]
-            out[rows] = _value_at(self.mobile[code], t) | _value_at(self.fixed[code], t)
+            out[rows] = self.mobile[code].values_at(t) | self.fixed[code].values_at(t)
         return out
 
-
-def _value_at(timeline: Timeline, t: np.ndarray) -> np.ndarray:
-    """A timeline's values at many times at once (its start value before its start)."""
-    i = np.searchsorted(np.asarray(timeline.times), t, side="right") - 1
-    return np.asarray(timeline.values, dtype=bool)[np.maximum(i, 0)]
 
 
 def _servers(per_100k: float, residents: float) -> int:

@@ -50,6 +50,8 @@ K = {name: i for i, name in enumerate(NEEDS)}
 NEEDS_POWER = ("warmth", "charging")
 #: Columns of the per-municipality slice table (one set per need where noted).
 MUNICIPALITY_COLUMNS = ("residents_in_reach", "unmet_no_reach")
+#: The grid and the services whose state sets the needs, in the order of ``rates``.
+SERVICES = ("grid", "mobile", "fixed_network", "water_pressure", "heating")
 
 
 class Residents:
@@ -94,6 +96,7 @@ class Residents:
         self.rng_help = model.streams.get("residents.helpers")
         self.rng_order = model.streams.get("residents.public_order")
         self._first_down = self._first_down_times()
+        self._services = self._service_table()
         # State per point.
         n = self.n_p
         self.backlog_work = np.zeros(n)
@@ -138,7 +141,7 @@ class Residents:
         out = {}
         grid = self.model.grid.timelines
         cascade = self.model.cascade.timelines
-        for name in ("grid", "mobile", "fixed_network", "water_pressure", "heating"):
+        for name in SERVICES:
             first = np.full(len(self.codes), np.inf)
             for i, code in enumerate(self.codes):
                 tl = grid[code] if name == "grid" else cascade[(code, name)]
@@ -149,21 +152,32 @@ class Residents:
             out[name] = first
         return out
 
+    def _service_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every service's state per municipality between all change times, up front.
+
+        Returns the change times (with -inf first) and, from each, the [municipality,
+        service] states of grid, mobile, fixed network, water pressure and heating.
+        """
+        grid = self.model.grid.timelines
+        cascade = self.model.cascade.timelines
+        lines = [[grid[code], *(cascade[(code, name)] for name in SERVICES[1:])]
+                 for code in self.codes]
+        times = np.unique(np.concatenate(
+            [[-np.inf], *(tl.times for row in lines for tl in row)]))
+        table = np.ones((len(times), len(self.codes), len(SERVICES)), dtype=bool)
+        for i, row in enumerate(lines):
+            for j, tl in enumerate(row):
+                table[:, i, j] = tl.values_at(times)
+        return times, table
+
     def rates(self, t: float) -> np.ndarray:
         """Visits per resident per hour, [municipality, need], at time ``t``."""
         pp = self.pp
         n_m = len(self.codes)
-        up = np.ones((n_m, 5), dtype=bool)
-        grid = self.model.grid.timelines
-        cascade = self.model.cascade.timelines
-        for i, code in enumerate(self.codes):
-            up[i, 0] = grid[code].value_at(t)
-            if up[i, 0] and self._first_down["grid"][i] > t:
-                continue  # never out yet: every service works
-            up[i, 1] = cascade[(code, "mobile")].value_at(t)
-            up[i, 2] = cascade[(code, "fixed_network")].value_at(t)
-            up[i, 3] = cascade[(code, "water_pressure")].value_at(t)
-            up[i, 4] = cascade[(code, "heating")].value_at(t)
+        times, table = self._services
+        up = table[max(int(np.searchsorted(times, t, side="right")) - 1, 0)].copy()
+        # Never out yet: every service works.
+        up[up[:, 0] & (self._first_down["grid"] > t), 1:] = True
         off = ~up[:, 0]
         since_off = t - self._first_down["grid"]
         r = np.zeros((n_m, len(NEEDS)))
@@ -228,25 +242,17 @@ class Residents:
         rows_w, pts_w, share_w, ok_w = self._nearest(is_open, self.cand_walk)
         rows_c, pts_c, share_c, ok_c = self._nearest(is_open, self.cand >= 0)
         n_m = len(self.codes)
-        unmet = np.zeros((n_m, len(NEEDS)))
-        arisen = np.zeros((n_m, len(NEEDS)))
-        arrived = np.zeros((self.n_p, len(NEEDS)))
+        n_k = len(NEEDS)
+        miss = walk * ~ok_w[:, None] + cyc * ~ok_c[:, None]
+        by_m = _sum_rows(self.dp_m, n_m, miss, n)
+        unmet, arisen = by_m[:, :n_k], by_m[:, n_k:]
         # The expected arrivals take the same ways; the queue runs on them (see queueing).
-        expected = np.zeros((self.n_p, len(NEEDS)))
         walk_e = lam * (1.0 - pp.access.cycling_share)
         cyc_e = lam * pp.access.cycling_share
-        for k in range(len(NEEDS)):
-            miss = walk[:, k] * ~ok_w + cyc[:, k] * ~ok_c
-            unmet[:, k] = np.bincount(self.dp_m, weights=miss, minlength=n_m)
-            arisen[:, k] = np.bincount(self.dp_m, weights=n[:, k], minlength=n_m)
-            arrived[:, k] = (np.bincount(pts_w, weights=walk[rows_w, k] * share_w,
-                                         minlength=self.n_p)
-                             + np.bincount(pts_c, weights=cyc[rows_c, k] * share_c,
-                                           minlength=self.n_p))
-            expected[:, k] = (np.bincount(pts_w, weights=walk_e[rows_w, k] * share_w,
-                                          minlength=self.n_p)
-                              + np.bincount(pts_c, weights=cyc_e[rows_c, k] * share_c,
-                                            minlength=self.n_p))
+        by_w = _sum_rows(pts_w, self.n_p, walk[rows_w], walk_e[rows_w], weights=share_w)
+        by_c = _sum_rows(pts_c, self.n_p, cyc[rows_c], cyc_e[rows_c], weights=share_c)
+        arrived = by_w[:, :n_k] + by_c[:, :n_k]
+        expected = by_w[:, n_k:] + by_c[:, n_k:]
         frac = (1 - pp.access.cycling_share) * ok_w + pp.access.cycling_share * ok_c
         reach = np.bincount(self.dp_m, weights=self.dp_res * frac, minlength=n_m)
         # Travel time of emergency visitors, for the report delay.
@@ -476,3 +482,18 @@ class Residents:
             distance_km=self.dist_km, demand_points=self.dp_ids,
             demand_municipality=self.dp_muni,
         )
+
+
+def _sum_rows(index: np.ndarray, size: int, *tables: np.ndarray,
+              weights: np.ndarray | None = None) -> np.ndarray:
+    """Rows of ``tables`` (side by side, each row times ``weights``) summed by ``index``.
+
+    One ``np.bincount`` for all columns, adding in the same order as one per column.
+    """
+    values = np.concatenate(tables, axis=1)
+    if weights is not None:
+        values = values * weights[:, None]
+    width = values.shape[1]
+    bins = index[:, None] * width + np.arange(width)
+    return np.bincount(bins.ravel(), weights=values.ravel(),
+                       minlength=size * width).reshape(size, width)

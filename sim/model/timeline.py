@@ -12,6 +12,8 @@ import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Timeline:
@@ -48,6 +50,11 @@ class Timeline:
         """The value at time ``t`` (the start value before the start)."""
         i = bisect.bisect_right(self.times, t) - 1
         return self.values[max(i, 0)]
+
+    def values_at(self, t: np.ndarray) -> np.ndarray:
+        """:meth:`value_at` for many times at once."""
+        i = np.searchsorted(np.asarray(self.times), t, side="right") - 1
+        return np.asarray(self.values, dtype=bool)[np.maximum(i, 0)]
 
     def changes(self) -> Iterator[tuple[float, bool]]:
         """Every change after the start, as (time, new value)."""
