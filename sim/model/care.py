@@ -34,6 +34,7 @@ Pure functions of the run's schedules and point states; no SimPy.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,21 +175,44 @@ def home_care_times(cases: Mapping[str, np.ndarray], care: Care, region: Region,
     """
     hc = care.home_care
     out = np.full(len(stop), np.inf)
-    mine = cases["client"] & np.isfinite(cases["clock_start"])
-    for code in sorted(set(cases["municipality"][mine])):
-        idx = np.flatnonzero(mine & (cases["municipality"] == code))
+    mine = np.flatnonzero(cases["client"] & np.isfinite(cases["clock_start"]))
+    if not len(mine):
+        return out
+    codes, group = np.unique(cases["municipality"][mine].astype(str), return_inverse=True)
+    by_code = np.split(mine[np.argsort(group, kind="stable")],
+                       np.cumsum(np.bincount(group, minlength=len(codes)))[:-1])
+    for code, idx in zip(codes.tolist(), by_code, strict=True):
         release = np.maximum(cases["clock_start"][idx], hc.start_h)
+        changes, hours = _visit_hours(hc.visit_h, hc.no_phone_factor, hc.no_fuel_factor,
+                                      hc.fuel_h, region, code)
 
-        def duration(i: int, t: float, code: str = str(code)) -> float:
-            factor = 1.0 if region.phones(code, t) else hc.no_phone_factor
-            if t >= hc.fuel_h and not region.payment[code].value_at(t):
-                factor *= hc.no_fuel_factor
-            return hc.visit_h * factor
+        def duration(i: int, t: float, changes: list[float] = changes,
+                     hours: list[float] = hours) -> float:
+            return hours[bisect.bisect_right(changes, t) - 1]
 
         out[idx] = serve(release, (cases["priority"][idx], cases["harm_at"][idx]), stop[idx],
-                         _servers(hc.staff_per_100k, region.residents_of.get(str(code), 0.0)),
+                         _servers(hc.staff_per_100k, region.residents_of.get(code, 0.0)),
                          duration=duration, reach=lambda i, d: d / 2)
     return out
+
+
+def _visit_hours(visit_h: float, no_phone_factor: float, no_fuel_factor: float,
+                 fuel_h: float, region: Region, code: str) -> tuple[list[float], list[float]]:
+    """A home-care visit's hours in municipality ``code`` as a step function of time.
+
+    Longer while nobody can phone, and longer again by bicycle from ``fuel_h`` on
+    while card payment (and with it the fuel pumps) is down. Returns the change
+    times (-inf first) and the hours from each.
+    """
+    lines = (region.mobile[code], region.fixed[code], region.payment[code])
+    changes = sorted({-np.inf, fuel_h, *(t for tl in lines for t in tl.times)})
+    hours = []
+    for t in changes:
+        factor = 1.0 if region.phones(code, t) else no_phone_factor
+        if t >= fuel_h and not region.payment[code].value_at(t):
+            factor *= no_fuel_factor
+        hours.append(visit_h * factor)
+    return changes, hours
 
 
 def ambulance_times(request: np.ndarray, cases: Mapping[str, np.ndarray], care: Care,

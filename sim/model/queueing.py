@@ -116,26 +116,30 @@ def light_traffic_ratio(servers: np.ndarray, service_h: np.ndarray,
     w = np.asarray(weights, float)
     total = w.sum(axis=1)
     ok = (total > 0) & (c > 0)
-    p = np.where(ok[:, None], w / np.where(total > 0, total, 1.0)[:, None], 0.0)
+    out = np.ones(len(c))
+    if not ok.any():
+        return out
+    # Only the points with visits and staff (row by row, so the same as over all).
+    c, w, total = c[ok], w[ok], total[ok]
+    p = w / total[:, None]
     h = p @ s
-    safe_h = np.where(ok, h, 1.0)
     order = np.argsort(s)
     s, p = s[order], p[:, order]
     edges = np.concatenate([[0.0], s])
     emin = np.zeros(len(c))
-    safe_c = np.where(ok, c, 1.0)
     for j in range(len(s)):
         x0, x1 = edges[j], edges[j + 1]
         if x1 <= x0:
             continue
         alive = s > x0  # E[(S - x)+] = sum over s > x0 of p (s - x) on (x0, x1)
-        a_ = (p[:, alive] @ s[alive]) / safe_h
-        b_ = p[:, alive].sum(axis=1) / safe_h
+        a_ = (p[:, alive] @ s[alive]) / h
+        b_ = p[:, alive].sum(axis=1) / h
         with np.errstate(divide="ignore", invalid="ignore"):
-            part = (np.maximum(a_ - b_ * x0, 0.0) ** (safe_c + 1)
-                    - np.maximum(a_ - b_ * x1, 0.0) ** (safe_c + 1)) / (b_ * (safe_c + 1))
+            part = (np.maximum(a_ - b_ * x0, 0.0) ** (c + 1)
+                    - np.maximum(a_ - b_ * x1, 0.0) ** (c + 1)) / (b_ * (c + 1))
         emin += np.where(b_ > 0, np.nan_to_num(part), 0.0)
-    return np.where(ok, emin * safe_c / safe_h, 1.0)
+    out[ok] = emin * c / h
+    return out
 
 
 def stationary_wait(load: np.ndarray, staff: np.ndarray, visit_h: np.ndarray,
@@ -152,13 +156,18 @@ def stationary_wait(load: np.ndarray, staff: np.ndarray, visit_h: np.ndarray,
     the variability factor f (see the module notes). Zero where there is no load
     or no staff.
     """
-    a = np.asarray(load, float)
-    c = np.asarray(staff, float)
-    h = np.asarray(visit_h, float)
+    a, c, h, cv2 = np.broadcast_arrays(np.asarray(load, float), np.asarray(staff, float),
+                                       np.asarray(visit_h, float),
+                                       np.asarray(service_cv2, float))
     ok = (a > 0) & (c > 0) & (h > 0)
-    a, c, h = np.where(ok, a, 1.0), np.where(ok, c, 1.0), np.where(ok, h, 1.0)
-    heavy = (1.0 + np.asarray(service_cv2, float)) / 2.0
-    light = heavy if light_ratio is None else np.asarray(light_ratio, float)
+    out = np.zeros(a.shape)
+    if not ok.any():
+        return out
+    # Only where there is load and staff (elementwise, so the same as over all points).
+    a, c, h = a[ok], c[ok], h[ok]
+    heavy = (1.0 + cv2[ok]) / 2.0
+    light = heavy if light_ratio is None else np.broadcast_to(
+        np.asarray(light_ratio, float), out.shape)[ok]
     rho = np.clip(a / c, 0.0, 1.0)
     f = np.maximum(heavy + (light - heavy) * (1.0 - rho) ** 2, 1e-6)
     # Most in the system: the servers plus the waiting room of work staff * patience,
@@ -173,8 +182,8 @@ def stationary_wait(load: np.ndarray, staff: np.ndarray, visit_h: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         served_rate = a / h * (1.0 - blocked)
         wait = np.where(served_rate > 0, lq / served_rate, 0.0)
-    wait = np.clip(np.nan_to_num(wait), 0.0, patience_h)
-    return np.where(ok, wait, 0.0)
+    out[ok] = np.clip(np.nan_to_num(wait), 0.0, patience_h)
+    return out
 
 
 def fluid_slice(backlog: np.ndarray, arrival_work: np.ndarray, staff: np.ndarray,

@@ -50,6 +50,11 @@ K = {name: i for i, name in enumerate(NEEDS)}
 NEEDS_POWER = ("warmth", "charging")
 #: Columns of the per-municipality slice table (one set per need where noted).
 MUNICIPALITY_COLUMNS = ("residents_in_reach", "unmet_no_reach")
+#: Where visitors go: (demand point, point, share) triples, and whether each demand
+#: point has an open point at all (see ``Residents._nearest``).
+Way = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: A point's state as the share of its services it offers (absent: closed).
+_OPEN = {"open_full": 1.0, "open_reduced": 0.5}
 #: The grid and the services whose state sets the needs, in the order of ``rates``.
 SERVICES = ("grid", "mobile", "fixed_network", "water_pressure", "heating")
 
@@ -97,6 +102,11 @@ class Residents:
         self.rng_order = model.streams.get("residents.public_order")
         self._first_down = self._first_down_times()
         self._services = self._service_table()
+        # The ways to the nearest open points, for the open set they were found for.
+        none_open = np.zeros(self.n_p, dtype=bool)
+        self._ways_key = none_open.tobytes()
+        self._ways = (self._nearest(none_open, self.cand_walk),
+                      self._nearest(none_open, self.cand >= 0))
         # State per point.
         n = self.n_p
         self.backlog_work = np.zeros(n)
@@ -122,6 +132,9 @@ class Residents:
                 sup.regional_blankets_per_1000 * res])
         for k, pt in enumerate(points):
             pt.residents_index = k
+        regions = list(self.regional)
+        self._point_region = np.array([regions.index(pt.site.region) for pt in points],
+                                      dtype=np.int64)
         # Per-visit goods.
         self.water_per_visit = self.pp.water_l_per_person_day * self.pp.household_size
         self.food_per_visit = self.pp.household_size
@@ -213,14 +226,9 @@ class Residents:
             yield env.timeout(step)
 
     def _states(self) -> tuple[np.ndarray, np.ndarray]:
-        state = np.zeros(self.n_p)
-        staff = np.zeros(self.n_p)
-        for k, pt in enumerate(self.points):
-            if pt.state == "open_full":
-                state[k] = 1.0
-            elif pt.state == "open_reduced":
-                state[k] = 0.5
-            staff[k] = len(pt.post.on_duty)
+        """Per point: open in full (1), reduced (0.5) or not (0); staff on duty."""
+        state = np.array([_OPEN.get(pt.state, 0.0) for pt in self.points], dtype=float)
+        staff = np.array([len(pt.post.on_duty) for pt in self.points], dtype=float)
         return state, staff
 
     def slice(self, t0: float, length: float) -> None:
@@ -239,8 +247,12 @@ class Residents:
         n = self.rng.poisson(lam).astype(float)
         cyc = self.rng.binomial(n.astype(np.int64), pp.access.cycling_share).astype(float)
         walk = n - cyc
-        rows_w, pts_w, share_w, ok_w = self._nearest(is_open, self.cand_walk)
-        rows_c, pts_c, share_c, ok_c = self._nearest(is_open, self.cand >= 0)
+        key = is_open.tobytes()
+        if key != self._ways_key:  # the ways change only when points open or close
+            self._ways = (self._nearest(is_open, self.cand_walk),
+                          self._nearest(is_open, self.cand >= 0))
+            self._ways_key = key
+        (rows_w, pts_w, share_w, ok_w), (rows_c, pts_c, share_c, ok_c) = self._ways
         n_m = len(self.codes)
         n_k = len(NEEDS)
         miss = walk * ~ok_w[:, None] + cyc * ~ok_c[:, None]
@@ -364,8 +376,7 @@ class Residents:
         self._open.append(np.stack([state, counter, on_duty * is_open], axis=1))
         self._times.append(t0)
 
-    def _nearest(self, is_open: np.ndarray, within: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _nearest(self, is_open: np.ndarray, within: np.ndarray) -> Way:
         """Where each demand point's visitors go: the nearest open points among ``within``.
 
         Visitors split evenly over the open points within ``access.spread_km`` of the
@@ -422,10 +433,9 @@ class Residents:
         sup = self.sp.supplies
         low = ((self.water < sup.reorder_share * sup.water_l)
                | (self.food < sup.reorder_share * sup.food_rations))
-        for k in np.flatnonzero(low & is_open & ~self.pending):
+        in_stock = np.array([stock[:2].sum() > 0 for stock in self.regional.values()])
+        for k in np.flatnonzero(low & is_open & ~self.pending & in_stock[self._point_region]):
             pt = self.points[k]
-            if self.regional[pt.site.region][:2].sum() <= 0:
-                continue
             self.pending[k] = True
             m = self.model
             depot = m.bases[pt.site.region]
@@ -455,8 +465,10 @@ class Residents:
 
     def check_stock(self) -> None:
         """Points out of both water and food close (when configured) until resupplied."""
-        for k, pt in enumerate(self.points):
-            if pt.supplies and not self.has_goods(k):
+        has = (self.water >= self.water_per_visit) | (self.food >= self.food_per_visit)
+        for k in np.flatnonzero(~has):
+            pt = self.points[k]
+            if pt.supplies:
                 pt.set_stocked(False)
 
     def flows(self) -> Flows:
