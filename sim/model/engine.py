@@ -469,7 +469,11 @@ class Model:
         generators = {s.fixed.id: s.id for s in self.sites.values() if s.fixed is not None}
         for pool in self.mobile.values():
             generators.update({u.gen.id: "" for u in pool.units})
-        return ModelResult(records=self.rec.frame(), grid=self.grid, cascade=self.cascade,
+        records = self.rec.frame()
+        # The rows live on in the frame; dropped now they are freed at once, not in the
+        # garbage collector's pass over the whole model once the run is over.
+        self.rec.records.clear()
+        return ModelResult(records=records, grid=self.grid, cascade=self.cascade,
                            site_roles=roles, generators=generators, horizon_h=horizon,
                            events_processed=events, planned_points=sorted(self.points),
                            coordination_points=sorted(self.coordination),

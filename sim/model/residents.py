@@ -446,9 +446,12 @@ class Residents:
         sup = self.sp.supplies
         pt = self.points[k]
         stock = self.regional[pt.site.region]
-        want = np.array([sup.water_l - self.water[k], sup.food_rations - self.food[k],
-                         sup.blankets - self.blankets[k]]).clip(0.0)
-        give = np.minimum(want, stock)
+        # Per good (in plain floats, as the arrays would add them): what is wanted, as
+        # far as the regional stock goes.
+        give = [min(max(full - float(have[k]), 0.0), float(left))
+                for full, have, left in zip((sup.water_l, sup.food_rations, sup.blankets),
+                                            (self.water, self.food, self.blankets), stock,
+                                            strict=True)]
         stock -= give
         self.water[k] += give[0]
         self.food[k] += give[1]
@@ -456,7 +459,7 @@ class Residents:
         self.pending[k] = False
         m = self.model
         m.rec.add(m.env.now, "supplies_delivered", pt.site.municipality, pt.site.id,
-                  value=float(give[0]), detail=f"{give[1]:.0f}:{give[2]:.0f}")
+                  value=give[0], detail=f"{give[1]:.0f}:{give[2]:.0f}")
         pt.set_stocked(self.has_goods(k))
 
     def has_goods(self, k: int) -> bool:
