@@ -330,9 +330,11 @@ PRESETS: dict[str, list[tuple[str, str, str, str]]] = {
         ("residents on devices harmed", "not reported", "device_harmed", "not reported"),
         ("residents harmed in all (model: frail and immobile alone, from cold)",
          "not reported; two care homes evacuated", "harmed",
-         "differs in kind: no harm at home was reported; the model's cold harm rests on "
-         "ESTIMATES (time to harm 24-96 h, help from neighbours and family 70-80 %) and is "
-         "likely pessimistic"),
+         "agrees in order of magnitude: none reported, the model a handful in some "
+         "90,000 (about 10 per 100,000, few enough to go unreported as harm from cold); "
+         "it rests on ESTIMATES (a twentieth of frail and a tenth of immobile residents "
+         "alone at risk at all, harm after 2-5 days of cold; Muensterland 2005 also "
+         "reported none)"),
     ],
 }
 
@@ -426,11 +428,13 @@ def default_section(folder: Path) -> str:
         f"{dev_on} of the {dev_danger:,} in danger, across all of Oost-5 for five days; "
         f"without it, {dev_off} (and that rule counts a neighbour's visit as safety even for "
         "a resident on a ventilator). In the historical presets none on a device comes to "
-        "harm (section 3). The harm left is among frail and immobile residents living "
-        "alone, from cold: it rests on ESTIMATES (time to harm, help from neighbours and "
-        "family) and no real outage reported such harm at home, so it is likely "
-        "pessimistic; sweep `population.vulnerable.*.time_to_harm` and "
-        "`neighbour_help_share` before drawing conclusions from it.",
+        "harm (section 3). Harm from cold among frail and immobile residents living alone "
+        "rests on ESTIMATES: no real winter outage (Muensterland 2005, about 250,000 "
+        "people for up to 5-6 days in frost; Berlin January 2026, about 100,000 for 4-5 "
+        "days) reported such harm at home, so only a twentieth (frail) and a tenth "
+        "(immobile) of them are at risk at all (`at_risk_share`) and harm comes after 2 "
+        "to 5 days of cold; sweep `population.vulnerable.*.at_risk_share` and "
+        "`time_to_harm` before drawing conclusions from it.",
     ])
 
 

@@ -55,6 +55,24 @@ def test_serve_drops_what_is_too_late_without_using_a_server():
     np.testing.assert_allclose(got, [0.0, np.inf, 2.0])
 
 
+def test_serve_never_reaches_a_request_before_it_was_made():
+    # Three requests at 5; the first would come too late and is dropped. The server
+    # was idle until 5, so the others are reached at 5 and 7, not at 0 and 2.
+    release = np.full(3, 5.0)
+    stop = np.array([6.0, np.inf, np.inf])
+    got = serve(release, (np.arange(3.0),), stop, servers=1, duration=lambda i, t: 2.0,
+                reach=lambda i, d: d)
+    np.testing.assert_allclose(got, [np.inf, 7.0, 9.0])
+    rng = np.random.default_rng(1)
+    release = rng.uniform(0, 50, 300)
+    stop = release + rng.uniform(0, 6, 300)
+    got = serve(release, (rng.random(300),), stop, servers=3, duration=lambda i, t: 1.5,
+                reach=lambda i, d: d / 2)
+    reached = np.isfinite(got)
+    assert reached.sum() > 50
+    assert (got[reached] >= release[reached]).all()
+
+
 def test_serve_uses_every_server_and_respects_the_places():
     release = np.zeros(6)
     got = serve(release, (np.arange(6.0),), np.full(6, np.inf), servers=2,
@@ -108,7 +126,7 @@ def test_outcomes_say_who_reached_each_case(default_cases):
 def test_with_the_care_chain_off_only_neighbours_selves_and_outreach_reach_them():
     c = simulate(["seed=2", "population.care.enabled=false"]).cases
     assert set(c["outcome"]) <= {"outreach", "neighbour", "self", "restored", "harmed",
-                                 "at_risk", "unaffected"}
+                                 "at_risk", "coped", "unaffected"}
     for column in CARE_COLUMNS:
         assert not np.isfinite(c[column]).any()
 
@@ -154,6 +172,22 @@ def test_the_care_chain_is_slower_when_telephony_is_down():
     assert harmed(down, DEVICE) > harmed(up, DEVICE)
     # Carers cannot call ahead: their visits take longer, so they reach fewer.
     assert (down["outcome"] == "care_provider").sum() < (up["outcome"] == "care_provider").sum()
+
+
+def test_only_the_share_at_risk_comes_to_harm():
+    group = "frail_elderly_alone"
+    key = f"population.vulnerable.{group}.at_risk_share"
+    runs = {share: simulate(["seed=5", f"{key}={share}"]).cases for share in (0, 0.5, 1)}
+    rows = {share: c[(c["group"] == group) & np.isfinite(c["clock_start"])]
+            for share, c in runs.items()}
+    # Nobody at risk: nobody in danger or harmed; everyone at risk: some harmed.
+    assert not rows[0]["in_danger"].any() and harmed(rows[0]) == 0
+    assert (rows[0]["outcome"] == "coped").all()
+    assert harmed(rows[1]) > 0
+    # Half at risk: about half have a time to harm at all, and fewer are harmed.
+    share = float(np.isfinite(rows[0.5]["harm_at"]).mean())
+    assert len(rows[0.5]) > 400 and abs(share - 0.5) < 0.06
+    assert harmed(rows[0.5]) < harmed(rows[1])
 
 
 def test_a_supplier_must_be_known():

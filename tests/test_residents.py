@@ -130,8 +130,30 @@ def test_reach_is_a_share_and_nobody_is_in_reach_before_a_point_opens(base):
     assert none_open.any()
     assert (f.in_reach[none_open] == 0).all()
     np.testing.assert_allclose(f.unmet_no_reach[none_open], f.arisen[none_open])
-    share = indicators.reach_share(result, hours(result.horizon_h))
+    share = indicators.reach_share(result, hours(result.horizon_h)).dropna()
     assert share.between(0, 1).all() and share.max() > 0.8
+
+
+def test_reach_counts_only_residents_still_without_power(base):
+    _, result = base
+    share = indicators.reach_share(result, hours(result.horizon_h))
+    back = result.grid.last_restoration()
+    assert back < result.horizon_h - 2
+    # Once the power is back everywhere (and the points stood down) it is undefined, not 0.
+    assert share[share.index >= back + 1].isna().all()
+    assert share[(share.index >= 24) & (share.index < back)].notna().all()
+    assert share[(share.index >= 72) & (share.index < back)].min() > 0.3
+    # Per municipality: the lowest share while it is still without power, from 72 h.
+    f = result.flows
+    by = indicators.residents_indicators(result, 72)["within_reach_share"][
+        "min_after_deadline_by_municipality"]
+    for i, code in enumerate(f.municipalities):
+        if code not in result.grid.restored_at:
+            continue
+        rows = (f.times >= 72) & (f.times < result.grid.restored_at[code])
+        if rows.any():
+            expected = (f.in_reach[rows, i] / f.residents[i]).min()
+            assert by[code] == pytest.approx(expected, abs=1e-4)
 
 
 def test_emergency_reports_go_to_the_meldkamer(base):
@@ -355,3 +377,17 @@ def test_visitors_spread_over_the_open_points_of_their_village():
     wait_a = indicators.residents_indicators(nearest, 72)["visits"]["mean_wait_h"]
     wait_b = indicators.residents_indicators(spread, 72)["visits"]["mean_wait_h"]
     assert wait_b < wait_a
+
+
+def test_points_short_of_food_are_reported_apart_from_points_out_of_everything():
+    scarce = indicators.supplies_indicators(simulate(
+        ["seed=2", "support_points.supplies.regional_food_rations_per_1000=0",
+         "support_points.supplies.food_rations=300"]))
+    plenty = indicators.supplies_indicators(simulate(
+        ["seed=2", "support_points.supplies.regional_food_rations_per_1000=100000"]))
+    # Food runs out while water lasts: the points stay open, short of food.
+    assert scarce["points_short_of_food"] > 10
+    assert scarce["points_short_of_food"] > scarce["points_out_of_supplies"]
+    assert scarce["first_short_of_food_h"] is not None
+    assert scarce["point_hours_short_of_food"] > plenty["point_hours_short_of_food"]
+    assert plenty["points_short_of_food"] < scarce["points_short_of_food"]

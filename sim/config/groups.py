@@ -352,6 +352,8 @@ class StaffingConfig:
     min_staff_per_coordination_point: int = MISSING
     shift_hours: float = MISSING
     rest_hours: float = MISSING
+    #: Longest continuous duty when a small pool has no relief for the minimum.
+    max_duty_hours: float = 16.0
     later: LaterConfig = field(default_factory=lambda: LaterConfig())
     leave_per_day: float = MISSING
     spontaneous: HelpersConfig = field(default_factory=lambda: HelpersConfig())

@@ -83,6 +83,9 @@ class VulnerableGroupConfig:
     supplier: str | None = None
     #: Share whose household calls 112 when the device battery runs low (if phones work).
     calls_112_share: float = MISSING
+    #: Share who come to harm at all if nobody helps in time (the rest cope on their own:
+    #: warm clothes and blankets, a spare battery, family who take them in).
+    at_risk_share: float = 1.0
 
 
 @dataclass

@@ -78,10 +78,12 @@ def serve(release: np.ndarray, key: Sequence[np.ndarray], stop: np.ndarray, serv
     served = 0
     last = len(order)
     push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
+    now = 0.0  # time never runs back: a request dropped unserved leaves the server idle
     while pos < last or ready:
-        t = free[0]
+        t = max(free[0], now)
         if not ready and rel[order[pos]] > t:
             t = rel[order[pos]]
+        now = t
         while pos < last and rel[order[pos]] <= t:
             push(ready, keys[order[pos]])
             pos += 1

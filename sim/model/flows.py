@@ -45,6 +45,9 @@ class Flows:
     distance_km: np.ndarray
     demand_points: list[str]
     demand_municipality: list[str]
+    #: Water (litres) and food rations handed out per visit for them.
+    water_per_visit: float = 0.0
+    food_per_visit: float = 0.0
 
     def point_frame(self) -> pd.DataFrame:
         """One row per slice and point with any activity: the per-point time series."""

@@ -496,6 +496,7 @@ class Residents:
             open_state=stack(self._open, (n_p, 3)),
             distance_km=self.dist_km, demand_points=self.dp_ids,
             demand_municipality=self.dp_muni,
+            water_per_visit=self.water_per_visit, food_per_visit=self.food_per_visit,
         )
 
 

@@ -244,6 +244,9 @@ class Post:
         add = m.rec.add
         municipality = self.site.municipality
         on_duty = self.on_duty
+        stay = self._stay_on(now, st.shift_hours, st.max_duty_hours)
+        if stay:
+            on_duty = [p for p in on_duty if p not in stay]
         for person in on_duty:  # as _off_duty for each, in order, without list.remove
             self._pros_on_duty -= person.professional
             hours = now - person.shift_start
@@ -252,7 +255,7 @@ class Post:
             person.state = "rest"
             person.rest_until = rest_until
         self.resting.extend(on_duty)
-        on_duty.clear()
+        self.on_duty = stay
         still: list[Person] = []
         for person in self.resting:
             if person.state != "rest":
@@ -266,6 +269,20 @@ class Post:
         self._fill(notify=False)
         self._notify()
         Timer(m.env, st.shift_hours, self._shift_change)
+
+    def _stay_on(self, now: float, shift_h: float, max_h: float) -> list[Person]:
+        """Who of those on duty stays on for another shift.
+
+        Only as many as the relief leaves the post short of its minimum, and only who
+        can stay within ``max_h`` hours in a row.
+        """
+        relief = len(self.ready) + sum(1 for p in self.resting
+                                       if p.state == "rest" and p.rest_until <= now + 1e-9)
+        short = self.required - relief
+        if short <= 0:
+            return []
+        stay = [p for p in self.on_duty if now - p.shift_start + shift_h <= max_h + 1e-9]
+        return stay[:short]
 
     def _off_duty(self, person: Person) -> None:
         m = self.model

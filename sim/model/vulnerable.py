@@ -64,7 +64,7 @@ from sim.streams import Streams
 
 #: Outcomes that count as reached before harm, in the order that breaks ties.
 REACHED = ("care_provider", "supplier", "ambulance", "outreach", "neighbour", "self")
-OUTCOMES = (*REACHED, "restored", "harmed", "at_risk", "unaffected")
+OUTCOMES = (*REACHED, "restored", "harmed", "at_risk", "coped", "unaffected")
 
 
 def danger_window(timeline: Timeline, horizon: float) -> tuple[float, float]:
@@ -165,6 +165,7 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
         u_travel = rng.random(n)
         u_registry = rng.random(n)
         report_delay = ou.known_without_registry.sample_many(rng, n)
+        at_risk = rng.random(n) < group.at_risk_share
         clock_kind = "heating" if group.clock == "heating" else "grid"
         win = windows[clock_kind]
         start = np.array([win[c][0] for c in codes_dp[dp]]) if n else np.zeros(0)
@@ -172,7 +173,7 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
         if clock_kind == "heating" and not pp.winter:
             start = np.full(n, np.inf)  # no cold outside winter
         start = np.where(start < horizon, start, np.inf)
-        harm = start + to_harm
+        harm = np.where(at_risk, start + to_harm, np.inf)  # the others cope on their own
         neighbour = np.where(u_neighbour < group.neighbour_help_share,
                              start + neighbour_delay, np.inf)
         can_travel = u_travel < group.can_travel_share
@@ -367,11 +368,13 @@ def _finish(cases: pd.DataFrame, flows: Flows, horizon: float,
     first = helps.min(axis=1)
     by = np.array(REACHED)[helps.argmin(axis=1)]
     start = cases["clock_start"].to_numpy()
-    outcome = np.where(
-        ~np.isfinite(start), "unaffected",
-        np.where(end <= harm, "restored",
-                 np.where((first < harm) & (first <= horizon), by,
-                          np.where(harm <= horizon, "harmed", "at_risk"))))
+    at_stake = np.where(
+        end <= harm, "restored",
+        np.where((first < harm) & (first <= horizon), by,
+                 np.where(harm <= horizon, "harmed", "at_risk")))
+    # Not at risk (no time to harm): they cope on their own.
+    outcome = np.where(~np.isfinite(start), "unaffected",
+                       np.where(~np.isfinite(harm), "coped", at_stake))
     cases["in_danger"] = np.isfinite(start) & (harm < end)
     cases["reached_at"] = np.where(np.isin(outcome, REACHED), first, np.inf)
     cases["outcome"] = outcome

@@ -69,6 +69,8 @@ class VulnerableGroup:
     supplier: str | None = None
     #: Share whose household calls 112 when the device battery runs low (if phones work).
     calls_112_share: float = 0.0
+    #: Share who come to harm at all if nobody helps in time (the rest cope on their own).
+    at_risk_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def read_population(c: Reader, start: datetime) -> PopulationParams:
                 care_client_share=c.share(f"{g}.care_client_share"),
                 supplier=c.optional_text(f"{g}.supplier"),
                 calls_112_share=c.share(f"{g}.calls_112_share"),
+                at_risk_share=_or(c.optional_number(f"{g}.at_risk_share", 0.0, 1.0), 1.0),
             ))
     elif raw is not c.ABSENT and raw is not None:
         c.problems.add(f"{k}.vulnerable", raw, "must be a mapping of subgroup name to settings")
@@ -199,3 +202,7 @@ def read_population(c: Reader, start: datetime) -> PopulationParams:
         outreach=outreach,
         care=care,
     )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value

@@ -42,6 +42,9 @@ class StaffingParams:
     self_mobilisation_h: float | None = None
     min_professionals_per_point: int = 1
     rest_hours: float = 8.0
+    #: Longest continuous duty: a shift is extended up to this when no relief keeps the
+    #: post at its minimum (a small pool works long shifts rather than leave it empty).
+    max_duty_hours: float = 16.0
     #: Share of those not available at the call-up who come later, and after how long.
     later_share: float = 0.0
     later_after: TimeDist = TimeDist("fixed", hours=0.0)
@@ -101,6 +104,7 @@ def read_staffing(c: Reader) -> StaffingParams:
         else c.number(f"{k}.self_mobilisation_h", lo=0, hi=MAX_HOURS),
         min_professionals_per_point=pros,
         rest_hours=c.number(f"{k}.rest_hours", lo=0, hi=48),
+        max_duty_hours=_or(c.optional_number(f"{k}.max_duty_hours", lo=0, hi=48), 16.0),
         later_share=c.share(f"{k}.later.share"),
         later_after=read_time_dist(c, f"{k}.later.after"),
         leave_per_day=c.share(f"{k}.leave_per_day"),
@@ -111,3 +115,7 @@ def read_staffing(c: Reader) -> StaffingParams:
             per_staff=c.number(f"{k}.spontaneous.per_staff", lo=0, hi=100),
         ),
     )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value

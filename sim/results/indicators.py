@@ -183,13 +183,29 @@ def staffing_indicators(result: ModelResult) -> dict[str, Any]:
     }
 
 
-def reach_share(result: ModelResult, at: np.ndarray) -> pd.Series:
-    """Share of residents of affected municipalities within reach of an open local point."""
+def still_out(result: ModelResult) -> np.ndarray:
+    """[slice, municipality]: whether the municipality is without grid power at the slice."""
     f = result.flows
-    hit = [i for i, c in enumerate(f.municipalities) if c in result.grid.restored_at]
-    if not len(f.times) or not hit:
+    out = np.zeros((len(f.times), len(f.municipalities)), dtype=bool)
+    for i, code in enumerate(f.municipalities):
+        if code in result.grid.restored_at:
+            out[:, i] = ~result.grid.timelines[code].values_at(f.times)
+    return out
+
+
+def reach_share(result: ModelResult, at: np.ndarray) -> pd.Series:
+    """Share of residents without power within reach of an open local point.
+
+    Only residents whose municipality is without grid power at the time count; once
+    the power is back everywhere (and points have stood down) the share is undefined.
+    """
+    f = result.flows
+    if not len(f.times):
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    share = f.in_reach[:, hit].sum(axis=1) / max(float(f.residents[hit].sum()), 1.0)
+    out = still_out(result)
+    residents = (out * f.residents[None, :]).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(residents > 0, (f.in_reach * out).sum(axis=1) / residents, np.nan)
     return pd.Series(share[slice_index(result, at)], index=pd.Index(at, name="hour"))
 
 
@@ -205,13 +221,15 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
     reach = reach_share(result, at)
     lo, hi = _outage_window(result, deadline_h)
     window = reach[(reach.index >= lo) & (reach.index < hi)]
+    window = window.dropna()
     by_muni = {}
     if len(f.times):
         s = f.in_reach / np.maximum(f.residents, 1.0)[None, :]
-        rows = (f.times >= lo) & (f.times < hi)
+        # From the deadline while the municipality is still without power.
+        rows = (f.times >= lo)[:, None] & still_out(result)
         for i, code in enumerate(f.municipalities):
-            if code in result.grid.restored_at and rows.any():
-                by_muni[code] = round(float(s[rows, i].min()), 4)
+            if rows[:, i].any():
+                by_muni[code] = round(float(s[rows[:, i], i].min()), 4)
     col = {c: i for i, c in enumerate(POINT_COLUMNS)}
     tot = f.at_points.sum(axis=(0, 1)) if len(f.times) else np.zeros(len(POINT_COLUMNS))
     admitted = float(tot[col["admitted"]])
@@ -228,7 +246,7 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
             "arrived": round(float(f.arrived_by_need[:, :, k].sum()), 1),
             "served": round(float(f.served_by_need[:, :, k].sum()), 1),
         }
-    slice_h = float(f.times[1] - f.times[0]) if len(f.times) > 1 else 1.0
+    slice_h = _slice_h(f.times)
     return {
         "within_reach_share": {
             "at_h": at_hours(reach), "every_6h": every_6h(reach),
@@ -263,11 +281,29 @@ def supplies_indicators(result: ModelResult) -> dict[str, Any]:
     dlv = result.of_kind("supplies_delivered")
     states = result.of_kind("point_state")
     out = states[states["detail"] == "out_of_supplies"]
-    return {
+    summary: dict[str, Any] = {
         "deliveries": len(dlv),
         "water_l_delivered": round(float(dlv["value"].sum()), 1),
         "points_out_of_supplies": int(out["site"].nunique()),
     }
+    # Visitors came and there was not enough water or food left for one visit.
+    f = result.flows
+    col = {c: i for i, c in enumerate(POINT_COLUMNS)}
+    came = f.at_points[:, :, col["arrived"]] > 0
+    for good, column, per_visit in (("water", "water_l", f.water_per_visit),
+                                    ("food", "food_rations", f.food_per_visit)):
+        short = came & (f.at_points[:, :, col[column]] < per_visit)
+        rows = np.flatnonzero(short.any(axis=1))
+        summary[f"points_short_of_{good}"] = int(short.any(axis=0).sum())
+        summary[f"first_short_of_{good}_h"] = (round(float(f.times[rows[0]]), 2)
+                                               if len(rows) else None)
+        summary[f"point_hours_short_of_{good}"] = round(
+            float(short.sum()) * _slice_h(f.times), 1)
+    return summary
+
+
+def _slice_h(times: np.ndarray) -> float:
+    return float(times[1] - times[0]) if len(times) > 1 else 1.0
 
 
 def _message_delays(result: ModelResult) -> pd.Series:
