@@ -10,7 +10,12 @@ Targets: the replication takes at most 3 times the reference loop, and the
 process stays under 1 GiB. Nothing is written; the exit status is 0 unless
 ``--check`` is given and a target is missed.
 
+With ``--scenario nederland`` (or another preset) the benchmark times that
+scenario too, alternating with the default Oost-5 run in the same process: the
+target is at most 6 times the Oost-5 run and under 4 GiB peak memory.
+
     python benchmarks/bench_default.py [--repeat N] [--tracemalloc] [--check]
+    python benchmarks/bench_default.py --scenario nederland [--repeat N] [--check]
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ REFERENCE_TIMEOUTS = 1_000_000
 MAX_RATIO = 3.0
 #: Target: peak resident memory of the process, MiB.
 MAX_PEAK_MIB = 1024.0
+#: Targets with ``--scenario``: its run in at most this many Oost-5 runs, and its memory.
+MAX_SCENARIO_RATIO = 6.0
+MAX_SCENARIO_PEAK_MIB = 4096.0
 
 
 def default_config(overrides: Sequence[str] = ()) -> dict[str, Any]:
@@ -88,9 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also trace Python allocations over one extra (slower) run")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--scenario", default=None,
+                    help="also time this preset (e.g. nederland) against the Oost-5 run")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    if args.scenario is not None:
+        return compare_scenario(args.scenario, args.repeat, args.check)
 
     t0 = time.perf_counter()
     cfg = default_config()
@@ -150,6 +162,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"target peak < {MAX_PEAK_MIB:.0f} MiB: {'met' if memory_ok else 'MISSED'} "
           f"({peak:.0f} MiB)")
     return 1 if args.check and not (ratio_ok and memory_ok) else 0
+
+
+def compare_scenario(name: str, repeat: int, check: bool) -> int:
+    """Time the preset ``name`` against the default Oost-5 run, alternating, and report."""
+    base = prepare(default_config())
+    t0 = time.perf_counter()
+    other = prepare(default_config([f"scenarios={name}"]))
+    t_prepare = time.perf_counter() - t0
+    residents = int(other.region.municipalities["population"].sum())
+    print(f"scenario {other.params.name}: {len(other.region.municipalities)} municipalities, "
+          f"{residents:,} residents, {len(other.region.fire_stations)} fire stations, "
+          f"{len(other.region.support_point_candidates)} candidate points, horizon "
+          f"{other.params.horizon_h:g} h; prepare {t_prepare:.2f} s")
+    print(f"{'repeat':>6} {'ref s':>8} {'oost5 s':>8} {name + ' s':>12} {'ratio':>7}")
+    rows = []
+    for i in range(repeat):
+        gc.collect()
+        ref = reference_loop()
+        gc.collect()
+        t_base, result = timed_run(base)
+        del result
+        gc.collect()
+        t_other, result = timed_run(other)
+        del result
+        rows.append((ref, t_base, t_other, t_other / t_base))
+        print(f"{i + 1:>6} {ref:>8.3f} {t_base:>8.3f} {t_other:>12.3f} {t_other / t_base:>7.2f}")
+    med = [statistics.median(r[k] for r in rows) for k in range(4)]
+    print(f"{'median':>6} {med[0]:>8.3f} {med[1]:>8.3f} {med[2]:>12.3f} {med[3]:>7.2f}")
+    peak = peak_rss_mib()
+    print(f"{name} run / reference loop: {med[2] / med[0]:.2f}")
+    print(f"peak RSS (whole process, ru_maxrss): {peak:.0f} MiB")
+    ratio_ok = med[3] <= MAX_SCENARIO_RATIO
+    memory_ok = peak < MAX_SCENARIO_PEAK_MIB
+    print()
+    print(f"target {name}/oost5 <= {MAX_SCENARIO_RATIO:g}: "
+          f"{'met' if ratio_ok else 'MISSED'} ({med[3]:.2f})")
+    print(f"target peak < {MAX_SCENARIO_PEAK_MIB:.0f} MiB: {'met' if memory_ok else 'MISSED'} "
+          f"({peak:.0f} MiB)")
+    return 1 if check and not (ratio_ok and memory_ok) else 0
 
 
 if __name__ == "__main__":

@@ -28,3 +28,31 @@ def apportion(total: int, weights: npt.ArrayLike) -> npt.NDArray[np.int64]:
     order = np.lexsort((np.arange(len(w)), -(quota - base)))
     base[order[:remainder]] += 1
     return base
+
+
+def sum_rows(index: np.ndarray, size: int, *tables: np.ndarray,
+              weights: np.ndarray | None = None) -> np.ndarray:
+    """Rows of ``tables`` (side by side, each row times ``weights``) summed by ``index``.
+
+    One ``np.bincount`` for all columns, adding in the same order as one per column.
+    """
+    values = np.concatenate(tables, axis=1)
+    if weights is not None:
+        values = values * weights[:, None]
+    width = values.shape[1]
+    bins = index[:, None] * width + np.arange(width)
+    return np.bincount(bins.ravel(), weights=values.ravel(),
+                       minlength=size * width).reshape(size, width)
+
+
+def nearest_first(key: np.ndarray, width: int) -> np.ndarray:
+    """Per row, the columns of the ``width`` smallest keys, smallest first (ties by column).
+
+    As ``np.argsort(key, kind="stable")[:, :width]`` for the finite keys, without sorting
+    whole rows (a national run has thousands of points per row).
+    """
+    if width >= key.shape[1]:
+        return np.argsort(key, axis=1, kind="stable")
+    part = np.argpartition(key, width - 1, axis=1)[:, :width]
+    within = np.lexsort((part, np.take_along_axis(key, part, axis=1)), axis=1)
+    return np.take_along_axis(part, within, axis=1)

@@ -6,10 +6,13 @@ from pathlib import Path
 
 #: Root of the source tree (the project is installed in editable mode).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: The embedded default geodata for Oost-5, built by ``geodata/build_oost5.py``.
-EMBEDDED_GEOPACKAGE = PROJECT_ROOT / "geodata" / "oost5.gpkg"
-#: The committed source table the embedded geodata is built from.
-EMBEDDED_SOURCE_TABLE = PROJECT_ROOT / "geodata" / "source" / "oost5_municipalities.csv"
+#: The embedded geodata: the whole Netherlands on real municipal boundaries (2025),
+#: built by ``geodata/build.py``.
+EMBEDDED_GEOPACKAGE = PROJECT_ROOT / "geodata" / "nl.gpkg"
+#: The committed municipal table it is built from (342 municipalities, CBS 1 Jan 2025).
+EMBEDDED_SOURCE_TABLE = PROJECT_ROOT / "geodata" / "source" / "nl_municipalities_2025.csv"
+#: Per safety region: fire stations, backup-power shares and crews, with sources.
+EMBEDDED_REGION_TABLE = PROJECT_ROOT / "geodata" / "source" / "safety_regions.csv"
 #: The Hydra config tree and the scenario presets.
 CONFIG_DIR = PROJECT_ROOT / "configs"
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"

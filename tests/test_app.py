@@ -54,13 +54,13 @@ def test_resolved_config_is_written(default_run):
 def test_summary_counts_the_region(default_run):
     s = json.loads((default_run / "summary.json").read_text())
     total = s["total"]
-    assert total["municipalities"] == 76 and total["residents"] == 3_263_555
+    assert total["municipalities"] == 76 and total["residents"] == 3_357_147  # CBS, 1 Jan 2025
     assert total["fire_stations"] == 197
     assert (total["fire_stations_with_backup_power"]
             + total["fire_stations_without_backup_power"]) == 197
     assert total["coordination_points"] == 76
     assert total["support_point_candidates"] > 600
-    assert sum(r["residents"] for r in s["by_region"].values()) == 3_263_555
+    assert sum(r["residents"] for r in s["by_region"].values()) == 3_357_147
     assert s["by_region"]["Twente"]["fire_stations"] == 29
     assert s["network"]["edges_without_shared_border"] == 0
     ind = s["indicators"]

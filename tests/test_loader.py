@@ -12,14 +12,16 @@ from sim.geo.load import GeodataSpec, load_region
 from sim.geo.read import LayerSource
 from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
 
-OOST5_CODES = tuple(
-    gpd.read_file(EMBEDDED_GEOPACKAGE, layer="municipalities", columns=["code"])["code"]
-)
+OOST5 = ("VNOG", "VGGM", "VGZ", "IJsselland", "Twente")
+_ALL = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="municipalities", columns=["code", "region"])
+OOST5_CODES = tuple(_ALL.loc[_ALL["region"].isin(OOST5), "code"])
 CBS_COLUMNS = {"statcode": "code", "statnaam": "name"}
 
 
 def spec(**kwargs) -> GeodataSpec:
     kwargs.setdefault("sources", {})
+    if "select_codes" not in kwargs:
+        kwargs.setdefault("select_regions", OOST5)
     return GeodataSpec(geopackage=EMBEDDED_GEOPACKAGE, municipality_table=EMBEDDED_SOURCE_TABLE,
                        **kwargs)
 
@@ -30,12 +32,24 @@ def real(path: Path, **kwargs) -> dict[str, LayerSource]:
 
 
 def test_embedded_region_loads_whole():
-    region = load_region(spec())
-    assert len(region.municipalities) == 76
-    assert len(region.regions) == 5
-    assert len(region.fire_stations) == 197
+    region = load_region(spec(select_regions=()))
+    assert len(region.municipalities) == 342
+    assert len(region.regions) == 25
+    assert region.municipalities["population"].sum() == 18_044_027  # CBS, 1 Jan 2025
+    assert len(region.fire_stations) == 962
     for frame in region.layers().values():
         assert frame.crs.to_epsg() == 28992
+
+
+def test_oost5_selection_by_code_name_or_short_name_is_the_same():
+    by_short = load_region(spec(select_regions=OOST5))
+    for names in (("VR06", "VR07", "VR08", "VR04", "VR05"),
+                  ("Noord- en Oost-Gelderland", "gelderland-midden", "Gelderland-Zuid",
+                   "IJSSELLAND", "Twente")):
+        other = load_region(spec(select_regions=names))
+        for name, frame in by_short.layers().items():
+            assert frame.equals(other.layers()[name]), name
+    assert len(by_short.municipalities) == 76 and len(by_short.fire_stations) == 197
 
 
 @pytest.mark.parametrize(
@@ -44,7 +58,9 @@ def test_embedded_region_loads_whole():
         ({"select_regions": ("Twente",)}, 14, {"Twente"}),
         ({"select_regions": ("VGZ", "IJsselland")}, 25, {"VGZ", "IJsselland"}),
         ({"select_codes": ("GM0200", "GM0232")}, 2, {"VNOG"}),
-        ({"select_codes": ("GM0268",), "select_regions": ("VGZ",)}, 1, {"VGZ"}),
+        # Codes, when given, are the selection (the regions are not applied).
+        ({"select_codes": ("GM0268",), "select_regions": ("Twente",)}, 1, {"VGZ"}),
+        ({"select_regions": ("VR22",)}, 21, {"Brabant-Zuidoost"}),
     ],
 )
 def test_selection_by_region_or_code_cuts_every_layer(select, n_municipalities, regions):
@@ -67,7 +83,7 @@ def test_real_boundaries_select_the_76_oost5_codes(real_municipalities):
     assert m.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     # Names come from the file (statnaam), region and population from the table.
     assert m.set_index("code").loc["GM0200", "name"] == "Apeldoorn"
-    assert m["population"].sum() == 3_263_555
+    assert m["population"].sum() == 3_357_147  # CBS, 1 Jan 2025
     # Real Apeldoorn is about 341 km2; Nijmegen about 57 km2.
     area = m.set_index("code").area / 1e6
     assert area["GM0200"] == pytest.approx(341, rel=0.05)
@@ -110,13 +126,17 @@ def test_user_layer_with_its_own_column_names(tmp_path):
         path=path, columns={"post_id": "id", "naam": "name", "noodstroom": "has_backup_power"})}
     region = load_region(spec(sources=src))
     fs = region.fire_stations.set_index("id")
-    embedded = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations").set_index("id")
+    embedded = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations")
+    embedded = embedded[embedded["region"].isin(OOST5)].set_index("id")
     assert (fs.loc[embedded.index, "has_backup_power"] == embedded["has_backup_power"]).all()
     # municipality and region are derived from the location.
     assert (fs.loc[embedded.index, "municipality"] == embedded["municipality"]).all()
 
 
-def test_selecting_nothing_is_an_error():
+def test_unknown_regions_are_named_with_what_is_allowed():
     with pytest.raises(InputError) as exc:
-        load_region(spec(select_codes=("GM0200",), select_regions=("Twente",)))
-    assert "region.select" in exc.value.fields()
+        load_region(spec(select_regions=("Twente", "VR26", "Gelderland")))
+    assert exc.value.fields() == ["region.select.regions"]
+    text = str(exc.value)
+    assert "VR26" in text and "Gelderland'" in text and "by code, name or short name" in text
+    assert "'Twente'" not in text

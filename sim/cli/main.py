@@ -57,7 +57,24 @@ EXIT_BAD_INPUT = 2
 def register_configs() -> None:
     """Register the schema under a name the YAML names in its defaults list."""
     os.environ.setdefault("SIM_PROJECT_ROOT", str(PROJECT_ROOT))
-    ConfigStore.instance().store(name="config_schema", node=Config)
+    node = OmegaConf.structured(Config)
+    # Open mappings take keys of the user's choosing (a column mapping, a safety region
+    # by code or name): without this, Hydra's struct mode would refuse any key the
+    # defaults do not already hold, unless the user wrote a leading '+'.
+    for key in OPEN_MAPPINGS:
+        OmegaConf.set_struct(OmegaConf.select(node, key), False)
+    ConfigStore.instance().store(name="config_schema", node=node)
+
+
+#: Config mappings whose keys are the user's: column mappings and per-region settings.
+OPEN_MAPPINGS = (
+    *(f"region.layers.{layer}.columns" for layer in (
+        "municipalities", "demand_points", "fire_stations", "support_point_candidates",
+        "regions")),
+    "fuel.trucks_per_region", "fuel.depot_municipalities",
+    "power.fixed.technicians_per_region", "power.mobile.per_region",
+    "stations.backup_power_share", "comms.meldkamers",
+)
 
 
 def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:

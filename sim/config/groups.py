@@ -59,7 +59,7 @@ class NetworkConfig:
 class RegionConfig:
     """The geodata: files, column mapping, selection and network."""
 
-    #: null: the embedded geodata/oost5.gpkg.
+    #: null: the embedded national geodata/nl.gpkg.
     geopackage: str | None = None
     #: CSV with code, region and population per municipality (null: the embedded table).
     municipality_table: str | None = None
@@ -167,7 +167,7 @@ class FixedGeneratorConfig:
     start_failure_prob: float = MISSING
     failure_rate_per_h: float = MISSING
     repair: TimeDistConfig = field(default_factory=TimeDistConfig)
-    technicians_per_region: dict[str, int] = MISSING
+    technicians_per_region: dict[str, int] = field(default_factory=dict)
     refuel_threshold: float = MISSING
     min_autonomy_h: float | None = None
 
@@ -176,7 +176,7 @@ class FixedGeneratorConfig:
 class MobileGeneratorConfig:
     """The regional pools of mobile generators."""
 
-    per_region: dict[str, int] = MISSING
+    per_region: dict[str, int] = field(default_factory=dict)
     kva: float = MISSING
     tank_l: float = MISSING
     setup_h: float = MISSING
@@ -207,7 +207,7 @@ class OutsideDemandConfig:
 class FuelConfig:
     """Depots and fuel trucks."""
 
-    trucks_per_region: dict[str, int] = MISSING
+    trucks_per_region: dict[str, int] = field(default_factory=dict)
     #: Region -> CBS code of the municipality holding its depot and base (default: the
     #: region's most populous municipality).
     depot_municipalities: dict[str, str] = field(default_factory=dict)
@@ -233,7 +233,11 @@ class CommsConfig:
     c2000_at_support_points: bool = MISSING
     dares_regions: list[str] = MISSING
     sitrep_interval_h: float = MISSING
-    meldkamer_municipality: str = MISSING
+    #: Safety region (code, name or short name; or ``default``) -> CBS code of the
+    #: municipality of its meldkamer.
+    meldkamers: dict[str, str] = field(default_factory=dict)
+    #: One meldkamer for every region (a CBS code) instead of ``meldkamers``; null: not used.
+    meldkamer_municipality: str | None = None
 
 
 @dataclass
@@ -242,7 +246,7 @@ class StationsConfig:
 
     #: data: as in the layer; shares: redraw per region; all / none: every or no station.
     backup_power: str = MISSING
-    backup_power_share: dict[str, float] = MISSING
+    backup_power_share: dict[str, float] = field(default_factory=dict)
     #: Generator size and tank given to stations that gain backup power by the policy.
     generator_kva: float = MISSING
     tank_l: float = MISSING

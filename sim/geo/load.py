@@ -14,7 +14,7 @@ builder as the embedded data (for municipalities in the embedded source table).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +41,8 @@ from sim.geo.schema import (
     SCHEMAS,
     LayerSchema,
 )
-from sim.geo.synthetic import BuildSettings, build_layers, read_source_table
+from sim.geo.settings import BuildSettings, read_source_table
+from sim.geo.synthetic import build_layers
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ class RegionData:
     provenance: Mapping[str, str] = field(default_factory=dict)
     #: Every municipality loaded, selected or not (for places outside the selection).
     context_municipalities: gpd.GeoDataFrame | None = None
+    #: Every way to name a loaded safety region (code, name, short name; case-folded)
+    #: to its short name, the one the layers use (see :func:`region_names`).
+    region_names: Mapping[str, str] = field(default_factory=dict)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The five layers by their canonical name."""
@@ -104,7 +108,6 @@ def load_region(spec: GeodataSpec) -> RegionData:
         problems.raise_if_any()
         raise AssertionError("unreachable: municipalities failed without a problem")
     all_municipalities = frame
-    selected = _select(all_municipalities, spec, problems)
 
     synthesized: dict[str, gpd.GeoDataFrame] | None = None
     for schema in POINT_LAYERS:
@@ -143,6 +146,8 @@ def load_region(spec: GeodataSpec) -> RegionData:
                 f"the regions layer has no region named {unknown[:MAX_LISTED]} used by the "
                 f"municipalities; it has {sorted(regions['name'])}",
             )
+    names = region_names(regions) if regions is not None else {}
+    selected = _select(all_municipalities, spec, names, problems)
     problems.raise_if_any()
     assert regions is not None and selected is not None
 
@@ -168,13 +173,55 @@ def load_region(spec: GeodataSpec) -> RegionData:
         regions=regions,
         provenance=provenance,
         context_municipalities=all_municipalities.reset_index(drop=True),
+        region_names=names,
     )
 
 
+def region_names(regions: gpd.GeoDataFrame) -> dict[str, str]:
+    """Every name of each region, case-folded, to its short name.
+
+    Its code (VR07), full name (Gelderland-Midden) and short name (VGGM).
+    """
+    out: dict[str, str] = {}
+    for column in ("code", "full_name", "name"):
+        if column not in regions.columns:
+            continue
+        for alias, name in zip(regions[column], regions["name"], strict=True):
+            if isinstance(alias, str) and alias.strip():
+                out[alias.strip().casefold()] = str(name)
+    return out
+
+
+def resolve_regions(given: Sequence[str], names: Mapping[str, str], key: str,
+                    problems: Problems) -> list[str]:
+    """Region codes or names as their short names; unknown ones are problems."""
+    out: list[str] = []
+    unknown: list[str] = []
+    for g in given:
+        name = names.get(str(g).strip().casefold())
+        if name is None:
+            unknown.append(str(g))
+        elif name not in out:
+            out.append(name)
+    if unknown:
+        problems.add(key, unknown, "must be safety regions by code, name or short name: "
+                     f"{region_help(names)}")
+    return out
+
+
+def region_help(names: Mapping[str, str]) -> str:
+    """The allowed region names, short enough for an error message."""
+    short = sorted(set(names.values()))
+    codes = sorted(a.upper() for a in names if a.startswith("vr") and a[2:].isdigit())
+    text = ", ".join(short)
+    return f"{text} (or codes {codes[0]}-{codes[-1]})" if codes else text
+
+
 def _select(
-    municipalities: gpd.GeoDataFrame, spec: GeodataSpec, problems: Problems
+    municipalities: gpd.GeoDataFrame, spec: GeodataSpec, names: Mapping[str, str],
+    problems: Problems,
 ) -> gpd.GeoDataFrame | None:
-    keep = pd.Series(True, index=municipalities.index)
+    """Municipalities by code (when given, the codes are the selection) or by region."""
     if spec.select_codes:
         unknown = sorted(set(spec.select_codes) - set(municipalities["code"]))
         if unknown:
@@ -183,17 +230,19 @@ def _select(
                          f"codes, such as {municipalities['code'].head(3).tolist()}; a file "
                          "without population columns keeps only the codes of "
                          "region.municipality_table)")
-        keep &= municipalities["code"].isin(spec.select_codes)
-    if spec.select_regions:
-        known = set(municipalities["region"])
-        unknown = sorted(set(spec.select_regions) - known)
-        if unknown:
-            problems.add("region.select.regions", unknown, f"must be among {sorted(known)}")
-        keep &= municipalities["region"].isin(spec.select_regions)
+        keep = municipalities["code"].isin(spec.select_codes)
+    elif spec.select_regions:
+        wanted = resolve_regions(spec.select_regions, names or {
+            str(r).casefold(): str(r) for r in municipalities["region"]},
+            "region.select.regions", problems)
+        keep = municipalities["region"].isin(wanted)
+    else:
+        keep = pd.Series(True, index=municipalities.index)
     if not keep.any():
-        problems.add("region.select", {"codes": list(spec.select_codes),
-                                       "regions": list(spec.select_regions)},
-                     "selects no municipality")
+        if not problems.items:
+            problems.add("region.select", {"codes": list(spec.select_codes),
+                                           "regions": list(spec.select_regions)},
+                         "selects no municipality")
         return None
     return municipalities[keep]
 
@@ -265,8 +314,8 @@ def _synthesize(
     table = table[table["cbs_code"].isin(codes)].copy()
     population = dict(zip(known["code"], known["population"], strict=True))
     table["population"] = table["cbs_code"].map(population).astype("int64")
-    layers = build_layers(table, spec.synthesis, boundaries=dict(
-        zip(known["code"], known.geometry, strict=True)))
+    layers = build_layers(table, dict(zip(known["code"], known.geometry, strict=True)),
+                          spec.synthesis)
     return {s.name: layers[s.name] for s in POINT_LAYERS}
 
 
@@ -278,7 +327,8 @@ def _derive_regions(municipalities: gpd.GeoDataFrame, spec: GeodataSpec) -> gpd.
     out["code"] = ""
     out["full_name"] = ""
     if spec.municipality_table is not None and Path(spec.municipality_table).is_file():
-        table = pd.read_csv(spec.municipality_table)
+        table = pd.read_csv(spec.municipality_table).rename(
+            columns={"safety_region": "region_code", "safety_region_name": "region_name"})
         if {"region", "region_code", "region_name"} <= set(table.columns):
             info = table.groupby("region").first()
             out["code"] = out["name"].map(info["region_code"]).fillna("")

@@ -1,32 +1,25 @@
-"""Deterministic build of the embedded Oost-5 geodata from the committed source table.
+"""Deterministic synthetic point layers inside real municipal boundaries.
 
-Real municipal boundaries cannot be shipped, so the ``municipalities`` layer is
-*approximate*: Voronoi cells of the area-weighted municipal centroids, clipped
-to a buffered concave hull of all centroids whose buffer is chosen so that
-the total area equals the source table's total. Population centres, fire
-stations and candidate support points are synthetic as well, but their
-counts and totals follow sourced figures (see ``BuildSettings``). The
-same settings always give the same layers: every random draw comes from
-one named stream of one seed.
-
-Run ``python geodata/build_oost5.py`` to rebuild ``geodata/oost5.gpkg``.
+The embedded geodata (``geodata/nl.gpkg``, built by ``geodata/build.py``) has the
+real CBS/PDOK municipal and safety-region boundaries of 2025. Its point layers
+are synthetic: population centres, fire stations and candidate support points
+are placed by this module inside the real polygons, with counts and totals that
+follow sourced figures (``BuildSettings`` and ``geodata/source/safety_regions.csv``),
+not at their real addresses. The same settings always give the same layers:
+every random draw comes from one named stream of one seed.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import MappingProxyType
-from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from shapely.geometry import MultiPoint, Point
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sim.geo.schema import (
@@ -38,140 +31,31 @@ from sim.geo.schema import (
     SUPPORT_POINT_CANDIDATES,
     SUPPORT_POINT_TYPES,
 )
+from sim.geo.settings import BuildSettings, stations_per_region
 from sim.mathutil import apportion
 from sim.streams import Streams
 
 Layers = dict[str, gpd.GeoDataFrame]
 
-#: Description stored with each layer of the embedded GeoPackage.
-LAYER_METADATA = {
-    "municipalities": (
-        "APPROXIMATE boundaries: Voronoi cells of the CBS area-weighted centroids, clipped to a "
-        "buffered concave hull with the source table's total area. Not the real borders. "
-        "Codes, names, regions and populations are real (CBS, 1 Jan 2021)."
-    ),
-    "demand_points": "SYNTHETIC population centres; residents sum exactly to the CBS population.",
-    "fire_stations": (
-        "SYNTHETIC locations; counts per safety region, backup-power shares and crews follow "
-        "the sources in sim/geo/synthetic.py (BuildSettings)."
-    ),
-    "support_point_candidates": "SYNTHETIC candidate sites, about 1 per 5,000 residents.",
-    "regions": "Safety regions, dissolved from the approximate municipal boundaries.",
-}
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _frozen(d: Mapping[K, V]) -> Mapping[K, V]:
-    return MappingProxyType(dict(d))
-
-
-@dataclass(frozen=True)
-class BuildSettings:
-    """Every number the synthetic build uses, with its source (see ``reference/parameters.md``)."""
-
-    seed: int = 20250513  # the date of the noodsteunpunten note (seed 002); any fixed integer
-    #: Fire stations per safety region. VNOG 56 (vnog.nl 2019, high), VGGM ESTIMATE 40
-    #: (not found), VGZ 36 (Wikipedia, medium), IJsselland 36 (2013, medium),
-    #: Twente 29 (2019, high).
-    stations_per_region: Mapping[str, int] = field(
-        default_factory=lambda: _frozen(
-            {"VNOG": 56, "VGGM": 40, "VGZ": 36, "IJsselland": 36, "Twente": 29}
-        )
-    )
-    #: Share of stations with a fixed backup generator. Twente "more than half" (0.55),
-    #: the other regions 0.15 so that the national share stays under 20 % (Trouw inventory
-    #: via RD, 20 May 2025, high).
-    backup_power_share: Mapping[str, float] = field(
-        default_factory=lambda: _frozen(
-            {"VNOG": 0.15, "VGGM": 0.15, "VGZ": 0.15, "IJsselland": 0.15, "Twente": 0.55}
-        )
-    )
-    #: Operational firefighters per province, (professional, volunteer): CBS 71482ned, 1 Jan 2019.
-    crew_per_province: Mapping[str, tuple[int, int]] = field(
-        default_factory=lambda: _frozen({"Gelderland": (431, 2729), "Overijssel": (303, 1411)})
-    )
-    #: Municipalities with a professional corps. Apeldoorn, Deventer, Zwolle, Ede (regional
-    #: news, medium); Arnhem, Nijmegen and Enschede are an ESTIMATE (large cities).
-    professional_posts: tuple[str, ...] = (
-        "GM0200", "GM0150", "GM0193", "GM0228", "GM0202", "GM0268", "GM0153",
-    )
-    #: ESTIMATE: one population centre besides the main town per this many km2.
-    km2_per_village: float = 25.0
-    max_centres: int = 12
-    min_centre_spacing_m: float = 1_500.0
-    #: Density rule of thumb: one support point per about 5,000 inhabitants
-    #: (crisiskunde.nl, low-medium).
-    residents_per_support_point: int = 5_000
-    #: ESTIMATE: share of local candidate sites with their own generator (not found; low).
-    support_point_backup_share: float = 0.05
-    #: ESTIMATE: people a site can hold at once, by type.
-    capacity_by_type: Mapping[str, int] = field(
-        default_factory=lambda: _frozen(
-            {
-                "community_centre": 120,
-                "village_hall": 80,
-                "place_of_worship": 150,
-                "sports_hall": 400,
-                "school": 250,
-            }
-        )
-    )
-    #: Fuel tank in litres by generator size: about 8 h at full load (German fire-service
-    #: generator sets: 100 kVA with a 200 L tank, medium) with the full-load use of
-    #: ``parameters.md`` (25 kVA 6 L/h, 50 kVA 12 L/h, 100 kVA 24 L/h).
-    tank_l_by_kva: Mapping[int, float] = field(
-        default_factory=lambda: _frozen({25: 50.0, 50: 100.0, 100: 200.0})
-    )
-
-    def __post_init__(self) -> None:
-        for region, share in self.backup_power_share.items():
-            if not 0.0 <= share <= 1.0:
-                raise ValueError(
-                    f"backup_power_share[{region!r}] = {share}: must be between 0 and 1"
-                )
-        for region, n in self.stations_per_region.items():
-            if n < 1:
-                raise ValueError(f"stations_per_region[{region!r}] = {n}: must be >= 1")
-
-
-def read_source_table(path: Path) -> pd.DataFrame:
-    """Read the committed municipality table and check it."""
-    table = pd.read_csv(path, dtype={"cbs_code": str})
-    needed = {
-        "region", "region_code", "region_name", "province", "municipality", "cbs_code",
-        "population", "population_year", "lat", "lon", "area_km2",
-    }
-    missing = needed - set(table.columns)
-    if missing:
-        raise ValueError(f"{path}: missing columns {sorted(missing)}")
-    if table["cbs_code"].duplicated().any():
-        raise ValueError(f"{path}: duplicate cbs_code values")
-    return table.sort_values(["region", "cbs_code"], kind="stable").reset_index(drop=True)
-
 
 def build_layers(
     table: pd.DataFrame,
+    boundaries: Mapping[str, BaseGeometry],
     settings: BuildSettings | None = None,
-    boundaries: Mapping[str, BaseGeometry] | None = None,
 ) -> Layers:
-    """Build the five layers from the source table. Pure: no file access.
+    """Build the five layers from the source table and the municipal polygons. Pure.
 
-    With ``boundaries`` (CBS code to polygon, in EPSG:28992, for example the real
-    municipal borders) the points are placed inside those polygons instead of
-    the approximate Voronoi cells; the table is cut to the codes given.
+    ``boundaries``: CBS code to polygon in EPSG:28992 (the real municipal borders);
+    the table is cut to the codes given.
     """
     s = settings or BuildSettings()
-    if boundaries is not None:
-        unknown = sorted(set(boundaries) - set(table["cbs_code"]))
-        if unknown:
-            raise ValueError(f"boundaries for codes not in the source table: {unknown}")
-        table = table[table["cbs_code"].isin(list(boundaries))].reset_index(drop=True)
+    unknown = sorted(set(boundaries) - set(table["cbs_code"]))
+    if unknown:
+        raise ValueError(f"boundaries for codes not in the source table: {unknown}")
+    table = table[table["cbs_code"].isin(list(boundaries))].reset_index(drop=True)
     streams = Streams(s.seed)
     regions_in_table = sorted(table["region"].unique())
-    for name in ("stations_per_region", "backup_power_share"):
+    for name in ("backup_power_share", "crew_per_region"):
         missing = set(regions_in_table) - set(getattr(s, name))
         if missing:
             raise ValueError(f"BuildSettings.{name} has no value for regions {sorted(missing)}")
@@ -179,11 +63,9 @@ def build_layers(
     to_rd = Transformer.from_crs("EPSG:4326", RD_NEW, always_xy=True)
     x, y = to_rd.transform(table["lon"].to_numpy(), table["lat"].to_numpy())
     centroids = [Point(round(a, 1), round(b, 1)) for a, b in zip(x, y, strict=True)]
-    if boundaries is None:
-        cells = _approximate_boundaries(centroids, float(table["area_km2"].sum()) * 1e6)
-    else:
-        cells = [boundaries[str(code)] for code in table["cbs_code"]]
-
+    # In one canonical form (normalised multipolygons, as a GeoPackage stores them), so the
+    # same polygons read back from a file place the same points.
+    cells = [_canonical(boundaries[str(code)]) for code in table["cbs_code"]]
     municipalities = gpd.GeoDataFrame(
         {
             "code": table["cbs_code"],
@@ -209,30 +91,15 @@ def build_layers(
     }
 
 
-# --- boundaries --------------------------------------------------------------------------
+def _canonical(geometry: BaseGeometry) -> BaseGeometry:
+    """A normalised multipolygon without a fixed precision model.
 
-
-def _approximate_boundaries(centroids: list[Point], target_area_m2: float) -> list[BaseGeometry]:
-    """Voronoi cells of the centroids, clipped to a buffered concave hull of target area."""
-    points = MultiPoint(centroids)
-    core = shapely.concave_hull(points, ratio=0.35)
-    lo, hi = 0.0, 60_000.0
-    for _ in range(60):  # bisection on the buffer distance: area grows with it
-        mid = (lo + hi) / 2
-        if core.buffer(mid, quad_segs=8).area < target_area_m2:
-            lo = mid
-        else:
-            hi = mid
-    hull = shapely.set_precision(core.buffer((lo + hi) / 2, quad_segs=8), grid_size=1.0)
-    diagram = shapely.voronoi_polygons(points, extend_to=hull)
-    voronoi = list(shapely.get_parts(diagram))
-    tree = shapely.STRtree(voronoi)
-    cells: list[BaseGeometry] = []
-    for c in centroids:
-        (idx,) = tree.query(c, predicate="intersects")[:1]
-        cell = shapely.set_precision(voronoi[int(idx)].intersection(hull), grid_size=1.0)
-        cells.append(shapely.make_valid(cell) if not cell.is_valid else cell)
-    return cells
+    Through WKB, as a file stores it: a geometry snapped with ``shapely.set_precision``
+    keeps its grid, and buffers on it would round differently.
+    """
+    if isinstance(geometry, Polygon):
+        geometry = MultiPolygon([geometry])
+    return shapely.normalize(shapely.from_wkb(shapely.to_wkb(geometry)))
 
 
 # --- population centres ------------------------------------------------------------------
@@ -241,8 +108,9 @@ def _approximate_boundaries(centroids: list[Point], target_area_m2: float) -> li
 def _stations_per_municipality(table: pd.DataFrame, s: BuildSettings) -> dict[str, int]:
     """At least one station per municipality; the rest by sqrt(population x area)."""
     out: dict[str, int] = {}
+    totals = stations_per_region(table, s)
     for region, group in table.groupby("region", sort=True):
-        total = int(s.stations_per_region[str(region)])
+        total = totals[str(region)]
         if total < len(group):
             raise ValueError(
                 f"stations_per_region[{region!r}] = {total}: must be at least the number of "
@@ -333,6 +201,7 @@ def _fire_stations(
 ) -> gpd.GeoDataFrame:
     rng_backup = streams.get("build.stations.backup_power")
     province = dict(zip(table["cbs_code"], table["province"], strict=True))
+    n_pro = _professional_stations(table, stations_per_muni, s)
     rows: list[dict[str, object]] = []
     for code, dps in demand.groupby("municipality", sort=True):
         chosen = dps.sort_values(["residents", "id"], ascending=[False, True]).head(
@@ -340,7 +209,7 @@ def _fire_stations(
         )
         for k, (_, dp) in enumerate(chosen.iterrows()):
             region = str(dp["region"])
-            professional_post = k == 0 and code in s.professional_posts
+            professional_post = k < n_pro.get(str(code), 0)
             rows.append(
                 {
                     "id": f"FS-{code}-{k + 1}",
@@ -369,11 +238,11 @@ def _fire_stations(
     kva = np.where(frame["professional_post"], 100, 50) * frame["has_backup_power"]
     frame["generator_kva"] = kva.astype(float)
     frame["tank_l"] = [float(s.tank_l_by_kva[int(k)]) if k else 0.0 for k in kva]
-    for prov, group in frame.groupby("province", sort=True):
-        professional, volunteer = s.crew_per_province[str(prov)]
+    for reg, group in frame.groupby("region", sort=True):
+        professional, volunteer = s.crew_per_region[str(reg)]
         pro_idx = group.index[group["professional_post"]]
         if len(pro_idx) == 0 and professional > 0:
-            raise ValueError(f"no professional post in {prov} for {professional} professionals")
+            raise ValueError(f"no professional post in {reg} for {professional} professionals")
         if len(pro_idx):
             frame.loc[pro_idx, "crew_professional"] = apportion(
                 professional, group.loc[pro_idx, "dp_residents"].to_numpy(float)
@@ -392,6 +261,28 @@ def _fire_stations(
     out["crew_volunteer"] = out["crew_volunteer"].astype("int64")
     out["crew_professional"] = out["crew_professional"].astype("int64")
     return out[[*FIRE_STATIONS.columns, "demand_point", "geometry"]]
+
+
+def _professional_stations(table: pd.DataFrame, stations_per_muni: Mapping[str, int],
+                           s: BuildSettings) -> dict[str, int]:
+    """Professional stations per municipality (the largest centres' stations first).
+
+    The listed professional municipalities, and in a region with professionals but none
+    of them its most populous municipality (ESTIMATE); one station per
+    ``residents_per_professional_station`` residents, at least one.
+    """
+    listed = set(s.professional_posts)
+    chosen: list[str] = []
+    for region, group in table.groupby("region", sort=True):
+        mine = [str(c) for c in group["cbs_code"] if c in listed]
+        if not mine and s.crew_per_region[str(region)][0] > 0:
+            mine = [str(group.sort_values(["population", "cbs_code"],
+                                          ascending=[False, True])["cbs_code"].iloc[0])]
+        chosen += mine
+    population = dict(zip(table["cbs_code"].astype(str), table["population"], strict=True))
+    return {code: min(stations_per_muni[code],
+                      max(1, round(population[code] / s.residents_per_professional_station)))
+            for code in chosen}
 
 
 # --- candidate support points ------------------------------------------------------------

@@ -122,11 +122,13 @@ class Region:
         """:meth:`phones` for many (municipality, time) pairs (False at an infinite time)."""
         times = np.asarray(times, float)
         out = np.zeros(len(times), dtype=bool)
-        keys, index = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+        finite = np.flatnonzero(np.isfinite(times))
+        keys, index = np.unique(np.asarray(codes, dtype=str)[finite], return_inverse=True)
+        # The rows of each municipality at once (sorted by it), not one scan per code.
+        order = np.argsort(index, kind="stable")
+        bounds = np.cumsum(np.bincount(index, minlength=len(keys)))
         for k, code in enumerate(keys):
-            rows = np.flatnonzero((index == k) & np.isfinite(times))
-            if not len(rows):
-                continue
+            rows = finite[order[(bounds[k - 1] if k else 0):bounds[k]]]
             t = times[rows]
             out[rows] = self.mobile[code].values_at(t) | self.fixed[code].values_at(t)
         return out

@@ -106,7 +106,7 @@ class Model:
         self._build_sites()
         self.bases = self._regional_bases()
         self.rot = {r: self._rot_place(r) for r in self.bases}
-        self.meldkamer = self._meldkamer_place()
+        self.meldkamers = {r: self._meldkamer_place(r) for r in self.bases}
         self.comms = Comms(self.env, self.rec, self.cascade, p.comms, travel,
                            p.network.road_speed_kmh, p.network.detour_factor,
                            lambda site_id: self.sites[site_id].powered())
@@ -183,8 +183,10 @@ class Model:
         location = cp[0].location if cp else base
         return Place(f"ROT-{region}", location, region, "rot")
 
-    def _meldkamer_place(self) -> Place:
-        code = self.params.comms.meldkamer_municipality
+    def _meldkamer_place(self, region: str) -> Place:
+        """The meldkamer serving ``region`` (one place per meldkamer building)."""
+        c_ = self.params.comms
+        code = c_.meldkamer_municipality or c_.meldkamers[region]
         ctx = self.region.context_municipalities
         modelled = code in set(self.region.municipalities["code"])
         frame = self.region.municipalities if modelled or ctx is None else ctx
@@ -337,7 +339,8 @@ class Model:
     def send_to_meldkamer(self, kind: str, site: Site,
                           on_delivered: Callable[[float], None] | None = None) -> str:
         """Send a message from a site via its coordination point and the ROT to the meldkamer."""
-        return self.comms.send(kind, [*self.route_to_rot(site), self.meldkamer], on_delivered)
+        return self.comms.send(kind, [*self.route_to_rot(site), self.meldkamers[site.region]],
+                               on_delivered)
 
     # --- processes -----------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ import numpy as np
 import shapely
 import simpy
 
+from sim.mathutil import nearest_first, sum_rows
 from sim.model.flows import POINT_COLUMNS, Flows
 from sim.model.power import Timer
 from sim.model.queueing import fluid_slice, light_traffic_ratio
@@ -85,12 +86,9 @@ class Residents:
         acc = self.pp.access
         self.walk_ok = self.dist_km <= acc.walk_km
         self.cycle_ok = self.dist_km <= acc.cycle_km
-        self.walk_h = self.dist_km / acc.walk_kmh
-        self.cycle_h = self.dist_km / acc.cycle_kmh
         # Per demand point, the points within cycling distance, nearest first (-1 pads).
-        width = int(self.cycle_ok.sum(axis=1).max()) if self.cycle_ok.size else 0
-        order = np.argsort(np.where(self.cycle_ok, self.dist_km, np.inf), axis=1,
-                           kind="stable")[:, :max(width, 1)]
+        width = max(int(self.cycle_ok.sum(axis=1).max()) if self.cycle_ok.size else 0, 1)
+        order = nearest_first(np.where(self.cycle_ok, self.dist_km, np.inf), width)
         self.cand = np.where(np.take_along_axis(self.cycle_ok, order, axis=1), order, -1)
         self.cand_walk = np.take_along_axis(self.walk_ok, order, axis=1) & (self.cand >= 0)
         self.cand_km = np.take_along_axis(self.dist_km, order, axis=1)
@@ -256,23 +254,25 @@ class Residents:
         n_m = len(self.codes)
         n_k = len(NEEDS)
         miss = walk * ~ok_w[:, None] + cyc * ~ok_c[:, None]
-        by_m = _sum_rows(self.dp_m, n_m, miss, n)
+        by_m = sum_rows(self.dp_m, n_m, miss, n)
         unmet, arisen = by_m[:, :n_k], by_m[:, n_k:]
         # The expected arrivals take the same ways; the queue runs on them (see queueing).
         walk_e = lam * (1.0 - pp.access.cycling_share)
         cyc_e = lam * pp.access.cycling_share
-        by_w = _sum_rows(pts_w, self.n_p, walk[rows_w], walk_e[rows_w], weights=share_w)
-        by_c = _sum_rows(pts_c, self.n_p, cyc[rows_c], cyc_e[rows_c], weights=share_c)
+        by_w = sum_rows(pts_w, self.n_p, walk[rows_w], walk_e[rows_w], weights=share_w)
+        by_c = sum_rows(pts_c, self.n_p, cyc[rows_c], cyc_e[rows_c], weights=share_c)
         arrived = by_w[:, :n_k] + by_c[:, :n_k]
         expected = by_w[:, n_k:] + by_c[:, n_k:]
         frac = (1 - pp.access.cycling_share) * ok_w + pp.access.cycling_share * ok_c
         reach = np.bincount(self.dp_m, weights=self.dp_res * frac, minlength=n_m)
         # Travel time of emergency visitors, for the report delay.
         em = K["emergency"]
+        acc = pp.access
         travel = (np.bincount(pts_w, weights=walk[rows_w, em] * share_w
-                              * self.walk_h[rows_w, pts_w], minlength=self.n_p)
+                              * (self.dist_km[rows_w, pts_w] / acc.walk_kmh), minlength=self.n_p)
                   + np.bincount(pts_c, weights=cyc[rows_c, em] * share_c
-                                * self.cycle_h[rows_c, pts_c], minlength=self.n_p))
+                                * (self.dist_km[rows_c, pts_c] / acc.cycle_kmh),
+                                minlength=self.n_p))
 
         # What each point can offer (to the visits drawn, and likewise to those expected).
         wanted = arrived.copy()
@@ -499,17 +499,3 @@ class Residents:
             water_per_visit=self.water_per_visit, food_per_visit=self.food_per_visit,
         )
 
-
-def _sum_rows(index: np.ndarray, size: int, *tables: np.ndarray,
-              weights: np.ndarray | None = None) -> np.ndarray:
-    """Rows of ``tables`` (side by side, each row times ``weights``) summed by ``index``.
-
-    One ``np.bincount`` for all columns, adding in the same order as one per column.
-    """
-    values = np.concatenate(tables, axis=1)
-    if weights is not None:
-        values = values * weights[:, None]
-    width = values.shape[1]
-    bins = index[:, None] * width + np.arange(width)
-    return np.bincount(bins.ravel(), weights=values.ravel(),
-                       minlength=size * width).reshape(size, width)

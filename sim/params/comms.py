@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from sim.params.reader import MAX_HOURS, Reader
 
@@ -20,7 +22,10 @@ class CommsParams:
     c2000_at_support_points: bool
     dares_regions: tuple[str, ...]
     sitrep_interval_h: float
-    meldkamer_municipality: str
+    #: Safety region -> CBS code of the municipality of the meldkamer serving it.
+    meldkamers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: One meldkamer for every region instead (a CBS code), or None.
+    meldkamer_municipality: str | None = None
 
 
 def read_comms(c: Reader) -> CommsParams:
@@ -38,5 +43,9 @@ def read_comms(c: Reader) -> CommsParams:
         c2000_at_support_points=c.flag("comms.c2000_at_support_points"),
         dares_regions=c.codes("comms.dares_regions"),
         sitrep_interval_h=c.number("comms.sitrep_interval_h", lo=0, hi=MAX_HOURS, lo_open=True),
-        meldkamer_municipality=c.text("comms.meldkamer_municipality"),
+        meldkamers=MappingProxyType(c.mapping("comms.meldkamers", lambda k: c.text(k))
+                                    if c.get("comms.meldkamers") not in (None, c.ABSENT)
+                                    else {}),
+        meldkamer_municipality=None if c.get("comms.meldkamer_municipality") in (None, c.ABSENT)
+        else c.text("comms.meldkamer_municipality"),
     )

@@ -10,7 +10,7 @@ from sim.geo.load import GeodataSpec
 from sim.geo.network import NetworkParams
 from sim.geo.read import LayerSource
 from sim.geo.schema import LAYER_NAMES
-from sim.geo.synthetic import BuildSettings
+from sim.geo.settings import BuildSettings
 from sim.params.reader import Reader
 from sim.paths import EMBEDDED_GEOPACKAGE, EMBEDDED_SOURCE_TABLE
 

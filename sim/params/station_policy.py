@@ -12,8 +12,8 @@ import dataclasses
 import numpy as np
 
 from sim.geo.load import RegionData
+from sim.geo.settings import BuildSettings
 from sim.geo.stations import choose_coordination_points, close_volunteer_posts
-from sim.geo.synthetic import BuildSettings
 from sim.params.stations import StationParams
 from sim.params.support_points import SupportPointParams
 from sim.streams import Streams

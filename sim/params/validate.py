@@ -25,6 +25,7 @@ from sim.params.population import read_population
 from sim.params.power import read_power
 from sim.params.reader import MAX_HOURS, NAME, Reader, check_keys
 from sim.params.region import read_geodata_spec, read_network
+from sim.params.regions import with_region_names
 from sim.params.scenario import Params, Scenario, affected
 from sim.params.staffing import read_staffing
 from sim.params.station_policy import apply_station_policy, apply_support_point_backup
@@ -71,10 +72,11 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         region = split_areas(region, [AreaSpec(a.code, a.name, a.demand_points, a.wkt)
                                       for a in outage.areas], problems)
     if region is not None:
+        params = with_region_names(params, region, problems)
         check_against_region(params, region, problems)
     problems.raise_if_any()
     assert region is not None
-    region = apply_station_policy(region, stations, geodata.synthesis, params.streams)
+    region = apply_station_policy(region, params.stations, geodata.synthesis, params.streams)
     region = apply_support_point_backup(region, support)
     return Scenario(params=params, region=region)
 
@@ -146,9 +148,19 @@ def check_against_region(params: Params, region: RegionData, problems: Problems)
                      f"{sorted(all_regions)}")
     context = region.context_municipalities
     known = set((context if context is not None else region.municipalities)["code"])
-    if params.comms.meldkamer_municipality not in known:
-        problems.add("comms.meldkamer_municipality", params.comms.meldkamer_municipality,
-                     "must be the CBS code of a loaded municipality (selected or not)")
+    one = params.comms.meldkamer_municipality
+    if one is not None and one not in known:
+        problems.add("comms.meldkamer_municipality", one,
+                     "must be the CBS code of a loaded municipality (selected or not), or null")
+    if one is None:
+        missing = sorted(regions - set(params.comms.meldkamers))
+        if missing:
+            problems.add("comms.meldkamers", dict(params.comms.meldkamers),
+                         f"needs a meldkamer for the regions {missing} (or a default)")
+        for name, code in sorted(params.comms.meldkamers.items()):
+            if name in regions and code not in known:
+                problems.add(f"comms.meldkamers.{name}", code,
+                             "must be the CBS code of a loaded municipality (selected or not)")
     check_fuel_supply(params, region, problems)
     breakdowns = (params.power.failure_rate_per_h > 0 or params.power.start_failure_prob > 0)
     for name in sorted(regions):

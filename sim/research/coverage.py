@@ -101,6 +101,16 @@ class Coverage:
         return replace(self, hours=self.hours[k:k + 1], walk=self.walk[k:k + 1],
                        cycle=self.cycle[k:k + 1])
 
+    def share_while(self, counted: np.ndarray) -> np.ndarray:
+        """Per hour: the share covered of the residents ``counted`` ([hour, demand point]).
+
+        NaN where nobody is counted.
+        """
+        residents = (self.residents[None, :] * counted).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(residents > 0, (self.covered * counted).sum(axis=1) / residents,
+                            np.nan)
+
     def by(self, groups: np.ndarray | None = None) -> pd.DataFrame:
         """Residents, covered and the covered share per hour and group (None: overall)."""
         keys = np.zeros(len(self.residents), dtype=object) if groups is None else groups

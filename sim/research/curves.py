@@ -30,6 +30,7 @@ from sim.research.layers import (
     RunLayers,
     activation_timeline,
     cp_coverage,
+    grid_off,
     run_coverage,
     vulnerable_reached_over_time,
 )
@@ -73,12 +74,14 @@ def run_curves(run: RunLayers) -> RunCurves:
     """The curves' data of one run."""
     hours = run.hours
 
-    def overall(states: frozenset[str]) -> np.ndarray:
-        return run_coverage(run, states, hours).by()["covered_share"].to_numpy()
+    # Only residents still without grid power count; once it is back everywhere the
+    # share is undefined and the curve ends (as the summary's within_reach_share).
+    dp = run.affected_demand_points
+    off = grid_off(run, hours).reindex(columns=dp["municipality"]).to_numpy() > 0
 
-    covered = pd.DataFrame({"open": overall(OPEN), "operational": overall(OPERATIONAL),
-                            "coordination point": cp_coverage(run, hours).by()[
-                                "covered_share"].to_numpy()},
+    covered = pd.DataFrame({"open": run_coverage(run, OPEN, hours).share_while(off),
+                            "operational": run_coverage(run, OPERATIONAL, hours).share_while(off),
+                            "coordination point": cp_coverage(run, hours).share_while(off)},
                            index=pd.Index(hours, name="hour"))
     series = run.region_series
     if "residents_without_grid_share" in series.columns:

@@ -31,6 +31,7 @@ demand points and municipalities that were not affected are empty.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +42,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from sim.geo.settings import synthetic_layers
 from sim.geo.write import write_geopackage
 from sim.model.vulnerable import REACHED
 from sim.research.coverage import (
@@ -54,6 +56,7 @@ from sim.research.coverage import (
     working_points,
 )
 from sim.results.folder import read_run_folder
+from sim.results.records import latest
 
 #: Hours at which municipalities' coverage is reported in the GIS layer.
 REPORT_HOURS = (24, 48, 72)
@@ -75,6 +78,10 @@ class RunLayers:
     candidates: gpd.GeoDataFrame
     point_series: pd.DataFrame
     region_series: pd.DataFrame
+    #: Point layers placed by the geodata build, not real locations (see the manifest).
+    synthetic: tuple[str, ...] = ()
+    #: Where the municipal boundaries came from ("path#layer"; empty: not recorded).
+    boundaries: str = ""
 
     @property
     def horizon_h(self) -> float:
@@ -141,6 +148,7 @@ def load_run_layers(folder: Path) -> RunLayers:
 
     cases = table("vulnerable_cases.csv")
     gpkg = folder / "region.gpkg"
+    geodata = _manifest(folder).get("geodata", {})
 
     def layer(name: str) -> gpd.GeoDataFrame:
         return pyogrio.read_dataframe(gpkg, layer=name)
@@ -150,7 +158,25 @@ def load_run_layers(folder: Path) -> RunLayers:
                      demand_points=layer("demand_points"), fire_stations=layer("fire_stations"),
                      candidates=layer("support_point_candidates"),
                      point_series=table("timeseries_points.csv"),
-                     region_series=table("timeseries_region.csv"))
+                     region_series=table("timeseries_region.csv"),
+                     synthetic=tuple(synthetic_layers(geodata)),
+                     boundaries=str(geodata.get("municipalities", "")))
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def grid_off(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
+    """[hour, affected municipality]: 1 while its grid is off, else 0."""
+    codes = sorted(run.affected)
+    grid = run.events[run.events["kind"] == "grid"]
+    on = latest(grid, "value", codes, hours, 1.0, "municipality")
+    return (on == 0.0).astype(float)
 
 
 def run_coverage(run: RunLayers, states: frozenset[str] = OPEN,

@@ -13,7 +13,9 @@ The data come from ``sim.research.layers`` (a run folder); nothing here runs the
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -34,6 +36,7 @@ from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from shapely.geometry.polygon import orient
 
+from sim.paths import EMBEDDED_GEOPACKAGE
 from sim.research.coverage import Coverage
 from sim.research.layers import (
     CP_POWER,
@@ -202,9 +205,34 @@ def point_legend(ax: Axes, loc: str = "upper left", **kwargs: Any) -> None:
     ax.legend(handles=handles, **options)
 
 
-def _titles(fig: Figure, ax: Axes, title: str, note: str) -> None:
+#: How each synthetic layer is named in a map's footnote.
+_SYNTHETIC_NAMES = {"fire_stations": "fire stations", "support_point_candidates":
+                    "local points", "demand_points": "population centres"}
+
+
+def data_note(run: RunLayers) -> str:
+    """Which layers are real and which the build placed, for a map's footnote."""
+    source = run.boundaries.split("#", 1)[0]
+    base = ("Boundaries: CBS/PDOK municipalities 2025 (CC BY 4.0, CBS and Kadaster)."
+            if not source or Path(source).name == EMBEDDED_GEOPACKAGE.name
+            else f"Boundaries: {Path(source).name}.")
+    if not run.synthetic:
+        return base
+    names = ", ".join(_SYNTHETIC_NAMES.get(n, n) for n in run.synthetic)
+    return (f"{base} SYNTHETIC layers: {names}, placed by the geodata build (counts follow "
+            "sourced figures), not at their real addresses.")
+
+
+def _footnote(fig: Figure, run: RunLayers) -> None:
+    # As the figure's x label, so the layout keeps room for it below the legend.
+    fig.supxlabel(textwrap.fill(data_note(run), 150), fontsize=6.5, color="0.3", x=0.01,
+                  ha="left")
+
+
+def _titles(fig: Figure, ax: Axes, title: str, note: str, run: RunLayers) -> None:
     fig.suptitle(title, fontsize=11)
     ax.set_title(note, fontsize=7, color="0.35")
+    _footnote(fig, run)
 
 
 def _overall_uncovered(cov: Coverage, hour: float) -> tuple[float, float]:
@@ -228,7 +256,7 @@ def coverage_map(run: RunLayers, cov: Coverage, hour: float, covering: str) -> F
     _titles(fig, ax, f"{hour:g} hours into the outage: {missing:,.0f} of {total:,.0f} "
             f"residents ({missing / total:.0%}) have no {covering} local support point in reach",
             f"{run.label}. In reach: within walking or cycling distance (population.access); "
-            "hatched: not affected by the outage.")
+            "hatched: not affected by the outage.", run)
     return fig
 
 
@@ -258,6 +286,7 @@ def small_multiples(run: RunLayers, cov: Coverage, hours: Sequence[float],
     bar.set_label(f"Residents without an {covering}\nlocal point in reach", fontsize=8)
     bar.ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     fig.suptitle(f"Coverage gaps over time ({run.label})", fontsize=12)
+    _footnote(fig, run)
     return fig
 
 
@@ -273,7 +302,7 @@ def vulnerable_map(run: RunLayers) -> Figure:
     total, danger = int(table["not_reached"].sum()), int(table["in_danger"].sum())
     share = f" ({total / danger:.0%} of {danger:,} in danger)" if danger else ""
     _titles(fig, ax, f"Vulnerable residents not reached in time: {total:,}{share}",
-            f"{run.label}. Reached: by outreach, a neighbour or on their own, before harm.")
+            f"{run.label}. Reached: by outreach, a neighbour or on their own, before harm.", run)
     return fig
 
 
@@ -304,5 +333,5 @@ def difference_map(base: RunLayers, a: Sequence[pd.Series], b: Sequence[pd.Serie
     _titles(fig, ax, f"Residents with an {covering} local point in reach at {hour:g} h: "
             f"B minus A, {overall:+.1%} overall (blue: B covers more)",
             f"A: {labels[0]} ({len(a)} run(s)); B: {labels[1]} ({len(b)} run(s)). "
-            "Mean over the runs of each.")
+            "Mean over the runs of each.", base)
     return fig

@@ -14,6 +14,7 @@ Definitions (also in the README):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -66,10 +67,20 @@ def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
 
     Undefined (NaN) where no planned point is without the grid.
     """
-    ids = result.planned_points
+    hit, counted = backup_cells(result, at, result.planned_points)
+    return _share(hit, counted, at)
+
+
+def backup_cells(result: ModelResult, at: np.ndarray,
+                 ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """[time, point] for the 72-hour norm: on backup power, and counted (grid off there,
+    not stood down). Shares per group of points are column sums of the two."""
+    ids = list(ids)
     if not ids:
-        return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    state = point_states(result, at).to_numpy()
+        empty = np.zeros((len(at), 0), dtype=bool)
+        return empty, empty
+    state = latest(result.of_kind("point_state"), "detail", ids, at, "closed",
+                   "site").to_numpy()
     source = latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site").to_numpy()
     codes = np.array([result.site_municipality[s] for s in ids], dtype=object)
     off = np.zeros((len(at), len(ids)), dtype=bool)
@@ -79,7 +90,7 @@ def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
         grid_on = np.asarray(timeline.values, dtype=bool)[np.maximum(i, 0)]
         off[:, codes == code] = ~grid_on[:, None]
     counted = off & (state != "stood_down")
-    return _share((state == "open_full") & np.isin(source, BACKUP_SOURCES), counted, at)
+    return (state == "open_full") & np.isin(source, BACKUP_SOURCES), counted
 
 
 def first_operational_on_backup(result: ModelResult) -> pd.Series:
@@ -111,11 +122,18 @@ def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
     ids = affected_sites(result, result.coordination_points)
     if not ids:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
+    return _share(*cp_cells(result, at, ids), at)
+
+
+def cp_cells(result: ModelResult, at: np.ndarray,
+             ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """[time, coordination point]: functioning, and counted (not stood down)."""
+    ids = list(ids)
     functional = site_state(result, "cp_functional", ids, at, initial=0.0).to_numpy() == 1.0
     down = result.of_kind("cp_stood_down").groupby("site")["time"].min()
     until = down.reindex(ids).fillna(np.inf).to_numpy()
     active = np.asarray(at, float)[:, None] < until[None, :]
-    return _share(functional, active, at)
+    return functional, active
 
 
 def points_indicators(result: ModelResult, at: np.ndarray,

@@ -17,6 +17,7 @@ import pandas as pd
 from sim.geo.network import TravelTimes, municipality_graph
 from sim.model.engine import Model, ModelResult
 from sim.params.scenario import Scenario
+from sim.results.regions import region_indicators
 from sim.results.indicators import indicators
 from sim.results.records import hours
 from sim.results.series import municipality_series, region_series, site_series
@@ -100,7 +101,9 @@ def _run(scenario: Scenario) -> RunResult:
     }
     m = scenario.region.municipalities
     population = dict(zip(m["code"], m["population"].astype(int), strict=True))
-    summary["indicators"] = indicators(
-        model, population, scenario.params.support_points.operational_deadline_h)
+    deadline = scenario.params.support_points.operational_deadline_h
+    summary["indicators"] = indicators(model, population, deadline)
+    summary["indicators"]["by_region"] = region_indicators(
+        model, dict(zip(m["code"], m["region"], strict=True)), deadline)
     return RunResult(scenario=scenario, graph=graph, travel=travel, model=model,
                      summary=summary)
