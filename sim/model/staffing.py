@@ -112,11 +112,16 @@ class Post:
                          math.inf)
         rate = st.leave_per_day / 24.0
         stays = -np.log1p(-draws[:, 5]) / rate if rate > 0 else np.full(len(kinds), math.inf)
-        for i, ((kind, professional), row) in enumerate(zip(kinds, draws, strict=True)):
-            home = homes[int(row[1] * len(homes))] if homes else self.site.location
-            reservist = kind == "fire_volunteer" and row[2] < reservist_share
-            self.people.append(Person(f"{self.id}/{i}", kind, professional, reservist, home,
-                                      float(row[0]), float(later[i]), float(stays[i])))
+        # Plain floats and lists up front: one pass in Python per person, no array indexing.
+        home_at = (draws[:, 1] * len(homes)).astype(np.int64).tolist() if homes else []
+        reserve = (draws[:, 2] < reservist_share).tolist()
+        avail, later_h, stays_h = draws[:, 0].tolist(), later.tolist(), stays.tolist()
+        own = self.site.location
+        self.people.extend(
+            Person(f"{self.id}/{i}", kind, professional,
+                   kind == "fire_volunteer" and reserve[i],
+                   homes[home_at[i]] if homes else own, avail[i], later_h[i], stays_h[i])
+            for i, (kind, professional) in enumerate(kinds))
 
     # --- call-up -------------------------------------------------------------------------
 
