@@ -59,10 +59,11 @@ def test_per_region_settings_take_a_default_and_any_name_for_a_region():
     assert {r: p.fuel.trucks_per_region[r] for r in mine} == {"VGGM": 5, "VGZ": 1, "VNOG": 3}
     assert p.fuel.trucks_per_region["Zeeland"] == 3  # the default, for every region
     assert {r: p.comms.meldkamers[r] for r in mine} == dict.fromkeys(mine, "GM0200")
-    twice = compose_config(["fuel.trucks_per_region={VR07: 5, VGGM: 4}"])
-    with pytest.raises(InputError) as exc:
-        prepare(twice)
-    assert "given twice" in str(exc.value)
+    # An override by name replaces the default the config keys by code.
+    own = _prepare(["region.select.regions=[VR22]",
+                    "comms.meldkamers={Brabant-Zuidoost: GM0772}"]).params
+    assert own.comms.meldkamers["Brabant-Zuidoost"] == "GM0772"
+    assert own.comms.meldkamers["Brabant-Noord"] == "GM0796"
 
 
 def test_a_region_key_that_is_no_region_is_rejected():

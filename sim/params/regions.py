@@ -95,10 +95,7 @@ def _mapping(mapping: Mapping[str, Any], key: str, names: Mapping[str, str],
         name = names.get(str(alias).strip().casefold())
         if name is None:
             unknown.append(str(alias))
-        elif name in out and out[name] != value:
-            problems.add(f"{key}.{alias}", value,
-                         f"{name} is given twice with different values ({out[name]!r})")
-        else:
+        else:  # a later key wins: an override by name replaces a default keyed by code
             out[name] = value
     if unknown:
         problems.add(key, unknown, "keys must be 'default' or safety regions by code, name or "
