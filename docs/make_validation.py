@@ -34,7 +34,11 @@ from matplotlib.figure import Figure
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import compose_config  # noqa: E402  (the tests' composition, as Hydra does it)
+from conftest import (  # noqa: E402  (the tests' composition, as Hydra does it)
+    compose_config,
+    default_mix,
+    erlang_c_wait,
+)
 
 from sim.model.queueing import (  # noqa: E402
     fluid_slice,
@@ -71,23 +75,6 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 # --- 1. queues ------------------------------------------------------------------------------
 
 
-def default_mix() -> tuple[np.ndarray, np.ndarray]:
-    needs = compose_config()["population"]["needs"]
-    factor = needs["information_no_phone_factor"]
-    names = [k for k, v in needs.items() if isinstance(v, dict)]
-    h = np.array([needs[k]["service_h"] for k in names])
-    w = np.array([needs[k]["per_1000_day"] * (factor if k == "information" else 1)
-                  for k in names])
-    return h, w / w.sum()
-
-
-def erlang_c(rate: float, servers: int, h: float) -> float:
-    a = rate * h
-    head = sum(a**k / math.factorial(k) for k in range(servers))
-    tail = a**servers / math.factorial(servers) / (1 - a / servers)
-    return tail / (head + tail) * h / (servers - a)
-
-
 def queues() -> str:
     mix_h, mix_p = default_mix()
     mean = float(mix_p @ mix_h)
@@ -114,7 +101,7 @@ def queues() -> str:
                          f"{(bulk / sim - 1) * 100:+.1f} %", "yes" if ok else "NO"])
             points[c].append((rho, sim * 60, se * 60, bulk * 60))
             h = 0.05
-            exact = erlang_c(rho * c / h, c, h)
+            exact = erlang_c_wait(rho * c / h, c, h)
             got = float(stationary_wait(np.array([rho * c]), np.array([float(c)]),
                                         np.array([h]), 500.0, 1.0)[0])
             exp_rows.append([c, rho, fmt(exact * 60, 6), fmt(got * 60, 6),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import fcntl
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -248,3 +250,29 @@ def joblib_sweep(shared_root: Path) -> SweepRun:
     return shared_sweep(shared_root, "joblib_sweep",
                         ["seed=1,2", "stations.backup_share=0.2,-1", *SMALL,
                          "research.formats=[png]"])
+
+
+# --- queueing references, shared by test_queueing and docs/make_validation.py ----------
+
+
+def default_mix() -> tuple[np.ndarray, np.ndarray]:
+    """The service times of the needs and their shares of visits in the default config.
+
+    Information is counted at its rate without telephony (the outage's usual state).
+    """
+    needs = compose_config()["population"]["needs"]
+    factor = needs["information_no_phone_factor"]
+    names = [k for k, v in needs.items() if isinstance(v, dict)]
+    service = np.array([needs[k]["service_h"] for k in names])
+    weight = np.array([needs[k]["per_1000_day"] * (factor if k == "information" else 1)
+                       for k in names])
+    return service, weight / weight.sum()
+
+
+def erlang_c_wait(arrival_rate: float, servers: int, service_h: float) -> float:
+    """Mean wait in M/M/c (Erlang C), from the textbook formula."""
+    a = arrival_rate * service_h
+    rho = a / servers
+    head = sum(a**k / math.factorial(k) for k in range(servers))
+    tail = a**servers / math.factorial(servers) / (1 - rho)
+    return tail / (head + tail) * service_h / (servers - a)

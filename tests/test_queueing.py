@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from conftest import compose_config
+from conftest import default_mix, erlang_c_wait
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,20 +24,6 @@ SERVED_REL_TOL = 0.03  # relative, visits served in total
 TRANSIENT_WAIT_REL_TOL = 0.25
 
 finite = st.floats(min_value=0.0, max_value=200.0, allow_nan=False, allow_infinity=False)
-
-
-def default_mix() -> tuple[np.ndarray, np.ndarray]:
-    """The service times of the needs and their shares of visits in the default config.
-
-    Information is counted at its rate without telephony (the outage's usual state).
-    """
-    needs = compose_config()["population"]["needs"]
-    factor = needs["information_no_phone_factor"]
-    names = [k for k, v in needs.items() if isinstance(v, dict)]
-    service = np.array([needs[k]["service_h"] for k in names])
-    weight = np.array([needs[k]["per_1000_day"] * (factor if k == "information" else 1)
-                       for k in names])
-    return service, weight / weight.sum()
 
 
 MIX_H, MIX_P = default_mix()
@@ -78,15 +62,6 @@ def run_fluid(rates, service_h, servers, slice_h, patience_h, seed=0, mix=None):
 
 
 # --- the stationary wait against theory -------------------------------------------------------
-
-
-def erlang_c_wait(arrival_rate: float, servers: int, service_h: float) -> float:
-    """Mean wait in M/M/c (Erlang C), from the textbook formula."""
-    a = arrival_rate * service_h
-    rho = a / servers
-    head = sum(a**k / math.factorial(k) for k in range(servers))
-    tail = a**servers / math.factorial(servers) / (1 - rho)
-    return tail / (head + tail) * service_h / (servers - a)
 
 
 REGIMES = [(c, rho) for c in (1, 3, 8) for rho in (0.3, 0.6, 0.8, 0.9, 0.95, 0.97)]

@@ -36,6 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.schema import Config
 from sim.errors import InputError, Problem
+from sim.geo.schema import LAYER_NAMES
 from sim.injects.generate import check_settings as check_injects
 from sim.injects.generate import generate as generate_injects
 from sim.params.validate import prepare
@@ -68,9 +69,7 @@ def register_configs() -> None:
 
 #: Config mappings whose keys are the user's: column mappings and per-region settings.
 OPEN_MAPPINGS = (
-    *(f"region.layers.{layer}.columns" for layer in (
-        "municipalities", "demand_points", "fire_stations", "support_point_candidates",
-        "regions")),
+    *(f"region.layers.{layer}.columns" for layer in LAYER_NAMES),
     "fuel.trucks_per_region", "fuel.depot_municipalities",
     "power.fixed.technicians_per_region", "power.mobile.per_region",
     "stations.backup_power_share", "comms.meldkamers",

@@ -45,14 +45,15 @@ def synthetic_layers(provenance: Mapping[str, str]) -> list[str]:
     Synthetic: read from the embedded GeoPackage, or synthesized inside a user's own
     municipalities. A user's own point file is real data.
     """
-    out = []
-    for name in SYNTHETIC_LAYERS:
-        source = str(provenance.get(name, ""))
-        path = source.split("#", 1)[0]
-        if source.startswith("synthesized") or (
-                path and Path(path).name == EMBEDDED_GEOPACKAGE.name):
-            out.append(name)
-    return out
+    return [name for name in SYNTHETIC_LAYERS
+            if str(provenance.get(name, "")).startswith("synthesized")
+            or from_embedded(str(provenance.get(name, "")))]
+
+
+def from_embedded(source: str) -> bool:
+    """Whether a layer's provenance ("path#layer") is the embedded GeoPackage."""
+    path = source.split("#", 1)[0]
+    return bool(path) and Path(path).name == EMBEDDED_GEOPACKAGE.name
 
 
 K = TypeVar("K")
@@ -179,9 +180,7 @@ def stations_per_region(table: pd.DataFrame, s: BuildSettings) -> dict[str, int]
     total leaves, shared by sqrt(population x area) over all such regions of the
     national table (so a selection does not change it).
     """
-    national = pd.read_csv(EMBEDDED_SOURCE_TABLE, usecols=["region", "population", "area_km2"])
-    per_region = national.groupby("region").agg(pop=("population", "sum"),
-                                                area=("area_km2", "sum"))
+    per_region = _national_regions()
     known = {r: int(n) for r, n in s.stations_per_region.items()}
     unknown = [str(r) for r in per_region.index if r not in known]
     out: dict[str, int] = dict(known)
@@ -198,6 +197,13 @@ def stations_per_region(table: pd.DataFrame, s: BuildSettings) -> dict[str, int]
 
 
 # --- population centres ------------------------------------------------------------------
+
+
+@functools.cache
+def _national_regions() -> pd.DataFrame:
+    """Population and area per safety region of the national table (read once)."""
+    national = pd.read_csv(EMBEDDED_SOURCE_TABLE, usecols=["region", "population", "area_km2"])
+    return national.groupby("region").agg(pop=("population", "sum"), area=("area_km2", "sum"))
 
 
 @functools.cache

@@ -154,7 +154,7 @@ def read_population(c: Reader, start: datetime) -> PopulationParams:
                 care_client_share=c.share(f"{g}.care_client_share"),
                 supplier=c.optional_text(f"{g}.supplier"),
                 calls_112_share=c.share(f"{g}.calls_112_share"),
-                at_risk_share=_or(c.optional_number(f"{g}.at_risk_share", 0.0, 1.0), 1.0),
+                at_risk_share=c.number_or(f"{g}.at_risk_share", 1.0, 0.0, 1.0),
             ))
     elif raw is not c.ABSENT and raw is not None:
         c.problems.add(f"{k}.vulnerable", raw, "must be a mapping of subgroup name to settings")
@@ -203,6 +203,3 @@ def read_population(c: Reader, start: datetime) -> PopulationParams:
         care=care,
     )
 
-
-def _or(value: float | None, default: float) -> float:
-    return default if value is None else value

@@ -92,6 +92,11 @@ class Reader:
             return None
         return self.number(key, lo=lo, hi=hi, lo_open=lo_open)
 
+    def number_or(self, key: str, default: float, lo: float, hi: float) -> float:
+        """A number as :meth:`number`, or ``default`` when null or absent."""
+        value = self.optional_number(key, lo, hi)
+        return default if value is None else value
+
     def integer(self, key: str, lo: int, hi: int) -> int:
         """A whole number in [lo, hi]; 0 when missing or bad."""
         value = self.get(key)

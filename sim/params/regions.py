@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sim.errors import Problems
-from sim.geo.load import RegionData, region_help
+from sim.geo.load import RegionData, region_help, resolve_regions
 from sim.geo.settings import national_region_names
 from sim.params.scenario import Params
 
@@ -42,7 +42,7 @@ def with_region_names(params: Params, region: RegionData, problems: Problems) ->
         return MappingProxyType(_mapping(kept, key, names, every, problems))
 
     def listed(values: Sequence[str], key: str) -> tuple[str, ...]:
-        return tuple(_names(values, key, names, problems))
+        return tuple(resolve_regions(values, names, key, problems))
 
     fuel = dataclasses.replace(
         params.fuel,
@@ -67,22 +67,6 @@ def with_region_names(params: Params, region: RegionData, problems: Problems) ->
         affected_regions=listed(params.outage.affected_regions, "outage.affected.regions"))
     return dataclasses.replace(params, fuel=fuel, power=power, comms=comms, stations=stations,
                                outage=outage)
-
-
-def _names(values: Sequence[str], key: str, names: Mapping[str, str],
-           problems: Problems) -> list[str]:
-    out: list[str] = []
-    unknown = []
-    for value in values:
-        name = names.get(str(value).strip().casefold())
-        if name is None:
-            unknown.append(str(value))
-        elif name not in out:
-            out.append(name)
-    if unknown:
-        problems.add(key, unknown, f"must be safety regions by code, name or short name: "
-                     f"{region_help(names)}")
-    return out
 
 
 def _mapping(mapping: Mapping[str, Any], key: str, names: Mapping[str, str],

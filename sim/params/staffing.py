@@ -104,7 +104,7 @@ def read_staffing(c: Reader) -> StaffingParams:
         else c.number(f"{k}.self_mobilisation_h", lo=0, hi=MAX_HOURS),
         min_professionals_per_point=pros,
         rest_hours=c.number(f"{k}.rest_hours", lo=0, hi=48),
-        max_duty_hours=_or(c.optional_number(f"{k}.max_duty_hours", lo=0, hi=48), 16.0),
+        max_duty_hours=c.number_or(f"{k}.max_duty_hours", 16.0, lo=0, hi=48),
         later_share=c.share(f"{k}.later.share"),
         later_after=read_time_dist(c, f"{k}.later.after"),
         leave_per_day=c.share(f"{k}.leave_per_day"),
@@ -116,6 +116,3 @@ def read_staffing(c: Reader) -> StaffingParams:
         ),
     )
 
-
-def _or(value: float | None, default: float) -> float:
-    return default if value is None else value

@@ -36,7 +36,7 @@ from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from shapely.geometry.polygon import orient
 
-from sim.paths import EMBEDDED_GEOPACKAGE
+from sim.geo.settings import from_embedded
 from sim.research.coverage import Coverage
 from sim.research.layers import (
     CP_POWER,
@@ -214,7 +214,7 @@ def data_note(run: RunLayers) -> str:
     """Which layers are real and which the build placed, for a map's footnote."""
     source = run.boundaries.split("#", 1)[0]
     base = ("Boundaries: CBS/PDOK municipalities 2025 (CC BY 4.0, CBS and Kadaster)."
-            if not source or Path(source).name == EMBEDDED_GEOPACKAGE.name
+            if not source or from_embedded(run.boundaries)
             else f"Boundaries: {Path(source).name}.")
     if not run.synthetic:
         return base

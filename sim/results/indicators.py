@@ -193,16 +193,18 @@ def still_out(result: ModelResult) -> np.ndarray:
     return out
 
 
-def reach_share(result: ModelResult, at: np.ndarray) -> pd.Series:
+def reach_share(result: ModelResult, at: np.ndarray,
+                out: np.ndarray | None = None) -> pd.Series:
     """Share of residents without power within reach of an open local point.
 
     Only residents whose municipality is without grid power at the time count; once
     the power is back everywhere (and points have stood down) the share is undefined.
+    ``out``: :func:`still_out`, when the caller has it already.
     """
     f = result.flows
     if not len(f.times):
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    out = still_out(result)
+    out = still_out(result) if out is None else out
     residents = (out * f.residents[None, :]).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(residents > 0, (f.in_reach * out).sum(axis=1) / residents, np.nan)
@@ -218,15 +220,15 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
     """Reach, visits, waits, supplies, emergency reports and public order."""
     f = result.flows
     at = hours(result.horizon_h)
-    reach = reach_share(result, at)
+    out = still_out(result)
+    reach = reach_share(result, at, out)
     lo, hi = _outage_window(result, deadline_h)
-    window = reach[(reach.index >= lo) & (reach.index < hi)]
-    window = window.dropna()
+    window = reach[(reach.index >= lo) & (reach.index < hi)].dropna()
     by_muni = {}
     if len(f.times):
         s = f.in_reach / np.maximum(f.residents, 1.0)[None, :]
         # From the deadline while the municipality is still without power.
-        rows = (f.times >= lo)[:, None] & still_out(result)
+        rows = (f.times >= lo)[:, None] & out
         for i, code in enumerate(f.municipalities):
             if rows[:, i].any():
                 by_muni[code] = round(float(s[rows[:, i], i].min()), 4)

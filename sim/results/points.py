@@ -38,7 +38,7 @@ def point_states(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
                   "closed", "site")
 
 
-def _share(hit: np.ndarray, counted: np.ndarray, at: np.ndarray) -> pd.Series:
+def cell_share(hit: np.ndarray, counted: np.ndarray, at: np.ndarray) -> pd.Series:
     """Per hour: the share of the ``counted`` cells that ``hit``; NaN where none is counted."""
     n = counted.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -57,8 +57,8 @@ def point_shares(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
                             index=pd.Index(at, name="hour"))
     state = point_states(result, at).to_numpy()
     active = state != "stood_down"
-    return pd.DataFrame({"open_full": _share(state == "open_full", active, at),
-                         "open": _share(np.isin(state, OPEN_STATES), active, at)})
+    return pd.DataFrame({"open_full": cell_share(state == "open_full", active, at),
+                         "open": cell_share(np.isin(state, OPEN_STATES), active, at)})
 
 
 def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
@@ -68,7 +68,7 @@ def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
     Undefined (NaN) where no planned point is without the grid.
     """
     hit, counted = backup_cells(result, at, result.planned_points)
-    return _share(hit, counted, at)
+    return cell_share(hit, counted, at)
 
 
 def backup_cells(result: ModelResult, at: np.ndarray,
@@ -85,10 +85,7 @@ def backup_cells(result: ModelResult, at: np.ndarray,
     codes = np.array([result.site_municipality[s] for s in ids], dtype=object)
     off = np.zeros((len(at), len(ids)), dtype=bool)
     for code in set(codes):
-        timeline = result.grid.timelines[code]
-        i = np.searchsorted(np.asarray(timeline.times), at, side="right") - 1
-        grid_on = np.asarray(timeline.values, dtype=bool)[np.maximum(i, 0)]
-        off[:, codes == code] = ~grid_on[:, None]
+        off[:, codes == code] = ~result.grid.timelines[code].values_at(at)[:, None]
     counted = off & (state != "stood_down")
     return (state == "open_full") & np.isin(source, BACKUP_SOURCES), counted
 
@@ -122,7 +119,7 @@ def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
     ids = affected_sites(result, result.coordination_points)
     if not ids:
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    return _share(*cp_cells(result, at, ids), at)
+    return cell_share(*cp_cells(result, at, ids), at)
 
 
 def cp_cells(result: ModelResult, at: np.ndarray,

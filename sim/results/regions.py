@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.model.engine import ModelResult
 from sim.results.indicators import still_out
-from sim.results.points import backup_cells, cp_cells
+from sim.results.points import backup_cells, cell_share, cp_cells
 from sim.results.records import affected_sites
 from sim.results.records import rounded
 
@@ -68,17 +68,13 @@ def region_indicators(result: ModelResult, region_of: Mapping[str, str],
                 f.residents[i] for i in mine if f.municipalities[i] in result.grid.restored_at
             )))),
             "local_points_planned": int(mine_p.sum()),
-            "norm_72h_share": _share(norm_hit[0, mine_p], norm_counted[0, mine_p]),
-            "coordination_points_functional_share": _share(cp_hit[0, mine_c],
-                                                           cp_counted[0, mine_c]),
+            "norm_72h_share": rounded(
+                cell_share(norm_hit[:, mine_p], norm_counted[:, mine_p], at).iloc[0]),
+            "coordination_points_functional_share": rounded(
+                cell_share(cp_hit[:, mine_c], cp_counted[:, mine_c], at).iloc[0]),
             "within_reach_share": None if reach is None else round(reach, 4),
             "vulnerable_in_danger": danger,
             "vulnerable_harmed": harmed,
         }
     return out
 
-
-def _share(hit: np.ndarray, counted: np.ndarray) -> float | None:
-    """The share of the counted cells that hit (None where nothing is counted)."""
-    n = int(counted.sum())
-    return rounded(float((hit & counted).sum()) / n) if n else None
