@@ -285,3 +285,47 @@ def test_the_default_restores_in_stages_not_all_at_once():
     assert (restored == duration).sum() == round(0.3 * 76)
     assert len(np.unique(restored)) >= 3 and restored.max() > duration + 24
     assert restored.max() <= duration + 48
+
+
+def test_timers_past_the_horizon_are_never_scheduled_and_the_rest_keep_their_order():
+    import gc
+    import weakref
+
+    import simpy
+
+    from sim.model.power import Clock, Timer
+
+    def play(env: simpy.Environment, delays: list[float]) -> list[tuple[float, int]]:
+        fired: list[tuple[float, int]] = []
+        for i, d in enumerate(delays):
+            Timer(env, d, lambda i=i: fired.append((env.now, i)))
+        env.run(until=10.0)
+        return fired
+
+    delays = [3.0, 12.0, 3.0, 10.5, 0.0, 7.25, 99.0, 3.0]
+    bounded = Clock(horizon=10.0)
+    fired = play(bounded, delays)
+    assert fired == play(simpy.Environment(), delays)  # the same callbacks, in the same order
+    assert [i for _, i in fired] == [4, 0, 2, 7, 5]
+    assert not [ev for *_, ev in bounded._queue if isinstance(ev, Timer)]  # none past it
+    # An unscheduled timer is freed at once, without the garbage collector (no cycle).
+    gc.disable()
+    try:
+        ref = weakref.ref(Timer(bounded, 50.0, lambda: None))
+        assert ref() is None
+        kept = Timer(bounded, 0.0, lambda: None)  # a scheduled one is held by the queue
+        ref = weakref.ref(kept)
+        del kept
+        assert ref() is not None
+    finally:
+        gc.enable()
+
+
+def test_a_run_leaves_no_timer_queued_past_its_horizon():
+    from sim.model.power import Timer
+
+    scenario = prepare(compose_config(["region.select.regions=[Twente]", "horizon_h=72"]))
+    m = Model(scenario, build_network(scenario))
+    m.run()
+    left = [ev for *_, ev in m.env._queue]
+    assert all(not isinstance(ev, Timer) for ev in left), "timers past the horizon were queued"

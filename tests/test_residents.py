@@ -411,3 +411,23 @@ def test_nearest_first_is_the_stable_sort_of_the_finite_keys():
     expected = np.stack([np.bincount(index, weights=c * w, minlength=7)
                          for c in np.concatenate([a, b], axis=1).T], axis=1)
     np.testing.assert_allclose(out, expected)
+
+
+def test_the_points_keep_the_residents_view_of_their_state_and_staff_current():
+    from sim.model.points import STATE_VALUE
+
+    m = model(["seed=1", "horizon_h=72"])
+    res = m.residents
+    slice_ = res.slice
+    checked = []
+
+    def checking(t0: float, length: float) -> None:
+        state, staff = res._states()
+        assert state.tolist() == [STATE_VALUE[pt.state] for pt in res.points]
+        assert staff.tolist() == [float(len(pt.post.on_duty)) for pt in res.points]
+        checked.append(float(staff.sum()))
+        slice_(t0, length)
+
+    res.slice = checking
+    m.run()
+    assert len(checked) == 72 and max(checked) > 0

@@ -27,8 +27,8 @@ from sim.model.flows import Flows
 from sim.model.fuel import FuelLogistics, outside_demand_times
 from sim.model.outage import GridSchedule, grid_schedule
 from sim.model.points import CoordinationPoint, LocalPoint
+from sim.model.power import Clock, MobilePool, Site, Technicians, Timer
 from sim.model.power import Generator as DieselGenerator
-from sim.model.power import MobilePool, Site, Technicians, Timer
 from sim.model.records import Recorder
 from sim.model.residents import Residents
 from sim.model.staffing import Post, homes_by_municipality, homes_in, round_share, spread
@@ -90,7 +90,7 @@ class Model:
         self.region = scenario.region
         self.streams = scenario.params.streams
         self.travel = travel
-        self.env = simpy.Environment()
+        self.env = Clock(self.params.horizon_h)
         self.rec = Recorder()
         p = self.params
         m = self.region.municipalities
@@ -475,7 +475,7 @@ class Model:
         records = self.rec.frame()
         # The rows live on in the frame; dropped now they are freed at once, not in the
         # garbage collector's pass over the whole model once the run is over.
-        self.rec.records.clear()
+        self.rec.clear()
         return ModelResult(records=records, grid=self.grid, cascade=self.cascade,
                            site_roles=roles, generators=generators, horizon_h=horizon,
                            events_processed=events, planned_points=sorted(self.points),

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.model.power import Site, Timer
 from sim.model.staffing import Post
 
@@ -81,6 +83,9 @@ class LocalPoint:
         #: Places for visitors who stay (warmth).
         self.capacity = capacity
         self.residents_index = -1
+        #: Where the residents' streams read this point's state and staff on duty
+        #: (per point, at ``residents_index``); kept current by :meth:`update`.
+        self.sink: tuple[np.ndarray, np.ndarray] | None = None
         self._activated_at = 0.0
         self.key = False
         self.supplies = False
@@ -172,3 +177,6 @@ class LocalPoint:
             self.state = state
             m.rec.add(m.env.now, "point_state", self.site.municipality, self.site.id,
                       value=STATE_VALUE[state], detail=state)
+        if self.sink is not None:  # every change of state or staff passes here
+            self.sink[0][self.residents_index] = STATE_VALUE[state]
+            self.sink[1][self.residents_index] = len(self.post.on_duty)

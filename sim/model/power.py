@@ -39,6 +39,14 @@ FUEL_KIND = {
 }
 
 
+class Clock(simpy.Environment):
+    """A SimPy environment that knows the run's horizon (events after it never run)."""
+
+    def __init__(self, horizon: float = math.inf) -> None:
+        super().__init__()
+        self.horizon = horizon
+
+
 class Timer(simpy.Timeout):
     """A cancellable callback after a delay (cheaper than a process for one-shot events).
 
@@ -50,12 +58,18 @@ class Timer(simpy.Timeout):
     def __init__(self, env: simpy.Environment, delay: float, fn: Callable[[], None]) -> None:
         # Timeout.__init__ inlined (as SimPy does), plus the callback.
         self.env = env
-        self.callbacks = [self._fire]
         self._value = None
         self._delay = delay = max(delay, 0.0)
         self._ok = True
         self.active = True
         self._fn = fn
+        # A timer past the run's horizon (of a Clock) could never fire: it is not
+        # scheduled at all (the others keep their order), so it costs neither the heap
+        # nor the garbage collector (no callback refers back to it).
+        if env.now + delay > getattr(env, "horizon", math.inf):
+            self.callbacks = None  # type: ignore[assignment]  # as SimPy after firing
+            return
+        self.callbacks = [self._fire]
         env.schedule(self, NORMAL, delay)
 
     def _fire(self, _event: simpy.Event) -> None:

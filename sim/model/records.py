@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 
@@ -79,15 +80,42 @@ class Recorder:
     """Collects records; the model's only output channel."""
 
     def __init__(self) -> None:
-        #: Rows in ``Record`` field order, kept as plain tuples (cheaper to make).
-        self.records: list[tuple[float, str, str, str, float, str]] = []
+        # One list per ``Record`` field: cheaper to fill than a tuple per row, and
+        # nothing for the garbage collector to walk (no container per row).
+        self._times: list[float] = []
+        self._kinds: list[str] = []
+        self._municipalities: list[str] = []
+        self._sites: list[str] = []
+        self._values: list[float] = []
+        self._details: list[str] = []
+
+    def _columns(self) -> tuple[list[float], list[str], list[str], list[str], list[float],
+                                list[str]]:
+        return (self._times, self._kinds, self._municipalities, self._sites, self._values,
+                self._details)
+
+    def __len__(self) -> int:
+        return len(self._times)
 
     def add(self, time: float, kind: str, municipality: str = "", site: str = "",
             value: float = 0.0, detail: str = "") -> None:
         """Append one record."""
-        self.records.append((float(time), kind, municipality, site, float(value), detail))
+        self._times.append(float(time))
+        self._kinds.append(kind)
+        self._municipalities.append(municipality)
+        self._sites.append(site)
+        self._values.append(float(value))
+        self._details.append(detail)
+
+    def clear(self) -> None:
+        """Forget every record."""
+        for column in self._columns():
+            column.clear()
 
     def frame(self) -> pd.DataFrame:
         """The records as a DataFrame, in the order they happened (stable by time)."""
-        frame = pd.DataFrame.from_records(self.records, columns=list(Record._fields))
+        frame = pd.DataFrame(
+            {name: np.array(column, dtype=float if name in ("time", "value") else object)
+             for name, column in zip(Record._fields, self._columns(), strict=True)},
+            copy=False)
         return frame.sort_values("time", kind="stable").reset_index(drop=True)

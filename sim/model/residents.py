@@ -36,6 +36,7 @@ import simpy
 
 from sim.mathutil import nearest_first, sum_rows
 from sim.model.flows import POINT_COLUMNS, Flows
+from sim.model.points import STATE_VALUE
 from sim.model.power import Timer
 from sim.model.queueing import fluid_slice, light_traffic_ratio
 from sim.params.population import NEEDS
@@ -55,7 +56,6 @@ MUNICIPALITY_COLUMNS = ("residents_in_reach", "unmet_no_reach")
 #: point has an open point at all (see ``Residents._nearest``).
 Way = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 #: A point's state as the share of its services it offers (absent: closed).
-_OPEN = {"open_full": 1.0, "open_reduced": 0.5}
 #: The grid and the services whose state sets the needs, in the order of ``rates``.
 SERVICES = ("grid", "mobile", "fixed_network", "water_pressure", "heating")
 
@@ -128,8 +128,13 @@ class Residents:
             self.regional[str(region)] = np.array([
                 sup.regional_water_l_per_1000 * res, sup.regional_food_rations_per_1000 * res,
                 sup.regional_blankets_per_1000 * res])
+        # Per point: open in full (1), reduced (0.5) or not (0), and staff on duty, kept
+        # current by the points themselves (LocalPoint.update).
+        self._state_now = np.array([STATE_VALUE[pt.state] for pt in points], dtype=float)
+        self._staff_now = np.array([len(pt.post.on_duty) for pt in points], dtype=float)
         for k, pt in enumerate(points):
             pt.residents_index = k
+            pt.sink = (self._state_now, self._staff_now)
         regions = list(self.regional)
         self._point_region = np.array([regions.index(pt.site.region) for pt in points],
                                       dtype=np.int64)
@@ -225,9 +230,7 @@ class Residents:
 
     def _states(self) -> tuple[np.ndarray, np.ndarray]:
         """Per point: open in full (1), reduced (0.5) or not (0); staff on duty."""
-        state = np.array([_OPEN.get(pt.state, 0.0) for pt in self.points], dtype=float)
-        staff = np.array([len(pt.post.on_duty) for pt in self.points], dtype=float)
-        return state, staff
+        return self._state_now.copy(), self._staff_now.copy()
 
     def slice(self, t0: float, length: float) -> None:
         """One slice starting now: arrivals, queues, goods, reports."""

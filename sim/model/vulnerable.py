@@ -358,6 +358,11 @@ _SCRATCH = ("needs_power", "client", "supplier", "on_list", "list_order", "calls
             "network_known", "care_visit_at", "outreach_visit_at", "neighbour_help_at")
 
 
+#: Outcomes of a case: reached by one of REACHED, or not (see _finish).
+_OUTCOMES = np.array([*REACHED, "restored", "harmed", "at_risk", "unaffected", "coped"],
+                     dtype=object)
+
+
 def _finish(cases: pd.DataFrame, flows: Flows, horizon: float,
             care: bool = False) -> pd.DataFrame:
     """Outcome per case from the competing times."""
@@ -373,27 +378,33 @@ def _finish(cases: pd.DataFrame, flows: Flows, horizon: float,
     reached_by = {"care_provider": "care_at", "supplier": "supplier_at",
                   "ambulance": "ambulance_at", "outreach": "outreach_at",
                   "neighbour": "neighbour_at", "self": "self_at"}
-    helps = np.stack([cases[reached_by[r]] for r in REACHED], axis=1)
+    helps = np.stack([cases[reached_by[r]].to_numpy() for r in REACHED], axis=1)
     first = helps.min(axis=1)
-    by = np.array(REACHED)[helps.argmin(axis=1)]
     start = cases["clock_start"].to_numpy()
-    at_stake = np.where(
-        end <= harm, "restored",
-        np.where((first < harm) & (first <= horizon), by,
-                 np.where(harm <= horizon, "harmed", "at_risk")))
-    # Not at risk (no time to harm): they cope on their own.
-    outcome = np.where(~np.isfinite(start), "unaffected",
-                       np.where(~np.isfinite(harm), "coped", at_stake))
-    cases["in_danger"] = np.isfinite(start) & (harm < end)
-    cases["reached_at"] = np.where(np.isin(outcome, REACHED), first, np.inf)
-    cases["outcome"] = outcome
-    cases["municipality"] = np.asarray(flows.demand_municipality, dtype=object)[
-        cases["demand_point"].to_numpy()]
-    cases["demand_point"] = np.asarray(flows.demand_points, dtype=object)[
-        cases["demand_point"].to_numpy()]
-    pts = np.asarray([*flows.points, ""], dtype=object)
-    cases["point"] = pts[cases["point"].to_numpy()]
-    cases.insert(0, "case", [f"V{i:06d}" for i in range(len(cases))])
+    # The outcome as an index into _OUTCOMES: the first condition that holds wins.
+    n_r = len(REACHED)
+    code = np.select(
+        [~np.isfinite(start),   # never out: unaffected
+         ~np.isfinite(harm),    # not at risk (no time to harm): they cope on their own
+         end <= harm,           # the danger ended first
+         (first < harm) & (first <= horizon)],  # reached in time, by the first to come
+        [n_r + 3, n_r + 4, n_r, helps.argmin(axis=1)],
+        default=np.where(harm <= horizon, n_r + 1, n_r + 2))
+    out: dict[str, np.ndarray] = {"case": np.array(list(map("V{:06d}".format,
+                                                            range(len(cases)))), dtype=object)}
+    drop = {"priority", *_SCRATCH}
     if care:  # what a neighbour did for residents on a device: raised the alarm
-        cases["neighbour_at"] = cases["neighbour_help_at"]
-    return cases.drop(columns=["priority", *(c for c in _SCRATCH if c in cases)])
+        drop.discard("neighbour_help_at")
+    for column in cases.columns:
+        if column not in drop:
+            out[column] = cases[column].to_numpy()
+    if care:
+        out["neighbour_at"] = out.pop("neighbour_help_at")
+    dp = out["demand_point"]
+    out["demand_point"] = np.asarray(flows.demand_points, dtype=object)[dp]
+    out["point"] = np.asarray([*flows.points, ""], dtype=object)[out["point"]]
+    out["in_danger"] = np.isfinite(start) & (harm < end)
+    out["reached_at"] = np.where(code < n_r, first, np.inf)
+    out["outcome"] = _OUTCOMES[code]
+    out["municipality"] = np.asarray(flows.demand_municipality, dtype=object)[dp]
+    return pd.DataFrame(out, copy=False)
