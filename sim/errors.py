@@ -53,6 +53,14 @@ class Problems:
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    def about(self, key: str) -> bool:
+        """Whether a problem is already recorded for ``key`` or a key under it.
+
+        Rules that combine settings skip a key whose own value was rejected, so a
+        message never names a value the user did not give.
+        """
+        return any(p.field == key or p.field.startswith(f"{key}.") for p in self.items)
+
     def raise_if_any(self) -> None:
         """Raise an ``InputError`` holding every problem recorded, if any."""
         if self.items:

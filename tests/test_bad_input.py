@@ -290,6 +290,14 @@ _TRIANGULAR = {"outage.duration.distribution": "triangular",
         pytest.param({"region.layers.fire_stations.crs": "EPSG:99999"},
                      Expect("region.layers.fire_stations.crs", "'EPSG:99999'",
                             ("a CRS pyproj knows",)), id="unknown-crs"),
+        pytest.param({"comms.meldkamers": {"default": "GM9999"}},
+                     Expect("comms.meldkamers.default", "'GM9999'",
+                            ("CBS code of a loaded municipality",)),
+                     id="unknown-default-meldkamer"),
+        pytest.param({"fuel.depot_municipalities": {"default": "GM9999"}},
+                     Expect("fuel.depot_municipalities.default", "'GM9999'",
+                            ("CBS code of a selected municipality",)),
+                     id="unknown-default-depot"),
         pytest.param({"region.layers.fire_stations.layer": "kazernes"},
                      Expect("region.layers.fire_stations.layer", "'kazernes'",
                             ("one of", "'fire_stations'")), id="unknown-layer-name"),
@@ -299,6 +307,22 @@ def test_out_of_range_is_named(default_cfg, updates, expect):
     for key, value in updates.items():
         set_key(default_cfg, key, value)
     assert_problem(rejected(default_cfg), expect.field, expect.shown, *expect.hints)
+
+
+@pytest.mark.parametrize(("key", "value", "field"), [
+    ("fuel.trucks_per_region", {"default": -1}, "fuel.trucks_per_region.default"),
+    ("power.fixed.technicians_per_region", {"default": -1},
+     "power.fixed.technicians_per_region.default"),
+    ("power.mobile.per_region", {"default": -2, "VGZ": -3}, "power.mobile.per_region.default"),
+    ("comms.meldkamers", {"default": "GM9999"}, "comms.meldkamers.default"),
+])
+def test_a_rejected_default_brings_no_follow_on_problems(default_cfg, key, value, field):
+    set_key(default_cfg, key, value)
+    error = rejected(default_cfg)
+    # Only the values the user gave are named; no region is blamed for the default.
+    assert field in error.fields()
+    assert all(f.startswith(key) for f in error.fields()), error.fields()
+    assert len(error.problems) == len(value), str(error)
 
 
 # --- 4. every problem at once ----------------------------------------------------------------

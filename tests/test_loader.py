@@ -140,3 +140,36 @@ def test_unknown_regions_are_named_with_what_is_allowed():
     text = str(exc.value)
     assert "VR26" in text and "Gelderland'" in text and "by code, name or short name" in text
     assert "'Twente'" not in text
+
+
+def test_a_station_file_without_coordination_points_gets_one_per_municipality(tmp_path, caplog):
+    stations = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations")
+    stations = stations[stations["region"] == "Twente"]
+    path = tmp_path / "kazernes.gpkg"
+    stations.drop(columns=["is_coordination_point", "municipality", "region"]).to_file(path)
+    with caplog.at_level("INFO", logger="sim.geo.load"):
+        region = load_region(spec(select_regions=("Twente",),
+                                  sources={"fire_stations": LayerSource(path=path)}))
+    fs = region.fire_stations
+    per_municipality = fs.groupby("municipality")["is_coordination_point"].sum()
+    assert (per_municipality == 1).all()
+    assert set(per_municipality.index) == set(region.municipalities["code"])
+    # Backup power first: wherever a municipality has a station with backup, it coordinates.
+    with_backup = set(fs.loc[fs["has_backup_power"], "municipality"])
+    chosen = fs[fs["is_coordination_point"]].set_index("municipality")["has_backup_power"]
+    assert chosen[sorted(with_backup)].all()
+    assert "coordination points chosen" in region.provenance["fire_stations"]
+    assert "no is_coordination_point column" in caplog.text
+
+
+def test_a_station_file_that_marks_no_coordination_point_is_kept_with_a_warning(tmp_path,
+                                                                                 caplog):
+    stations = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations")
+    stations = stations[stations["region"] == "Twente"].assign(is_coordination_point=False)
+    path = tmp_path / "kazernes.gpkg"
+    stations.drop(columns=["municipality", "region"]).to_file(path)
+    with caplog.at_level("WARNING", logger="sim.geo.load"):
+        region = load_region(spec(select_regions=("Twente",),
+                                  sources={"fire_stations": LayerSource(path=path)}))
+    assert not region.fire_stations["is_coordination_point"].any()
+    assert "no station is marked is_coordination_point" in caplog.text

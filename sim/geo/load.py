@@ -42,6 +42,7 @@ from sim.geo.schema import (
     LayerSchema,
 )
 from sim.geo.settings import BuildSettings, read_source_table
+from sim.geo.stations import choose_coordination_points
 from sim.geo.synthetic import build_layers
 
 log = logging.getLogger(__name__)
@@ -121,12 +122,16 @@ def load_region(spec: GeodataSpec) -> RegionData:
             provenance[schema.name] = "synthesized inside the loaded municipalities"
             continue
         layer = read_layer(schema, source, spec.geopackage, problems, provenance)
+        unmarked = layer is not None and "is_coordination_point" not in layer.columns
         if layer is not None:
             layer = check(layer, schema)
         if layer is not None:
             raw[schema.name] = _assign_municipality(
                 layer, schema, all_municipalities, spec, problems
             )
+            if schema is FIRE_STATIONS:
+                raw[schema.name] = _coordination_points(raw[schema.name], unmarked,
+                                                        provenance)
 
     regions: gpd.GeoDataFrame | None
     if spec.source(REGIONS.name).path is None and user_municipalities:
@@ -175,6 +180,28 @@ def load_region(spec: GeodataSpec) -> RegionData:
         context_municipalities=all_municipalities.reset_index(drop=True),
         region_names=names,
     )
+
+
+def _coordination_points(stations: gpd.GeoDataFrame, unmarked: bool,
+                         provenance: dict[str, str]) -> gpd.GeoDataFrame:
+    """A station file that does not say which stations coordinate gets one per municipality.
+
+    Chosen as ``stations.coordination_points=prefer_backup`` would: backup power
+    first, then the largest crew. A file that marks none is kept, with a warning.
+    """
+    name = FIRE_STATIONS.name
+    if unmarked:
+        log.info("%s: the file has no is_coordination_point column; one station per "
+                 "municipality is chosen as coordination point (backup power first, then the "
+                 "largest crew)", name)
+        provenance[name] = (f"{provenance.get(name, '')}; coordination points chosen, one per "
+                            "municipality (the file marks none)").lstrip("; ")
+        return choose_coordination_points(stations)
+    if len(stations) and not stations["is_coordination_point"].any():
+        log.warning("%s: no station is marked is_coordination_point; the run has no "
+                    "coordination points (stations.coordination_points=prefer_backup chooses "
+                    "one per municipality)", name)
+    return stations
 
 
 def region_names(regions: gpd.GeoDataFrame) -> dict[str, str]:

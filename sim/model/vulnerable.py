@@ -48,6 +48,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from sim.mathutil import apportion
 from sim.model.care import (
@@ -105,13 +106,15 @@ def _first_open_after(times: np.ndarray, slice_h: float, nxt: np.ndarray, t: np.
     return out
 
 
-def _any_within(open_points: np.ndarray, within: np.ndarray) -> np.ndarray:
+def _any_within(open_points: np.ndarray, within: np.ndarray | sparse.csr_array) -> np.ndarray:
     """[slice, demand point]: whether any open point is within reach.
 
-    ``open_points``: [slice, point]; ``within``: [demand point, point]. Counted as a
-    float matrix product (exact for these counts; BLAS, unlike integers).
+    ``open_points``: [slice, point]; ``within``: [demand point, point], best sparse
+    (few points are within reach of each). Counted as a product of floats (exact for
+    these counts).
     """
-    return (open_points.astype(np.float64) @ within.T.astype(np.float64)) > 0.5
+    counts = sparse.csr_array(within, dtype=np.float64) @ open_points.T.astype(np.float64)
+    return np.asarray(counts).T > 0.5
 
 
 def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
@@ -134,12 +137,13 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
     dist = flows.distance_km
     walk_ok = dist <= pp.access.walk_km
     # Per demand point: open point within walking distance, per slice; nearest planned point.
-    open_walk = _any_within(open_pts, walk_ok) if n_t else \
+    within = sparse.csr_array(walk_ok, dtype=np.float64)  # few points within walking reach
+    open_walk = _any_within(open_pts, within) if n_t else \
         np.zeros((0, len(codes_dp)), bool)
     nxt_walk = _next_open(open_walk) if n_t else np.zeros((0, len(codes_dp)), int)
     # Residents on a device are safe at a point only if it has power (open with all services).
     powered = flows.open_state[:, :, 0] >= 1.0 if n_t else np.zeros((0, len(flows.points)), bool)
-    nxt_walk_power = (_next_open(_any_within(powered, walk_ok))
+    nxt_walk_power = (_next_open(_any_within(powered, within))
                       if n_t and care_on else nxt_walk)
     nxt_point = _next_open(open_pts) if n_t else np.zeros((0, len(flows.points)), int)
     walk_h = np.where(walk_ok, dist, np.inf).min(axis=1, initial=np.inf) / pp.access.walk_kmh

@@ -25,7 +25,7 @@ from sim.params.population import read_population
 from sim.params.power import read_power
 from sim.params.reader import MAX_HOURS, NAME, Reader, check_keys
 from sim.params.region import read_geodata_spec, read_network
-from sim.params.regions import with_region_names
+from sim.params.regions import DEFAULT, with_region_names
 from sim.params.scenario import Params, Scenario, affected
 from sim.params.staffing import read_staffing
 from sim.params.station_policy import apply_station_policy, apply_support_point_backup
@@ -72,8 +72,9 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         region = split_areas(region, [AreaSpec(a.code, a.name, a.demand_points, a.wkt)
                                       for a in outage.areas], problems)
     if region is not None:
+        given = params
         params = with_region_names(params, region, problems)
-        check_against_region(params, region, problems)
+        check_against_region(params, region, problems, given)
     problems.raise_if_any()
     assert region is not None
     region = apply_station_policy(region, params.stations, geodata.synthesis, params.streams)
@@ -88,6 +89,8 @@ def check_fuel_supply(params: Params, region: RegionData, problems: Problems) ->
     sp = region.support_point_candidates
     outside = any(d.requests_per_day_per_100k > 0 for d in params.fuel.outside_demand.values())
     backup_everywhere = params.stations.backup_power == "all"
+    if problems.about("fuel.trucks_per_region") or problems.about("power.mobile.per_region"):
+        return  # a rejected value (read as 0) would only bring follow-on problems
     for name in sorted(set(region.municipalities["region"])):
         codes = set(region.municipalities.loc[region.municipalities["region"] == name, "code"])
         if not codes & hit or params.fuel.trucks_per_region.get(name, 1) > 0:
@@ -105,8 +108,13 @@ def check_fuel_supply(params: Params, region: RegionData, problems: Problems) ->
                          "allowed: at least 1 truck (or no generators and no outside demand)")
 
 
-def check_against_region(params: Params, region: RegionData, problems: Problems) -> None:
-    """Rules that need the loaded region: names of regions and municipalities."""
+def check_against_region(params: Params, region: RegionData, problems: Problems,
+                         given: Params | None = None) -> None:
+    """Rules that need the loaded region: names of regions and municipalities.
+
+    ``given``: the parameters as read, before the per-region defaults were filled in
+    (their ``default`` values are checked even where every region has its own).
+    """
     regions = set(region.municipalities["region"])
     codes = set(region.municipalities["code"])
     sp = region.support_point_candidates
@@ -157,20 +165,31 @@ def check_against_region(params: Params, region: RegionData, problems: Problems)
         if missing:
             problems.add("comms.meldkamers", dict(params.comms.meldkamers),
                          f"needs a meldkamer for the regions {missing} (or a default)")
+        default = (given or params).comms.meldkamers.get(DEFAULT)
+        if default is not None and default not in known:
+            problems.add(f"comms.meldkamers.{DEFAULT}", default,
+                         "must be the CBS code of a loaded municipality (selected or not)")
         for name, code in sorted(params.comms.meldkamers.items()):
-            if name in regions and code not in known:
+            if name in regions and code not in known and code != default:
                 problems.add(f"comms.meldkamers.{name}", code,
                              "must be the CBS code of a loaded municipality (selected or not)")
     check_fuel_supply(params, region, problems)
-    breakdowns = (params.power.failure_rate_per_h > 0 or params.power.start_failure_prob > 0)
+    breakdowns = (params.power.failure_rate_per_h > 0 or params.power.start_failure_prob > 0
+                  ) and not problems.about("power.fixed.technicians_per_region")
     for name in sorted(regions):
         if breakdowns and params.power.technicians_per_region.get(name, 1) == 0:
             problems.add(f"power.fixed.technicians_per_region.{name}", 0,
                          "generators can break down (failure rates > 0) but nobody could "
                          "repair them; allowed: at least 1 technician, or set both "
                          "power.fixed failure rates to 0")
+    depot_default = (given or params).fuel.depot_municipalities.get(DEFAULT)
+    if depot_default is not None and depot_default not in codes:
+        problems.add(f"fuel.depot_municipalities.{DEFAULT}", depot_default,
+                     "must be the CBS code of a selected municipality")
     for name, code in params.fuel.depot_municipalities.items():
         key = f"fuel.depot_municipalities.{name}"
+        if code == depot_default and depot_default not in codes:
+            continue  # reported once, as the default
         if name not in all_regions:
             problems.add(key, code, f"the key must be a safety region: {sorted(all_regions)}")
         elif name in regions and (code not in codes or region_of.get(code) != name):
