@@ -181,7 +181,8 @@ def draw_points(ax: Axes, run: RunLayers, status: pd.Series, power: pd.Series,
         if len(ids):
             geom = sites.loc[ids].geometry
             # An unfilled marker (x) takes its colour from ``c`` and has no edge to set.
-            edge = {} if marker == "x" else {"edgecolors": "none" if marker == "." else "#404040"}
+            edge: dict[str, Any] = (
+                {} if marker == "x" else {"edgecolors": "none" if marker == "." else "#404040"})
             ax.scatter(geom.x, geom.y, s=size * scale, c=colour, marker=marker,
                        linewidths=0.8 if marker == "x" else 0.3, zorder=3, **edge)
     stations = run.fire_stations.set_index("id")
