@@ -56,3 +56,16 @@ def nearest_first(key: np.ndarray, width: int) -> np.ndarray:
     part = np.argpartition(key, width - 1, axis=1)[:, :width]
     within = np.lexsort((part, np.take_along_axis(key, part, axis=1)), axis=1)
     return np.take_along_axis(part, within, axis=1)
+
+
+def reach_fraction(mask: np.ndarray, candidates: np.ndarray, walkable: np.ndarray,
+                   cycling_share: float) -> np.ndarray:
+    """Per demand point: the share of its residents within reach of a ``mask``-ed point.
+
+    ``candidates``: [demand point, k] point indices within cycling distance (-1 pads);
+    ``walkable``: [demand point, k] whether that one is within walking distance too.
+    Those who cycle reach any candidate, the others only the walkable ones.
+    """
+    near = np.append(mask, False)[candidates]  # index -1 reads the appended False
+    return ((1 - cycling_share) * (near & walkable).any(axis=1)
+            + cycling_share * near.any(axis=1))

@@ -16,7 +16,8 @@ from sim.paths import SCENARIO_DIR
 from sim.results.run import run
 
 PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-RUN_FILES = ["config.yaml", "events.csv", "manifest.json", "region.gpkg", "summary.json",
+RUN_FILES = ["config.yaml", "events.csv", "headline.md", "manifest.json", "region.gpkg",
+             "shortfall.csv", "sites.csv", "summary.json",
              "timeseries_municipalities.csv", "timeseries_points.csv", "timeseries_region.csv",
              "timeseries_sites.csv", "vulnerable_cases.csv"]
 #: Drawn from the complete run folder by default (research.gis, research.figures).
@@ -96,7 +97,7 @@ def test_run_geopackage_holds_the_validated_layers(default_run):
     gpkg = default_run / "region.gpkg"
     names = sorted(str(r[0]) for r in pyogrio.list_layers(gpkg))
     assert names == sorted(["municipalities", "demand_points", "fire_stations",
-                            "support_point_candidates", "regions"])
+                            "support_point_candidates", "regions", "site_results"])
     fs = gpd.read_file(gpkg, layer="fire_stations")
     assert fs.crs.to_epsg() == 28992 and len(fs) == 197
 
@@ -197,7 +198,8 @@ def test_sweep_writes_one_folder_per_job(joblib_sweep):
     assert seeds == [1, 2]
     assert not (sweep.parents[2] / "runs").exists()
     sweep_files = ["multirun.yaml", "status.json", "sweep_results.csv", "sweep_results.parquet",
-                   "sweep_summary.csv", "sweep_summary.parquet"]
+                   "sweep_summary.csv", "sweep_summary.parquet", "sweep_areas.csv",
+                   "sweep_areas.parquet"]
     # The job's files, its figures, and the sweep's tables and figures (one swept parameter).
     assert all(p.name in [*RUN_FILES, *DERIVED, *sweep_files] or p.parent.name == "figures"
                or (p.parent == sweep and p.name.startswith("figure_"))

@@ -68,6 +68,18 @@ def test_an_open_point_covers_exactly_the_demand_points_within_the_distance():
     assert list(by["covered_share"]) == [0.0, 0.75]
 
 
+@pytest.mark.parametrize("n_sites", [127, 128, 256, 300])
+def test_a_centre_with_hundreds_of_sites_in_reach_is_covered(n_sites):
+    # A city centre: hundreds of working sites within a kilometre (an 8-bit count wraps).
+    rng = np.random.default_rng(n_sites)
+    site_xy = rng.uniform(-500, 500, (n_sites, 2))
+    c = coverage(shapely.points([[0.0, 0.0]]), ["centre"], np.array(["GM0363"]),
+                 np.array([729_555.0]), shapely.points(site_xy),
+                 np.ones((1, n_sites), dtype=bool), np.array([0.0]), 1.0, 3.0, 0.5)
+    assert c.walk[0, 0] and c.cycle[0, 0]
+    assert c.covered[0, 0] == 729_555.0
+
+
 def test_states_are_the_last_record_at_or_before_each_hour():
     events = pd.DataFrame({
         "time": [0.5, 2.0, 3.5, 1.0], "kind": ["point_state"] * 3 + ["cp_functional"],

@@ -52,6 +52,19 @@ def test_oost5_selection_by_code_name_or_short_name_is_the_same():
     assert len(by_short.municipalities) == 76 and len(by_short.fire_stations) == 197
 
 
+@pytest.mark.parametrize("names", [("Fryslân",), ("fryslan",), (" FRYSLAN ",), ("VR02",)])
+def test_region_names_are_found_without_accents_or_case(names):
+    region = load_region(spec(select_regions=names))
+    assert set(region.municipalities["region"]) == {"Fryslân"}
+
+
+def test_both_official_spellings_of_zuid_limburg_select_it():
+    cbs = load_region(spec(select_regions=("Limburg-Zuid",)))
+    rijk = load_region(spec(select_regions=("Zuid-Limburg",)))
+    assert cbs.municipalities.equals(rijk.municipalities)
+    assert len(cbs.municipalities) == 16
+
+
 @pytest.mark.parametrize(
     ("select", "n_municipalities", "regions"),
     [
@@ -142,11 +155,12 @@ def test_unknown_regions_are_named_with_what_is_allowed():
     assert "'Twente'" not in text
 
 
-def test_a_station_file_without_coordination_points_gets_one_per_municipality(tmp_path, caplog):
+def test_a_station_file_without_coordination_points_or_crews_gets_them_filled_in(tmp_path, caplog):
     stations = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations")
     stations = stations[stations["region"] == "Twente"]
     path = tmp_path / "kazernes.gpkg"
-    stations.drop(columns=["is_coordination_point", "municipality", "region"]).to_file(path)
+    stations.drop(columns=["is_coordination_point", "municipality", "region", "crew_volunteer",
+                           "crew_professional"]).to_file(path)
     with caplog.at_level("INFO", logger="sim.geo.load"):
         region = load_region(spec(select_regions=("Twente",),
                                   sources={"fire_stations": LayerSource(path=path)}))
@@ -158,7 +172,9 @@ def test_a_station_file_without_coordination_points_gets_one_per_municipality(tm
     with_backup = set(fs.loc[fs["has_backup_power"], "municipality"])
     chosen = fs[fs["is_coordination_point"]].set_index("municipality")["has_backup_power"]
     assert chosen[sorted(with_backup)].all()
-    assert "coordination points chosen" in region.provenance["fire_stations"]
+    assert region.provenance["fire_stations.is_coordination_point"].startswith("chosen")
+    assert region.provenance["fire_stations.crews"].startswith("the region's average")
+    assert (region.fire_stations["crew_volunteer"] > 0).all()
     assert "no is_coordination_point column" in caplog.text
 
 
@@ -173,3 +189,25 @@ def test_a_station_file_that_marks_no_coordination_point_is_kept_with_a_warning(
                                   sources={"fire_stations": LayerSource(path=path)}))
     assert not region.fire_stations["is_coordination_point"].any()
     assert "no station is marked is_coordination_point" in caplog.text
+
+
+def test_stations_with_backup_power_but_no_generator_columns_get_the_default_generator(
+        tmp_path, caplog):
+    from conftest import compose_config
+
+    from sim.params.validate import prepare
+
+    stations = gpd.read_file(EMBEDDED_GEOPACKAGE, layer="fire_stations")
+    stations = stations[stations["region"] == "Twente"]
+    path = tmp_path / "kazernes.gpkg"
+    stations.drop(columns=["generator_kva", "tank_l", "municipality", "region"]).to_file(path)
+    with caplog.at_level("WARNING", logger="sim.params.station_policy"):
+        scenario = prepare(compose_config(["region.select.regions=[Twente]",
+                                           f"region.layers.fire_stations.path={path}"]))
+    fs = scenario.region.fire_stations
+    backed = fs[fs["has_backup_power"]]
+    assert len(backed) == int(stations["has_backup_power"].sum()) > 0
+    assert (backed["generator_kva"] == scenario.params.stations.generator_kva).all()
+    assert (backed["tank_l"] == scenario.params.stations.tank_l).all()
+    assert (fs.loc[~fs["has_backup_power"], "generator_kva"] == 0).all()
+    assert "have no generator size or tank" in caplog.text

@@ -177,3 +177,31 @@ def test_submitit_local_gives_the_same_rows_as_joblib(joblib_sweep, tmp_path):
     a = a.drop(columns=["research.formats"])
     assert len(b) == 2
     assert_frame_equal(a[b.columns], b, check_dtype=False)
+
+
+def test_a_sweep_answers_per_region_and_municipality_and_ends_with_a_headline(joblib_sweep):
+    sweep = joblib_sweep.folder
+    results = pd.read_csv(sweep / "sweep_results.csv")
+    done = results[results["status"] == "completed"]
+    areas = pd.read_csv(sweep / "sweep_areas.csv")
+    # One row per completed job and area, with the swept parameters beside them.
+    assert set(areas["job"]) == set(done["job"])
+    regions = areas[areas["area_kind"] == "region"]
+    municipalities = areas[areas["area_kind"] == "municipality"]
+    assert len(municipalities) > len(regions) > 0
+    assert {"seed", "stations.backup_share", "norm_72h_share",
+            "within_reach_operational_share"} <= set(areas.columns)
+    # A region's row is the sweep table's by_region columns for that job.
+    for _, row in regions.iterrows():
+        job = done[done["job"] == row["job"]].iloc[0]
+        key = f"by_region.{row['area']}.norm_72h_share"
+        assert job[key] == pytest.approx(row["norm_72h_share"], nan_ok=True)
+    # Municipalities add up to their job's whole.
+    for job, group in municipalities.groupby("job"):
+        whole = done.loc[done["job"] == job, "all_regions.points_without_grid"].iloc[0]
+        assert group["points_without_grid"].sum() == whole
+    # The terminal ends with the headline per combination (here: one, over two seeds).
+    assert "At the deadline, mean over seeds per combination" in joblib_sweep.stderr
+    assert "stations.backup_share=0.2 (2 seeds)" in joblib_sweep.stderr
+    mean = done["all_regions.norm_72h_share"].mean()
+    assert f"{100 * mean:.1f} %" in joblib_sweep.stderr

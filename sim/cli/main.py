@@ -107,6 +107,8 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
         files = draw_run(written, research)
         log.info("%d figure and GIS files written (research.figures=false and "
                  "research.gis=false skip them)", len(files))
+    if HydraConfig.get().mode != RunMode.MULTIRUN:  # a sweep ends with its own table
+        print(f"\n{(written / 'headline.md').read_text(encoding='utf-8')}", flush=True)
     return written
 
 

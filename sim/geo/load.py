@@ -41,7 +41,13 @@ from sim.geo.schema import (
     SCHEMAS,
     LayerSchema,
 )
-from sim.geo.settings import BuildSettings, read_source_table
+from sim.geo.settings import (
+    REGION_ALIASES,
+    BuildSettings,
+    read_source_table,
+    region_key,
+    stations_per_region,
+)
 from sim.geo.stations import choose_coordination_points
 from sim.geo.synthetic import build_layers
 
@@ -123,6 +129,8 @@ def load_region(spec: GeodataSpec) -> RegionData:
             continue
         layer = read_layer(schema, source, spec.geopackage, problems, provenance)
         unmarked = layer is not None and "is_coordination_point" not in layer.columns
+        no_crews = layer is not None and not {"crew_volunteer", "crew_professional"} & set(
+            layer.columns)
         if layer is not None:
             layer = check(layer, schema)
         if layer is not None:
@@ -132,6 +140,9 @@ def load_region(spec: GeodataSpec) -> RegionData:
             if schema is FIRE_STATIONS:
                 raw[schema.name] = _coordination_points(raw[schema.name], unmarked,
                                                         provenance)
+                if no_crews:
+                    raw[schema.name] = _average_crews(raw[schema.name], all_municipalities,
+                                                      spec.synthesis, provenance)
 
     regions: gpd.GeoDataFrame | None
     if spec.source(REGIONS.name).path is None and user_municipalities:
@@ -194,14 +205,49 @@ def _coordination_points(stations: gpd.GeoDataFrame, unmarked: bool,
         log.info("%s: the file has no is_coordination_point column; one station per "
                  "municipality is chosen as coordination point (backup power first, then the "
                  "largest crew)", name)
-        provenance[name] = (f"{provenance.get(name, '')}; coordination points chosen, one per "
-                            "municipality (the file marks none)").lstrip("; ")
+        provenance[f"{name}.is_coordination_point"] = (
+            "chosen, one per municipality (the file marks none)")
         return choose_coordination_points(stations)
     if len(stations) and not stations["is_coordination_point"].any():
         log.warning("%s: no station is marked is_coordination_point; the run has no "
                     "coordination points (stations.coordination_points=prefer_backup chooses "
                     "one per municipality)", name)
     return stations
+
+
+def _average_crews(stations: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame,
+                   settings: BuildSettings, provenance: dict[str, str]) -> gpd.GeoDataFrame:
+    """A station file without crews gets its region's average crew per station.
+
+    The operational firefighters per safety region (CBS, as the build uses them)
+    over the region's stations, professionals and volunteers apart (ESTIMATE:
+    spread evenly). Without them every post would have nobody to staff it.
+    """
+    name = FIRE_STATIONS.name
+    try:
+        counts = stations_per_region(municipalities, settings)
+    except ValueError:
+        counts = {}
+    out = stations.copy()
+    filled = 0
+    for region, (professional, volunteer) in settings.crew_per_region.items():
+        mine = (out["region"] == region).to_numpy() if "region" in out else np.zeros(0, bool)
+        n = counts.get(region, 0)
+        if not n or not mine.any():
+            continue
+        out.loc[mine, "crew_professional"] = round(professional / n)
+        out.loc[mine, "crew_volunteer"] = round(volunteer / n)
+        filled += int(mine.sum())
+    if filled < len(out):
+        log.warning("%s: the file has no crew columns and %d station(s) lie in regions without "
+                    "crew figures; they have no crew (map crew_volunteer and crew_professional)",
+                    name, len(out) - filled)
+    if filled:
+        log.info("%s: the file has no crew columns; %d station(s) get their region's average "
+                 "crew per station (CBS operational firefighters)", name, filled)
+        provenance[f"{name}.crews"] = ("the region's average per station (CBS 71482ned, "
+                                       "1 Jan 2019; spread evenly: ESTIMATE)")
+    return out
 
 
 def region_names(regions: gpd.GeoDataFrame) -> dict[str, str]:
@@ -215,7 +261,9 @@ def region_names(regions: gpd.GeoDataFrame) -> dict[str, str]:
             continue
         for alias, name in zip(regions[column], regions["name"], strict=True):
             if isinstance(alias, str) and alias.strip():
-                out[alias.strip().casefold()] = str(name)
+                out[region_key(alias)] = str(name)
+                for other in REGION_ALIASES.get(alias.strip(), ()):
+                    out[region_key(other)] = str(name)
     return out
 
 
@@ -225,7 +273,7 @@ def resolve_regions(given: Sequence[str], names: Mapping[str, str], key: str,
     out: list[str] = []
     unknown: list[str] = []
     for g in given:
-        name = names.get(str(g).strip().casefold())
+        name = names.get(region_key(g))
         if name is None:
             unknown.append(str(g))
         elif name not in out:
@@ -260,7 +308,7 @@ def _select(
         keep = municipalities["code"].isin(spec.select_codes)
     elif spec.select_regions:
         wanted = resolve_regions(spec.select_regions, names or {
-            str(r).casefold(): str(r) for r in municipalities["region"]},
+            region_key(r): str(r) for r in municipalities["region"]},
             "region.select.regions", problems)
         keep = municipalities["region"].isin(wanted)
     else:

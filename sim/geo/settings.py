@@ -8,6 +8,7 @@ Every number the synthetic build (``sim.geo.synthetic``) uses is in
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +207,17 @@ def _national_regions() -> pd.DataFrame:
     return national.groupby("region").agg(pop=("population", "sum"), area=("area_km2", "sum"))
 
 
+#: Other official spellings of safety-region names (Rijksoverheid's list and the
+#: funding table of seed 002 write Zuid-Limburg; CBS writes Limburg-Zuid).
+REGION_ALIASES: dict[str, tuple[str, ...]] = {"Limburg-Zuid": ("Zuid-Limburg",)}
+
+
+def region_key(text: object) -> str:
+    """How a region name is looked up: trimmed, case-folded, without accents (Fryslan)."""
+    decomposed = unicodedata.normalize("NFKD", str(text).strip())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 @functools.cache
 def national_region_names() -> dict[str, str]:
     """Every name of the 25 Dutch safety regions, case-folded, to its short name.
@@ -216,8 +228,10 @@ def national_region_names() -> dict[str, str]:
     out = {}
     regions = _region_table()
     for code, name in zip(regions["code"], regions["name"], strict=True):
-        out[str(code).casefold()] = out[str(name).casefold()] = str(name)
+        out[region_key(code)] = out[region_key(name)] = str(name)
     table = pd.read_csv(EMBEDDED_SOURCE_TABLE, usecols=["region", "safety_region_name"])
     for full, name in zip(table["safety_region_name"], table["region"], strict=True):
-        out[str(full).casefold()] = str(name)
+        out[region_key(full)] = str(name)
+        for alias in REGION_ALIASES.get(str(full), ()):
+            out[region_key(alias)] = str(name)
     return out

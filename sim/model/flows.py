@@ -35,6 +35,9 @@ class Flows:
     residents: np.ndarray
     #: [slice, municipality]: residents within reach of an open point.
     in_reach: np.ndarray
+    #: [slice, municipality]: residents within reach of an operational point (open with
+    #: power), the measure of the norm.
+    in_reach_operational: np.ndarray
     #: [slice, municipality, need]: visits that arose and found no open point in reach.
     unmet_no_reach: np.ndarray
     #: [slice, municipality, need]: all visits that arose.

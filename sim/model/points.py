@@ -148,6 +148,9 @@ class LocalPoint:
 
     def _setup_finished(self) -> None:
         self.setup_done = True
+        m = self.model
+        m.rec.add(m.env.now, "point_set_up", self.site.municipality, self.site.id,
+                  value=self._setup_h)
         self.update()
 
     def close_for_good(self) -> None:

@@ -48,7 +48,8 @@ KINDS: dict[str, str] = {
                        "own generator runs again)",
     "mobile_aborted": "a mobile generator arrived where it was no longer needed",
     "staff_on_duty": "staff on duty at a post changed; site the post; value people on duty; "
-                     "detail required:active (1/0):most allowed now (target less relief)",
+                     "detail required:active (1/0):most allowed now (target less relief):"
+                     "staffed (1/0: enough people, and enough professionals among them)",
     "shift_end": "a person went off duty; value hours worked in that shift; "
                  "detail person:kind",
     "cp_functional": "a coordination point started or stopped functioning (powered and "
@@ -57,6 +58,8 @@ KINDS: dict[str, str] = {
                   "activation",
     "fuel_low": "a generator still waiting for fuel is down to a quarter of its tank; value "
                 "litres left; detail the generator id",
+    "point_set_up": "a local point's building was set up (after its key holder came and "
+                    "enough staff were there); value hours the set-up took",
     "point_activated": "a local point's activation order arrived (or its trigger fired)",
     "point_state": "a local point opened or closed; value 1 open with power, 0.5 open with "
                    "reduced functions, 0 closed; detail the state (closed, out_of_supplies, "

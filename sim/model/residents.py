@@ -34,7 +34,7 @@ import numpy as np
 import shapely
 import simpy
 
-from sim.mathutil import nearest_first, sum_rows
+from sim.mathutil import nearest_first, reach_fraction, sum_rows
 from sim.model.flows import POINT_COLUMNS, Flows
 from sim.model.points import STATE_VALUE
 from sim.model.power import Timer
@@ -145,6 +145,9 @@ class Residents:
         self._arr_need: list[np.ndarray] = []
         self._srv_need: list[np.ndarray] = []
         self._reach: list[np.ndarray] = []
+        self._reach_full: list[np.ndarray] = []
+        self._full_key = b""
+        self._full_reach: np.ndarray = np.zeros(len(self.codes))
         self._unmet: list[np.ndarray] = []
         self._arisen: list[np.ndarray] = []
         self._open: list[np.ndarray] = []
@@ -228,6 +231,16 @@ class Residents:
             self.slice(env.now, step)
             yield env.timeout(step)
 
+    def _reach_operational(self, full: np.ndarray) -> np.ndarray:
+        """Per municipality: residents within reach of an operational (powered) point."""
+        key = full.tobytes()
+        if key != self._full_key:  # changes only when a point opens, closes or loses power
+            frac = reach_fraction(full, self.cand, self.cand_walk, self.pp.access.cycling_share)
+            self._full_reach = np.bincount(self.dp_m, weights=self.dp_res * frac,
+                                           minlength=len(self.codes))
+            self._full_key = key
+        return self._full_reach
+
     def _states(self) -> tuple[np.ndarray, np.ndarray]:
         """Per point: open in full (1), reduced (0.5) or not (0); staff on duty."""
         return self._state_now.copy(), self._staff_now.copy()
@@ -268,6 +281,7 @@ class Residents:
         expected = by_w[:, n_k:] + by_c[:, n_k:]
         frac = (1 - pp.access.cycling_share) * ok_w + pp.access.cycling_share * ok_c
         reach = np.bincount(self.dp_m, weights=self.dp_res * frac, minlength=n_m)
+        reach_full = self._reach_operational(state == 1.0)
         # Travel time of emergency visitors, for the report delay.
         em = K["emergency"]
         acc = pp.access
@@ -374,6 +388,7 @@ class Residents:
         self._arr_need.append(arrived)
         self._srv_need.append(served)
         self._reach.append(reach)
+        self._reach_full.append(reach_full)
         self._unmet.append(unmet)
         self._arisen.append(arisen)
         self._open.append(np.stack([state, counter, on_duty * is_open], axis=1))
@@ -494,6 +509,7 @@ class Residents:
             served_by_need=stack(self._srv_need, (n_p, n_k)),
             municipalities=self.codes, residents=self.muni_res,
             in_reach=stack(self._reach, (n_m,)),
+            in_reach_operational=stack(self._reach_full, (n_m,)),
             unmet_no_reach=stack(self._unmet, (n_m, n_k)),
             arisen=stack(self._arisen, (n_m, n_k)),
             open_state=stack(self._open, (n_p, 3)),

@@ -334,7 +334,7 @@ class Post:
         m = self.model
         m.rec.add(m.env.now, "staff_on_duty", self.site.municipality, self.id,
                   value=len(self.on_duty),
-                  detail=f"{self.required}:{int(self.active)}:{self.cap()}")
+                  detail=f"{self.required}:{int(self.active)}:{self.cap()}:{int(self.staffed())}")
         for listener in self.listeners:
             listener()
 

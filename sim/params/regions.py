@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sim.errors import Problems
 from sim.geo.load import RegionData, region_help, resolve_regions
-from sim.geo.settings import national_region_names
+from sim.geo.settings import national_region_names, region_key
 from sim.params.scenario import Params
 
 #: The key of a per-region mapping that holds the value for every other region.
@@ -33,12 +33,12 @@ def with_region_names(params: Params, region: RegionData, problems: Problems) ->
     geodata of part of the country) is left out of a mapping without complaint.
     """
     names = dict(region.region_names) or {
-        str(r).casefold(): str(r) for r in region.municipalities["region"]}
+        region_key(r): str(r) for r in region.municipalities["region"]}
     every = sorted(set(names.values()))
     elsewhere = {a for a in national_region_names() if a not in names}
 
     def per_region(mapping: Mapping[str, V], key: str) -> Mapping[str, V]:
-        kept = {k: v for k, v in mapping.items() if str(k).strip().casefold() not in elsewhere}
+        kept = {k: v for k, v in mapping.items() if region_key(k) not in elsewhere}
         return MappingProxyType(_mapping(kept, key, names, every, problems))
 
     def listed(values: Sequence[str], key: str) -> tuple[str, ...]:
@@ -76,7 +76,7 @@ def _mapping(mapping: Mapping[str, Any], key: str, names: Mapping[str, str],
     for alias, value in mapping.items():
         if str(alias) == DEFAULT:
             continue
-        name = names.get(str(alias).strip().casefold())
+        name = names.get(region_key(alias))
         if name is None:
             unknown.append(str(alias))
         else:  # a later key wins: an override by name replaces a default keyed by code

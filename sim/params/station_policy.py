@@ -8,7 +8,9 @@ random stream.
 from __future__ import annotations
 
 import dataclasses
+import logging
 
+import geopandas as gpd
 import numpy as np
 
 from sim.geo.load import RegionData
@@ -18,6 +20,27 @@ from sim.params.stations import StationParams
 from sim.params.support_points import SupportPointParams
 from sim.streams import Streams
 
+log = logging.getLogger(__name__)
+
+
+def equip(layer: gpd.GeoDataFrame, name: str, kva: float, tank_l: float) -> gpd.GeoDataFrame:
+    """Sites said to have backup power without a generator size or tank get the defaults.
+
+    A user's file with ``has_backup_power`` but no ``generator_kva`` or ``tank_l``
+    column would otherwise leave those sites without power (size and tank 0).
+    """
+    has = layer["has_backup_power"].to_numpy(bool)
+    no_kva = has & (layer["generator_kva"].to_numpy(float) <= 0)
+    no_tank = has & (layer["tank_l"].to_numpy(float) <= 0)
+    if not (no_kva.any() or no_tank.any()):
+        return layer
+    out = layer.copy()
+    out.loc[no_kva, "generator_kva"] = kva
+    out.loc[no_tank, "tank_l"] = tank_l
+    log.warning("%s: %d site(s) with backup power have no generator size or tank; they get "
+                "the defaults (%g kVA, %g L)", name, int((no_kva | no_tank).sum()), kva, tank_l)
+    return out
+
 
 def apply_station_policy(
     region: RegionData, policy: StationParams, build: BuildSettings, streams: Streams
@@ -26,6 +49,8 @@ def apply_station_policy(
     if policy.closed_volunteer_posts_share > 0:
         region = dataclasses.replace(region, fire_stations=close_volunteer_posts(
             region.fire_stations, policy.closed_volunteer_posts_share))
+    region = dataclasses.replace(region, fire_stations=equip(
+        region.fire_stations, "fire_stations", policy.generator_kva, policy.tank_l))
     backup = "shares" if policy.backup_share is not None else policy.backup_power
     if backup == "data" and policy.coordination_points == "data":
         return region
@@ -61,6 +86,9 @@ def apply_station_policy(
 
 def apply_support_point_backup(region: RegionData, policy: SupportPointParams) -> RegionData:
     """Give every candidate site a generator (all), none, or keep the data."""
+    region = dataclasses.replace(region, support_point_candidates=equip(
+        region.support_point_candidates, "support_point_candidates", policy.generator_kva,
+        policy.tank_l))
     if policy.backup_power == "data":
         return region
     sites = region.support_point_candidates.copy()

@@ -38,10 +38,12 @@ def pairs_within(demand: np.ndarray, sites: np.ndarray, km: float,
     """
     n_d, n_s = len(demand), len(sites)
     if not n_d or not n_s:
-        return sparse.csr_matrix((n_d, n_s), dtype=np.int8)
+        return sparse.csr_matrix((n_d, n_s), dtype=np.int32)
     tree = shapely.STRtree(sites)
     i, j = tree.query(demand, predicate="dwithin", distance=km * 1000.0 / detour)
-    data = np.ones(len(i), dtype=np.int8)
+    # Counts of sites in reach are summed in this type: wide enough for any city centre
+    # (an 8-bit count wrapped past 127 sites and showed covered residents as uncovered).
+    data = np.ones(len(i), dtype=np.int32)
     return sparse.csr_matrix((data, (i, j)), shape=(n_d, n_s))
 
 
@@ -137,7 +139,7 @@ def coverage(demand: np.ndarray, demand_ids: Sequence[str], municipality: np.nda
     """Coverage of demand points by sites working at each hour (``working[hour, site]``)."""
     walk_pairs = pairs_within(demand, sites, walk_km, detour)
     cycle_pairs = pairs_within(demand, sites, cycle_km, detour)
-    on = sparse.csr_matrix(working.astype(np.int8))
+    on = sparse.csr_matrix(working.astype(np.int32))
     walk = (on @ walk_pairs.T).toarray() > 0 if len(hours) else np.zeros((0, len(demand)), bool)
     cycle = (on @ cycle_pairs.T).toarray() > 0 if len(hours) else walk
     return Coverage(hours=np.asarray(hours, float), demand_points=list(demand_ids),

@@ -114,8 +114,10 @@ def settings_from(cfg: Mapping[str, Any], municipalities: Iterable[str] | None =
     known = set(municipalities) if municipalities is not None else None
     if muni is not None and (not isinstance(muni, str) or (known is not None
                                                            and muni not in known)):
+        example = f", e.g. {sorted(known)[0]}" if known else ""
         p.add(f"{k}.timeline_municipality", muni,
-              "null (the hardest-hit municipality) or a CBS code in the run, e.g. GM0153")
+              "null (the hardest-hit municipality) or the CBS code (GM....) of a municipality "
+              f"in the run{example}")
     dpi = cfg.get("dpi", 150)
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 30 <= dpi <= 600:
         p.add(f"{k}.dpi", dpi, "a whole number from 30 to 600")

@@ -28,6 +28,7 @@ from sim import __version__
 from sim.geo.write import write_geopackage
 from sim.paths import PROJECT_ROOT
 from sim.results.files import dump_json
+from sim.results.headline import headline_text, run_title
 from sim.results.run import RunResult
 
 
@@ -95,17 +96,21 @@ def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo)
         "command": list(info.command),
         "overrides": list(info.overrides),
         "geodata": dict(scenario.region.provenance),
-        "files": ["config.yaml", "manifest.json", "summary.json", "region.gpkg", *tables],
+        "files": ["config.yaml", "manifest.json", "summary.json", "headline.md", "region.gpkg",
+                  *tables],
         "events_processed": result.model.events_processed,
         "derived_files": list(info.derived_files),
     }
     texts = {
         "config.yaml": config_yaml,
         "summary.json": dump_json(result.summary),
+        "headline.md": headline_text(result.summary, run_title(scenario.params.name,
+                                                               scenario.params.seed)),
         "manifest.json": dump_json(manifest),
         **tables,
     }
-    return write_run_folder(run_dir, texts, layers=scenario.region.layers())
+    layers = {**scenario.region.layers(), "site_results": result.site_results}
+    return write_run_folder(run_dir, texts, layers=layers)
 
 
 def read_run_folder(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:

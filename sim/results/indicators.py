@@ -194,8 +194,10 @@ def still_out(result: ModelResult) -> np.ndarray:
 
 
 def reach_share(result: ModelResult, at: np.ndarray,
-                out: np.ndarray | None = None) -> pd.Series:
+                out: np.ndarray | None = None, operational: bool = False) -> pd.Series:
     """Share of residents without power within reach of an open local point.
+
+    ``operational``: of an operational one (open with power), the norm's measure.
 
     Only residents whose municipality is without grid power at the time count; once
     the power is back everywhere (and points have stood down) the share is undefined.
@@ -207,7 +209,8 @@ def reach_share(result: ModelResult, at: np.ndarray,
     out = still_out(result) if out is None else out
     residents = (out * f.residents[None, :]).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(residents > 0, (f.in_reach * out).sum(axis=1) / residents, np.nan)
+        reach = f.in_reach_operational if operational else f.in_reach
+        share = np.where(residents > 0, (reach * out).sum(axis=1) / residents, np.nan)
     return pd.Series(share[slice_index(result, at)], index=pd.Index(at, name="hour"))
 
 
@@ -224,6 +227,8 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
     reach = reach_share(result, at, out)
     lo, hi = _outage_window(result, deadline_h)
     window = reach[(reach.index >= lo) & (reach.index < hi)].dropna()
+    reach_full = reach_share(result, at, out, operational=True)
+    window_full = reach_full[(reach_full.index >= lo) & (reach_full.index < hi)].dropna()
     by_muni = {}
     if len(f.times):
         s = f.in_reach / np.maximum(f.residents, 1.0)[None, :]
@@ -255,6 +260,15 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
             "min_after_deadline": round(float(window.min()), 4) if len(window) else None,
             "mean_after_deadline": round(float(window.mean()), 4) if len(window) else None,
             "min_after_deadline_by_municipality": by_muni,
+        },
+        "within_reach_operational_share": {
+            "definition": "residents still without power within reach of an operational "
+                          "local point (open with power), walking or cycling",
+            "at_h": at_hours(reach_full), "every_6h": every_6h(reach_full),
+            "min_after_deadline": (round(float(window_full.min()), 4) if len(window_full)
+                                   else None),
+            "mean_after_deadline": (round(float(window_full.mean()), 4) if len(window_full)
+                                    else None),
         },
         "visits": {
             "arisen": round(float(f.arisen.sum()), 1),

@@ -9,17 +9,21 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
 from sim.geo.network import TravelTimes, municipality_graph
 from sim.model.engine import Model, ModelResult
 from sim.params.scenario import Scenario
-from sim.results.regions import region_indicators
+from sim.results.regions import group_indicators, municipality_indicators, region_indicators
 from sim.results.indicators import indicators
 from sim.results.records import hours
+from sim.results.shortfall import shortfall_summary, shortfall_table
+from sim.results.sites import site_results
 from sim.results.series import municipality_series, region_series, site_series
 from sim.results.summary import region_summary
 
@@ -46,7 +50,20 @@ class RunResult:
             "timeseries_sites": site_series(self.model, at),
             "timeseries_points": self.model.flows.point_frame(),
             "vulnerable_cases": self.model.cases,
+            "shortfall": shortfall_table(self.model, self.region_of),
+            "sites": pd.DataFrame(self.site_results.drop(columns="geometry")),
         }
+
+    @property
+    def region_of(self) -> dict[str, str]:
+        """Municipality code -> safety region."""
+        m = self.scenario.region.municipalities
+        return dict(zip(m["code"].astype(str), m["region"].astype(str), strict=True))
+
+    @cached_property
+    def site_results(self) -> gpd.GeoDataFrame:
+        """Per fire station and candidate building, named (``sim.results.sites``)."""
+        return site_results(self.model, self.scenario.region)
 
 
 def build_network(scenario: Scenario) -> TravelTimes:
@@ -103,7 +120,12 @@ def _run(scenario: Scenario) -> RunResult:
     population = dict(zip(m["code"], m["population"].astype(int), strict=True))
     deadline = scenario.params.support_points.operational_deadline_h
     summary["indicators"] = indicators(model, population, deadline)
-    summary["indicators"]["by_region"] = region_indicators(
-        model, dict(zip(m["code"], m["region"], strict=True)), deadline)
+    region_of = dict(zip(m["code"], m["region"], strict=True))
+    summary["indicators"]["by_region"] = region_indicators(model, region_of, deadline)
+    summary["indicators"]["deadline_h"] = deadline
+    summary["indicators"]["all_regions"] = group_indicators(
+        model, dict.fromkeys(region_of, "all"), deadline)["all"]
+    summary["indicators"]["by_municipality"] = municipality_indicators(model, deadline)
+    summary["indicators"]["shortfall"] = shortfall_summary(shortfall_table(model, region_of))
     return RunResult(scenario=scenario, graph=graph, travel=travel, model=model,
                      summary=summary)

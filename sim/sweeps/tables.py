@@ -25,6 +25,7 @@ failed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +40,8 @@ import yaml
 from scipy import stats
 
 from sim.results.files import write_atomic
+from sim.results.headline import percent, table
+from sim.results.shortfall import CAUSE_TEXT
 from sim.sweeps.status import STATUS_FILE
 
 RESULTS_STEM = "sweep_results"
@@ -47,7 +50,10 @@ SUMMARY_STEM = "sweep_summary"
 JOB_COLUMNS = ("job", "status", "error")
 #: Indicator subtrees left out of the table (long series; kept in each job's folder).
 _SKIP = ("every_6h", "min_after_deadline_by_municipality", "delay_h_by_channels",
-         "hops_by_channel")
+         "hops_by_channel", "by_municipality", "shortfall.by_region")
+AREAS_STEM = "sweep_areas"
+#: Where each job's indicators per area are in its summary: kind of area, key.
+AREA_KINDS = (("region", "by_region"), ("municipality", "by_municipality"))
 #: Overrides that say where or how to run, not what to run.
 _NOT_PARAMETERS = ("results_dir",)
 
@@ -61,6 +67,8 @@ class SweepTables:
     summary: pd.DataFrame
     parameters: list[str]
     indicators: list[str]
+    #: One row per completed job and area (safety region, municipality): its indicators.
+    areas: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def failed(self) -> list[str]:
@@ -98,7 +106,7 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            if str(key) in _SKIP:
+            if str(key) in _SKIP or name in _SKIP:
                 continue
             out.update(flatten(value, f"{name}."))
         elif value is None:
@@ -131,6 +139,9 @@ def read_job(job: Path) -> dict[str, Any]:
     if row["status"] == "completed" and summary.exists():
         indicators = json.loads(summary.read_text(encoding="utf-8")).get("indicators", {})
         row["indicators"] = flatten(indicators)
+        row["areas"] = [{"area_kind": kind, "area": str(area), **flatten(values)}
+                        for kind, key in AREA_KINDS
+                        for area, values in sorted(indicators.get(key, {}).items())]
     row["parameters"] = parse_overrides(overrides)
     return row
 
@@ -158,7 +169,11 @@ def gather(folder: Path) -> SweepTables:
     if indicators:
         results[indicators] = results[indicators].astype(float)
     summary = summarise(results, [p for p in parameters if p != "seed"], indicators)
-    return SweepTables(folder, results, summary, parameters, indicators)
+    area_rows = [{"job": row["job"], **{p: row["parameters"].get(p) for p in parameters},
+                  **area} for row in rows for area in row.get("areas", [])]
+    areas = pd.DataFrame.from_records(area_rows) if area_rows else pd.DataFrame(
+        columns=["job", *parameters, "area_kind", "area"])
+    return SweepTables(folder, results, summary, parameters, indicators, areas)
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -212,7 +227,8 @@ def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
 def write_tables(tables: SweepTables) -> list[Path]:
     """Write the results and summary tables as CSV and Parquet into the sweep folder."""
     written = []
-    for stem, frame in ((RESULTS_STEM, tables.results), (SUMMARY_STEM, tables.summary)):
+    for stem, frame in ((RESULTS_STEM, tables.results), (SUMMARY_STEM, tables.summary),
+                        (AREAS_STEM, tables.areas)):
         csv = tables.folder / f"{stem}.csv"
         write_atomic(csv, partial(frame.to_csv, index=False))
         parquet = tables.folder / f"{stem}.parquet"
@@ -233,4 +249,42 @@ def report(tables: SweepTables) -> str:
         lines = [f"  job {job}: {error}" for job, error in zip(failed["job"], failed["error"],
                                                               strict=True)]
         text += "\nfailed jobs:\n" + "\n".join(lines)
+    rows = combination_headlines(tables)
+    if rows:
+        text += ("\n\nAt the deadline, mean over seeds per combination (all regions; per region "
+                 f"and municipality: {AREAS_STEM}.csv):\n" + table(rows, first="combination"))
     return text
+
+
+#: The headline's indicators in the sweep table (all regions), by headline column.
+_HEADLINE = {
+    "norm": "all_regions.norm_72h_share",
+    "coordination_points_functional_share": "all_regions.coordination_points_functional_share",
+    "within_reach_operational_share": "all_regions.within_reach_operational_share",
+    "vulnerable_reached_in_time_share": "all_regions.vulnerable_reached_in_time_share",
+}
+_CAUSE_PREFIX = "shortfall.total.local_point.by_cause."
+
+
+def combination_headlines(tables: SweepTables) -> list[dict[str, str]]:
+    """The run headline's columns per combination of the swept parameters (means)."""
+    done = tables.results[tables.results["status"] == "completed"]
+    if done.empty or _HEADLINE["norm"] not in done:
+        return []
+    by = tables.swept
+    causes = [c for c in done.columns if c.startswith(_CAUSE_PREFIX)]
+    groups = done.groupby([done[b].astype(str) for b in by], sort=True) if by else [((), done)]
+    rows = []
+    for key, group in groups:
+        values = key if isinstance(key, tuple) else (key,)
+        name = ", ".join(f"{b}={v}" for b, v in zip(by, values, strict=True)) or "all jobs"
+        row = {"combination": f"{name} ({len(group)} seeds)"}
+        for column, indicator in _HEADLINE.items():
+            mean = group[indicator].mean() if indicator in group else math.nan
+            row[column] = percent(None if not np.isfinite(mean) else float(mean))
+        lost = group[causes].mean() if causes else pd.Series(dtype=float)
+        lost = lost[lost > 0]
+        top = str(lost.idxmax())[len(_CAUSE_PREFIX):] if len(lost) else None
+        row["top_cause"] = CAUSE_TEXT.get(top, top) if top else "-"
+        rows.append(row)
+    return rows
