@@ -103,8 +103,15 @@ def test_demand_points_sum_exactly_to_each_municipality(embedded):
     assert (dp["residents"] > 0).all()
     main = dp[dp["kind"] == "main_town"]
     assert main["municipality"].is_unique and len(main) == 342
-    largest = dp.loc[dp.groupby("municipality")["residents"].idxmax()]
-    assert (largest["kind"] == "main_town").all()
+    # The main town (with its districts) is the largest centre of its municipality.
+    town = dp.assign(town=dp["id"].str.split("-W").str[0])
+    sizes = town.groupby(["municipality", "town"], as_index=False)["residents"].sum()
+    largest = sizes.loc[sizes.groupby("municipality")["residents"].idxmax(), "town"]
+    assert set(largest) == set(main["id"])
+    # No centre holds more than a district: towns are split (BuildSettings).
+    assert dp["residents"].max() <= 25_000
+    districts = dp[dp["kind"] == "district"]
+    assert len(districts) > 200 and districts["id"].str.contains("-W").all()
     joined = gpd.sjoin(dp, embedded["municipalities"][["code", "geometry"]], predicate="within")
     assert (joined["code"] == joined["municipality"]).all() and len(joined) == len(dp)
 
@@ -250,3 +257,16 @@ def test_build_script_overrides_a_share_and_rejects_bad_input(tmp_path, capsys):
                                    "--out", str(tmp_path / "x.gpkg")])
     assert exc.value.code == 2 and "absent.geojson" in capsys.readouterr().err
     assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_professional_posts_get_backup_power_before_volunteer_posts(embedded):
+    fs = embedded["fire_stations"]
+    professional = fs["crew_professional"] > 0
+    assert 80 <= professional.sum() <= 110  # NIPV: 106 professional stations (end 2022)
+    for region, group in fs.groupby("region"):
+        pro = group[group["crew_professional"] > 0]
+        volunteer_backup = group.loc[group["crew_professional"] == 0, "has_backup_power"].any()
+        if volunteer_backup:
+            assert pro["has_backup_power"].all(), region
+    # Amsterdam: 11-12 professional stations (Dekkingsplan 2025-2028).
+    assert 9 <= (fs.loc[fs["municipality"] == "GM0363", "crew_professional"] > 0).sum() <= 13

@@ -105,18 +105,29 @@ class BuildSettings:
     #: Municipalities with a professional (24/7) corps: Amsterdam, Den Haag, Rotterdam,
     #: Groningen, Emmen, Apeldoorn, Ede, Almere, Lelystad, Eindhoven, 's-Hertogenbosch,
     #: Dordrecht (regional news and plans, 2015-2025; medium-high); Deventer and Zwolle
-    #: (regional news; medium); Arnhem, Nijmegen and Enschede an ESTIMATE (large cities).
-    #: A region with professionals but none of these gets its most populous
-    #: municipality as professional post (ESTIMATE).
+    #: (regional news; medium); Arnhem, Nijmegen, Enschede, Utrecht, Tilburg, Breda,
+    #: Haarlem, Leiden, Zaanstad, Amersfoort, Zoetermeer, Maastricht, Heerlen, Leeuwarden
+    #: and Alkmaar an ESTIMATE (the large cities; NIPV counts 106 professional stations
+    #: nationally, end 2022). A region with professionals but none of these gets its most
+    #: populous municipality as professional post (ESTIMATE).
     professional_posts: tuple[str, ...] = (
         "GM0363", "GM0518", "GM0599", "GM0014", "GM0114", "GM0200", "GM0228", "GM0034",
         "GM0995", "GM0772", "GM0796", "GM0505", "GM0150", "GM0193", "GM0202", "GM0268",
-        "GM0153",
+        "GM0153", "GM0344", "GM0855", "GM0758", "GM0392", "GM0546", "GM0479", "GM0307",
+        "GM0637", "GM0935", "GM0917", "GM0080", "GM0361",
     )
     #: ESTIMATE: a professional municipality has one professional station per this many
-    #: residents (at least one): Amsterdam 6, Rotterdam 4 (Amsterdam has 11-12 professional
-    #: stations, Dekkingsplan 2025-2028; 106 professional stations nationally, NIPV 2022).
-    residents_per_professional_station: int = 150_000
+    #: residents (at least one): Amsterdam 13 (11-12 plus a combined one, Dekkingsplan
+    #: 2025-2028), Rotterdam 10, Den Haag 8 (13, AD 2023); about 90 nationally against
+    #: NIPV's 106 (end 2022), the rest being day-staffed posts in smaller towns.
+    residents_per_professional_station: int = 70_000
+    #: ESTIMATE: most residents at one population centre; a larger town is split into
+    #: districts (wijken) of about this size (CBS districts of the large cities hold
+    #: 10,000-40,000 residents), so distances inside a city mean something.
+    max_centre_residents: int = 25_000
+    #: ESTIMATE: spacing of those districts on a hexagonal grid around the town centre
+    #: (25,000 residents per 3.5 km2, about 7,000 per km2 as in the dense cities).
+    district_spacing_m: float = 2_000.0
     #: ESTIMATE: one population centre besides the main town per this many km2.
     km2_per_village: float = 25.0
     max_centres: int = 12

@@ -138,6 +138,38 @@ def _random_point_in(
     raise RuntimeError("could not place a point; the cell is too small for its centres")
 
 
+def _district_spots(centre: Point, n: int, inner: BaseGeometry, others: list[Point],
+                    spacing: float) -> list[Point]:
+    """``n`` district centres around a town centre: the nearest points of a hexagonal grid
+    inside ``inner``, clear of the other centres. The grid is ``spacing`` apart, closer
+    (by steps of a fifth) where the municipality is too small for it. Deterministic."""
+    if n <= 0:
+        return []
+    shapely.prepare(inner)
+    minx, miny, maxx, maxy = inner.bounds
+    reach = max(abs(minx - centre.x), abs(maxx - centre.x), abs(miny - centre.y),
+                abs(maxy - centre.y))
+    while spacing >= 100.0:
+        rings = math.ceil(2 * reach / spacing) + 1
+        grid = []
+        for q in range(-rings, rings + 1):
+            for r in range(-rings, rings + 1):
+                if (q, r) == (0, 0) or abs(q + r) > rings:
+                    continue
+                dx, dy = spacing * (q + r / 2), spacing * r * math.sqrt(3) / 2
+                grid.append((math.hypot(dx, dy), math.atan2(dy, dx), dx, dy))
+        found: list[Point] = []
+        for _, _, dx, dy in sorted(grid):
+            spot = Point(round(centre.x + dx), round(centre.y + dy))
+            if inner.contains(spot) and all(spot.distance(o) >= spacing / 2
+                                            for o in others if o is not centre):
+                found.append(spot)
+                if len(found) == n:
+                    return found
+        spacing *= 0.8
+    raise RuntimeError(f"could not place {n} districts around {centre}")
+
+
 def _demand_points(
     table: pd.DataFrame,
     municipalities: gpd.GeoDataFrame,
@@ -174,17 +206,22 @@ def _demand_points(
         for _ in range(1, n):
             placed.append(_random_point_in(inner, rng, placed, s.min_centre_spacing_m))
         for k, (p, res) in enumerate(zip(placed, residents, strict=True)):
-            rows.append(
-                {
-                    "id": f"{code}-K{k + 1:02d}",
-                    "name": name if k == 0 else f"{name} kern {k + 1}",
-                    "residents": int(res),
-                    "kind": "main_town" if k == 0 else "village",
-                    "municipality": code,
-                    "region": str(r["region"]),
-                }
-            )
-            geoms.append(Point(round(p.x), round(p.y)))
+            town = name if k == 0 else f"{name} kern {k + 1}"
+            parts = max(1, math.ceil(int(res) / s.max_centre_residents))
+            spots = [p, *_district_spots(p, parts - 1, inner, placed, s.district_spacing_m)]
+            shares = apportion(int(res), np.ones(parts))
+            for j, (spot, n_res) in enumerate(zip(spots, shares, strict=True)):
+                rows.append(
+                    {
+                        "id": f"{code}-K{k + 1:02d}" + (f"-W{j + 1:02d}" if j else ""),
+                        "name": town if not j else f"{town} wijk {j + 1}",
+                        "residents": int(n_res),
+                        "kind": ("district" if j else "main_town" if k == 0 else "village"),
+                        "municipality": code,
+                        "region": str(r["region"]),
+                    }
+                )
+                geoms.append(Point(round(spot.x), round(spot.y)))
     frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=RD_NEW)
     return frame[[*DEMAND_POINTS.columns, "geometry"]]
 
@@ -230,10 +267,18 @@ def _fire_stations(
                 }
             )
     frame = pd.DataFrame(rows)
-    # Backup power: round(share x stations) stations per region, chosen at random.
+    # Backup power: round(share x stations) stations per region; professional posts
+    # first ("mainly volunteer posts lack a generator", Trouw via RD, 20 May 2025), the
+    # rest chosen at random among the volunteer posts.
     for region, group in frame.groupby("region", sort=True):
         n_backup = round(s.backup_power_share[str(region)] * len(group))
-        picked = rng_backup.choice(group.index.to_numpy(), size=n_backup, replace=False)
+        pro = group.index[group["professional_post"]].to_numpy()
+        rest = group.index[~group["professional_post"]].to_numpy()
+        if n_backup <= len(pro):
+            picked = rng_backup.choice(pro, size=n_backup, replace=False)
+        else:
+            picked = np.concatenate([pro, rng_backup.choice(rest, size=n_backup - len(pro),
+                                                            replace=False)])
         frame.loc[picked, "has_backup_power"] = True
     kva = np.where(frame["professional_post"], 100, 50) * frame["has_backup_power"]
     frame["generator_kva"] = kva.astype(float)
