@@ -140,9 +140,12 @@ def _random_point_in(
 
 def _district_spots(centre: Point, n: int, inner: BaseGeometry, others: list[Point],
                     spacing: float) -> list[Point]:
-    """``n`` district centres around a town centre: the nearest points of a hexagonal grid
-    inside ``inner``, clear of the other centres. The grid is ``spacing`` apart, closer
-    (by steps of a fifth) where the municipality is too small for it. Deterministic."""
+    """``n`` district centres around a town centre, deterministically.
+
+    The nearest points of a hexagonal grid inside ``inner``, clear of the other
+    centres. The grid is ``spacing`` apart, closer (by steps of a fifth) where the
+    municipality is too small for it.
+    """
     if n <= 0:
         return []
     shapely.prepare(inner)
