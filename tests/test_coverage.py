@@ -158,3 +158,23 @@ def test_gis_layers_read_back_with_the_documented_fields(twente_folder, tmp_path
     twente = m[m["region"] == "Twente"]
     assert twente["covered_share_72"].between(0, 1).all()
     assert twente["vulnerable_cases"].sum() == len(run.cases)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.lists(st.tuples(st.sampled_from(["a", "b", "c", "x"]),
+                               st.sampled_from([0.0, 0.5, 1.0, 2.0, 2.0, 3.5]),
+                               st.integers(0, 9)), max_size=25),
+       ids=st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=6),
+       at=st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 2.5, 4.0]), min_size=1,
+                   max_size=5))
+def test_latest_is_the_last_record_at_or_before_each_time(data, ids, at):
+    from sim.results.records import latest
+
+    data = sorted(data, key=lambda r: r[1])  # the log is in time order (stable)
+    sub = pd.DataFrame(data, columns=["site", "time", "value"]).astype({"value": float})
+    table = latest(sub, "value", ids, np.array(at), -1.0, "site")
+    for i, t in enumerate(at):
+        for j, ident in enumerate(ids):
+            before = [v for s, when, v in data if s == ident and when <= t]
+            expected = float(before[-1]) if before else -1.0
+            assert table.iloc[i, j] == expected

@@ -10,8 +10,9 @@ precomputed schedules; indicators are pure functions of them (``sim.results``).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,10 @@ class ModelResult:
     flows: Flows
     #: Vulnerable residents, one row per case (``sim.model.vulnerable``).
     cases: pd.DataFrame
+    #: Tables derived from the records once and read by several indicators, by key
+    #: (``sim.results``); not part of the result's value.
+    memo: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False,
+                                               repr=False)
 
     @cached_property
     def _rows_by_kind(self) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ Definitions (also in the README):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,11 +71,27 @@ def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
     return cell_share(hit, counted, at)
 
 
+def _memo(result: ModelResult, name: str, at: np.ndarray, ids: Sequence[str],
+          make: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """``make()`` once per result, table and grid of times and ids (read only after)."""
+    key = (name, np.asarray(at, float).tobytes(), tuple(ids))
+    if key not in result.memo:
+        cells = make()
+        for array in cells:
+            array.flags.writeable = False
+        result.memo[key] = cells
+    return result.memo[key]
+
+
 def backup_cells(result: ModelResult, at: np.ndarray,
                  ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """[time, point] for the 72-hour norm: on backup power, and counted (grid off there,
     not stood down). Shares per group of points are column sums of the two."""
-    ids = list(ids)
+    return _memo(result, "backup", at, ids, lambda: _backup_cells(result, at, list(ids)))
+
+
+def _backup_cells(result: ModelResult, at: np.ndarray,
+                  ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     if not ids:
         empty = np.zeros((len(at), 0), dtype=bool)
         return empty, empty
@@ -125,7 +141,11 @@ def cp_functional_share(result: ModelResult, at: np.ndarray) -> pd.Series:
 def cp_cells(result: ModelResult, at: np.ndarray,
              ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """[time, coordination point]: functioning, and counted (not stood down)."""
-    ids = list(ids)
+    return _memo(result, "cp", at, ids, lambda: _cp_cells(result, at, list(ids)))
+
+
+def _cp_cells(result: ModelResult, at: np.ndarray,
+              ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     functional = site_state(result, "cp_functional", ids, at, initial=0.0).to_numpy() == 1.0
     down = result.of_kind("cp_stood_down").groupby("site")["time"].min()
     until = down.reindex(ids).fillna(np.inf).to_numpy()

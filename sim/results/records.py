@@ -28,24 +28,32 @@ def latest(sub: pd.DataFrame, column: str, ids: Sequence[str], at: np.ndarray,
            initial: Any, key: str) -> pd.DataFrame:
     """Per id, ``column`` of its latest record in ``sub`` at each time (``initial`` before).
 
-    ``sub`` holds the records of one kind, in time order. The table is filled as one
-    array (one column per id, in ``ids`` order) and wrapped once.
+    ``sub`` holds the records of one kind, in time order. One search for all ids and
+    times at once: records and queries are keyed by (id, rank of time) as integers, so
+    ties are exact (the last record at a time wins, as in the log).
     """
     columns = list(ids)
-    position: dict[Any, list[int]] = {}
-    for j, ident in enumerate(columns):
-        position.setdefault(ident, []).append(j)
+    unique = list(dict.fromkeys(columns))
     dtype = object if isinstance(initial, str) else float
-    table = np.full((len(at), len(columns)), initial, dtype=dtype)
-    times = sub["time"].to_numpy()
-    values = sub[column].to_numpy()
-    for ident, rows in sub.groupby(key, sort=False).indices.items():
-        cols = position.get(ident)
-        if cols is None:
-            continue
-        idx = np.searchsorted(times[rows], at, side="right") - 1
-        col = np.where(idx >= 0, values[rows][np.maximum(idx, 0)], initial)
-        table[:, cols] = col[:, None]
+    at = np.asarray(at, float)
+    table = np.full((len(at), len(unique)), initial, dtype=dtype)
+    col = pd.Index(unique).get_indexer(sub[key].to_numpy()) if len(sub) else np.zeros(0, int)
+    mine = col >= 0
+    if mine.any():
+        times = sub["time"].to_numpy(float)[mine]
+        values = sub[column].to_numpy()[mine]
+        col = col[mine].astype(np.int64)
+        order = np.argsort(col, kind="stable")  # by id, then time (the log is in time order)
+        grid = np.unique(np.concatenate([times, at]))
+        n = len(grid)
+        keys = col[order] * n + np.searchsorted(grid, times[order])
+        query = (np.arange(len(unique), dtype=np.int64)[None, :] * n
+                 + np.searchsorted(grid, at)[:, None])
+        pos = np.searchsorted(keys, query, side="right") - 1
+        found = (pos >= 0) & (col[order][np.maximum(pos, 0)] == np.arange(len(unique))[None, :])
+        table[found] = values[order][pos[found]]
+    if len(unique) != len(columns):  # an id listed twice gets the same column twice
+        table = table[:, [unique.index(c) for c in columns]]
     return pd.DataFrame(table, index=pd.Index(at, name="hour"), columns=columns)
 
 

@@ -7,7 +7,7 @@ sites and residents, so a planner in any region reads their own numbers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,20 @@ from sim.model.vulnerable import REACHED
 from sim.results.indicators import still_out
 from sim.results.points import backup_cells, cell_share, cp_cells
 from sim.results.records import affected_sites
-from sim.results.records import rounded
+from sim.results.records import hours, rounded
+
+
+def _cells_at(cells: Callable[[ModelResult, np.ndarray, Sequence[str]],
+                              tuple[np.ndarray, np.ndarray]],
+              result: ModelResult, t: float,
+              ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The [1, site] cells at ``t``: a row of the reporting grid's (shared) where it is one."""
+    grid = hours(result.horizon_h)
+    row = np.flatnonzero(grid == t)
+    if len(row):
+        hit, counted = cells(result, grid, ids)
+        return hit[row], counted[row]
+    return cells(result, np.array([t]), ids)
 
 
 def region_indicators(result: ModelResult, region_of: Mapping[str, str],
@@ -62,9 +75,9 @@ def group_indicators(result: ModelResult, group_of: Mapping[str, str],
         reached_by = reached.groupby(case_group).sum().to_dict()
     # The cells once for all points; a group's share is a sum over its columns.
     planned = list(result.planned_points)
-    norm_hit, norm_counted = backup_cells(result, at, planned)
+    norm_hit, norm_counted = _cells_at(backup_cells, result, float(deadline_h), planned)
     cps = affected_sites(result, result.coordination_points)
-    cp_hit, cp_counted = cp_cells(result, at, cps)
+    cp_hit, cp_counted = _cells_at(cp_cells, result, float(deadline_h), cps)
     planned_group = np.array([site_group.get(p, "") for p in planned], dtype=object)
     cp_group = np.array([site_group.get(s, "") for s in cps], dtype=object)
     column = {c: i for i, c in enumerate(f.municipalities)}

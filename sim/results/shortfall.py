@@ -40,7 +40,7 @@ import pandas as pd
 
 from sim.model.engine import ModelResult
 from sim.results.points import BACKUP_SOURCES, backup_cells, cp_cells
-from sim.results.records import affected_sites, fields, latest
+from sim.results.records import affected_sites, fields, hours, latest
 
 #: The causes, in their precedence (see the module docstring).
 CAUSES = ("not_decided", "key_holder", "no_generator", "generator_broken", "tank_dry",
@@ -164,12 +164,22 @@ def coordination_point_causes(result: ModelResult,
 
 
 def site_causes(result: ModelResult) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
-    """Per kind of point: its ids, the cause per [hour, point] and whether counted."""
-    at = cause_hours(result)
-    lp, lp_counted = local_point_causes(result, at)
-    cp, cp_counted, cp_ids = coordination_point_causes(result, at)
-    return {"local_point": (list(result.planned_points), lp, lp_counted),
-            "coordination_point": (cp_ids, cp, cp_counted)}
+    """Per kind of point: its ids, the cause per [hour, point] and whether counted.
+
+    Found on the reporting grid (whose cells the indicators share) and cut to the
+    hours of :func:`cause_hours`; once per result.
+    """
+    key = ("causes",)
+    if key not in result.memo:
+        grid = hours(result.horizon_h)
+        rows = np.isin(grid, cause_hours(result))
+        lp, lp_counted = local_point_causes(result, grid)
+        cp, cp_counted, cp_ids = coordination_point_causes(result, grid)
+        result.memo[key] = {"local_point": (list(result.planned_points), lp[rows],
+                                            lp_counted[rows]),
+                            "coordination_point": (cp_ids, cp[rows], cp_counted[rows])}
+    out: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = result.memo[key]
+    return out
 
 
 def shortfall_table(result: ModelResult, region_of: dict[str, str]) -> pd.DataFrame:
