@@ -146,7 +146,8 @@ class Model:
         )
         for frame, kind in layers:
             xy = shapely.get_coordinates(frame.geometry.to_numpy())
-            for i, row in enumerate(frame.itertuples(index=False)):
+            rows = pd.DataFrame(frame.drop(columns="geometry"))  # no geometry objects per row
+            for i, row in enumerate(rows.itertuples(index=False)):
                 role = kind
                 if kind == "fire_station" and bool(row.is_coordination_point):
                     role = "coordination_point"

@@ -166,7 +166,8 @@ def points_indicators(result: ModelResult, at: np.ndarray,
     on_backup = first_operational_on_backup(result)
     backup = backup_share(result, at)
     deadline = float(deadline_h)
-    norm = backup_share(result, np.array([deadline]))
+    norm = (backup.loc[[deadline]] if deadline in backup.index  # a row of the same cells
+            else backup_share(result, np.array([deadline])))
     state = point_states(result, np.array([deadline])).to_numpy()[0]
     grid = result.grid.timelines
     off = [not grid[result.site_municipality[s]].value_at(deadline) for s in planned]
