@@ -9,7 +9,8 @@ Not run by CI (it takes a few minutes). Sections:
 2. coverage against an independent brute-force computation on a run folder;
 3. each historical preset next to what was reported, with a verdict per row;
 4. the default run's headline numbers, harm per group with and without the care
-   chain, and what the C2000 assumption does to the message delays.
+   chain, and what the C2000 assumption does to the message delays;
+5. the embedded national geodata's counts against outside figures.
 
 Everything is computed here from the project's code and configs; the reported
 values are quoted from ``reference/parameters.md`` (see the presets' comments).
@@ -317,9 +318,8 @@ PRESETS: dict[str, list[tuple[str, str, str, str]]] = {
         ("residents on devices harmed", "not reported", "device_harmed", "not reported"),
         ("residents harmed in all (model: frail and immobile alone, from cold)",
          "not reported; two care homes evacuated", "harmed",
-         "agrees in order of magnitude: none reported, the model a handful in some "
-         "90,000 (about 10 per 100,000, few enough to go unreported as harm from cold); "
-         "it rests on ESTIMATES (a twentieth of frail and a tenth of immobile residents "
+         "agrees: none reported, the model at most one in some 90,000 (few enough to "
+         "go unreported as harm from cold); it rests on ESTIMATES (a twentieth of frail and a tenth of immobile residents "
          "alone at risk at all, harm after 2-5 days of cold; Muensterland 2005 also "
          "reported none)"),
     ],
@@ -425,6 +425,90 @@ def default_section(folder: Path) -> str:
     ])
 
 
+#: Outside figures for the embedded national geodata: (what, reference, source).
+GEODATA_REFERENCES = {
+    "municipalities": (342, "CBS 37259eng; seed 002 (342 gemeenten, 25 veiligheidsregio's)"),
+    "residents": (18_044_027, "CBS 37259eng, population on 1 January 2025"),
+    "fire stations": (949, "NIPV end 2022 (Brandweer Nederland, 2 Oct 2023); 'de 960 "
+                           "brandweerkazernes', RD/Trouw May 2025"),
+    "professional stations": (106, "NIPV end 2022 (Brandweer Nederland, 2 Oct 2023)"),
+    "candidate support points": (3_600, "'zo'n 3600 herkenbare locaties', RD May 2025; "
+                                        "about 1 per 5,000 residents (crisiskunde.nl)"),
+}
+#: Fire stations per region where a count was found (region: count, source).
+STATION_REFERENCES = {
+    "Groningen": (39, "RTV Noord, May 2018"),
+    "Fryslân": (65, "Omrop Fryslân, 1 Apr 2017"),
+    "VNOG": (56, "Omroep Gelderland, Sep 2019"),
+    "VGGM": (41, "Omroep Gelderland, Apr 2017 (one closure planned since)"),
+    "VGZ": (37, "Omroep Gelderland, Apr 2017"),
+    "Noord-Holland-Noord": (52, "NH Nieuws, 2022 and Mar 2024"),
+    "Amsterdam-Amstelland": (18, "Dekkingsplan 2025-2028"),
+    "Haaglanden": (23, "Omroep West, Mar 2018 (10 volunteer); AD 2023 (13 professional)"),
+    "Zuid-Holland-Zuid": (36, "erwin-bakker.nl, 2015 (hobby site)"),
+    "Zeeland": (64, "PZC, Jun/Jul 2019"),
+    "Midden- en West-Brabant": (69, "PZC, Jul 2019"),
+    "Brabant-Zuidoost": (37, "RD/Trouw, 20 May 2025"),
+    "Limburg-Zuid": (26, "VRZL jaarbericht 2020"),
+}
+
+
+def geodata_section() -> str:
+    """The embedded national geodata's numbers next to outside figures (issue 14)."""
+    import geopandas as gpd
+
+    from sim.paths import EMBEDDED_GEOPACKAGE
+
+    def layer(name: str) -> Any:
+        return gpd.read_file(EMBEDDED_GEOPACKAGE, layer=name)
+
+    m, fs, sp, dp = (layer(n) for n in ("municipalities", "fire_stations",
+                                         "support_point_candidates", "demand_points"))
+    ours = {"municipalities": len(m), "residents": int(m["population"].sum()),
+            "fire stations": len(fs), "professional stations": int((fs["crew_professional"] > 0)
+                                                                  .sum()),
+            "candidate support points": len(sp)}
+    rows = [[what, f"{ours[what]:,}", f"{ref:,}", f"{ours[what] - ref:+,}", source]
+            for what, (ref, source) in GEODATA_REFERENCES.items()]
+    regions = [[region, int((fs["region"] == region).sum()), ref,
+                int((fs["region"] == region).sum()) - ref, source]
+               for region, (ref, source) in STATION_REFERENCES.items()]
+    backup = fs.groupby("region")["has_backup_power"].agg(["sum", "size"])
+    pro = fs["crew_professional"] > 0
+    sums = dp.groupby("municipality")["residents"].sum().reindex(m["code"]).to_numpy()
+    return "\n".join([
+        "## 5. The national geodata against outside figures",
+        "",
+        "`geodata/nl.gpkg`: real boundaries and populations, synthetic points "
+        "(`geodata/README.md`). Counted here from the file:",
+        "",
+        table(["", "embedded", "outside", "difference", "source"], rows),
+        "",
+        "Fire stations per safety region where a count was found:",
+        "",
+        table(["region", "embedded", "outside", "difference", "source"], regions),
+        "",
+        table(["backup power", "embedded", "outside (Trouw inventory via RD, 20 May 2025)"], [
+            ["national share", f"{fs['has_backup_power'].mean():.1%}", "under 20 %"],
+            ["Twente", f"{backup.loc['Twente', 'sum']} of {backup.loc['Twente', 'size']}",
+             "more than half"],
+            ["Brabant-Zuidoost", f"{backup.loc['Brabant-Zuidoost', 'sum']} of "
+             f"{backup.loc['Brabant-Zuidoost', 'size']}", "1 of 37"],
+            ["professional stations with backup",
+             f"{int((pro & fs['has_backup_power']).sum())} of {int(pro.sum())}",
+             "mainly volunteer posts lack it"],
+        ]),
+        "",
+        f"Population centres: {len(dp):,}; their residents add up to each municipality's CBS "
+        f"population in {int((sums == m['population'].to_numpy()).sum())} of {len(m)} "
+        f"municipalities; the largest holds {int(dp['residents'].max()):,} (towns are split "
+        "into districts). Not matched: professional stations (87 against 106: the rule gives "
+        "them to the large cities only), Zeeland's day-staffed posts (one professional post "
+        "instead), and the VR24 name (CBS Limburg-Zuid, Rijksoverheid Zuid-Limburg; both "
+        "select it). Areas are land plus inland water (35,076 km2; CBS land 33,664 km2).",
+    ])
+
+
 def main() -> None:
     FIGURES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -440,6 +524,7 @@ def main() -> None:
             coverage_section(folder),
             presets_section(),
             default_section(folder),
+            geodata_section(),
         ]) + "\n"
     write_text_atomic(OUT, text)
     print(f"written {OUT}")
