@@ -319,7 +319,8 @@ PRESETS: dict[str, list[tuple[str, str, str, str]]] = {
         ("residents harmed in all (model: frail and immobile alone, from cold)",
          "not reported; two care homes evacuated", "harmed",
          "agrees: none reported, the model at most one in some 90,000 (few enough to "
-         "go unreported as harm from cold); it rests on ESTIMATES (a twentieth of frail and a tenth of immobile residents "
+         "go unreported as harm from cold); it rests on ESTIMATES (a twentieth of frail "
+         "and a tenth of immobile residents "
          "alone at risk at all, harm after 2-5 days of cold; Muensterland 2005 also "
          "reported none)"),
     ],
