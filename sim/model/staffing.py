@@ -281,8 +281,10 @@ class Post:
         Only as many as the relief leaves the post short of its minimum, and only who
         can stay within ``max_h`` hours in a row.
         """
-        relief = len(self.ready) + sum(1 for p in self.resting
-                                       if p.state == "rest" and p.rest_until <= now + 1e-9)
+        relief = len(self.ready)
+        if relief < self.required:  # only then does the rested count matter
+            relief += sum(1 for p in self.resting
+                          if p.state == "rest" and p.rest_until <= now + 1e-9)
         short = self.required - relief
         if short <= 0:
             return []

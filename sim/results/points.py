@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from sim.model.engine import ModelResult
-from sim.results.records import affected_sites, at_hours, every_6h, latest, rounded, site_state
+from sim.results.records import (
+    affected_sites,
+    at_hours,
+    every_6h,
+    latest_of,
+    rounded,
+    site_state,
+)
 
 
 #: What the point states mean for the shares.
@@ -34,8 +41,7 @@ BACKUP_SOURCES = ("fixed", "mobile")
 
 def point_states(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
     """[hour, planned local point]: its state (``closed`` before the first record)."""
-    return latest(result.of_kind("point_state"), "detail", result.planned_points, at,
-                  "closed", "site")
+    return latest_of(result, "point_state", "detail", result.planned_points, at, "closed")
 
 
 def cell_share(hit: np.ndarray, counted: np.ndarray, at: np.ndarray) -> pd.Series:
@@ -95,9 +101,8 @@ def _backup_cells(result: ModelResult, at: np.ndarray,
     if not ids:
         empty = np.zeros((len(at), 0), dtype=bool)
         return empty, empty
-    state = latest(result.of_kind("point_state"), "detail", ids, at, "closed",
-                   "site").to_numpy()
-    source = latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site").to_numpy()
+    state = latest_of(result, "point_state", "detail", ids, at, "closed").to_numpy()
+    source = latest_of(result, "site_power", "detail", ids, at, "grid").to_numpy()
     codes = np.array([result.site_municipality[s] for s in ids], dtype=object)
     off = np.zeros((len(at), len(ids)), dtype=bool)
     for code in set(codes):

@@ -57,10 +57,20 @@ def latest(sub: pd.DataFrame, column: str, ids: Sequence[str], at: np.ndarray,
     return pd.DataFrame(table, index=pd.Index(at, name="hour"), columns=columns)
 
 
+def latest_of(result: ModelResult, kind: str, column: str, ids: Sequence[str], at: np.ndarray,
+              initial: Any) -> pd.DataFrame:
+    """:func:`latest` of the ``kind`` records per site, once per result (shared: read only)."""
+    key = ("latest", kind, column, initial, tuple(ids), np.asarray(at, float).tobytes())
+    if key not in result.memo:
+        result.memo[key] = latest(result.of_kind(kind), column, ids, at, initial, "site")
+    table: pd.DataFrame = result.memo[key]
+    return table
+
+
 def site_state(result: ModelResult, kind: str, ids: Sequence[str], at: np.ndarray,
                initial: float = 1.0) -> pd.DataFrame:
     """Value of the latest ``kind`` record per site at each time (``initial`` before)."""
-    return latest(result.of_kind(kind), "value", ids, at, float(initial), "site")
+    return latest_of(result, kind, "value", ids, at, float(initial))
 
 
 def affected_sites(result: ModelResult, ids: Iterable[str]) -> list[str]:

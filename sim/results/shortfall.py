@@ -40,7 +40,7 @@ import pandas as pd
 
 from sim.model.engine import ModelResult
 from sim.results.points import BACKUP_SOURCES, backup_cells, cp_cells
-from sim.results.records import affected_sites, fields, hours, latest
+from sim.results.records import affected_sites, fields, hours, latest, latest_of
 
 #: The causes, in their precedence (see the module docstring).
 CAUSES = ("not_decided", "key_holder", "no_generator", "generator_broken", "tank_dry",
@@ -94,7 +94,7 @@ def _staffed(result: ModelResult, posts: Sequence[str], at: np.ndarray) -> np.nd
 def _power_causes(result: ModelResult, ids: Sequence[str],
                   at: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """The power causes in precedence, each a [time, site] condition."""
-    source = latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site").to_numpy()
+    source = latest_of(result, "site_power", "detail", ids, at, "grid").to_numpy()
     unpowered = ~np.isin(source, ("grid", *BACKUP_SOURCES))
     fixed_sites = {site for site in result.generators.values() if site}
     has_fixed = np.array([s in fixed_sites for s in ids], dtype=bool)[None, :]
@@ -131,8 +131,7 @@ def local_point_causes(result: ModelResult, at: np.ndarray) -> tuple[np.ndarray,
         empty = np.zeros((len(at), 0))
         return empty.astype(np.int8), empty.astype(bool)
     operational, counted = backup_cells(result, at, ids)
-    state = latest(result.of_kind("point_state"), "detail", ids, at, "closed",
-                   "site").to_numpy()
+    state = latest_of(result, "point_state", "detail", ids, at, "closed").to_numpy()
     supplied = _since(result, ("supplies_delivered",), ids, at) & (state != "out_of_supplies")
     conditions = [
         ("not_decided", ~_since(result, ("point_activated",), ids, at)),
