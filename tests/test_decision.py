@@ -190,3 +190,13 @@ def test_a_run_prints_its_headline_and_writes_it(tmp_path):
     layer = gpd.read_file(folder / "region.gpkg", layer="site_results")
     sites = pd.read_csv(folder / "sites.csv")
     assert len(layer) == len(sites) and list(sites["id"]) == list(layer["id"])
+
+
+def test_the_headline_says_when_power_returns_first_and_last(base):
+    from sim.results.headline import headline_text
+
+    outage = base.summary["indicators"]["outage"]
+    text = headline_text(base.summary, "t")
+    assert f"returns from {outage['duration_h']:.1f} h" in text
+    assert f"last municipality's at {outage['last_restoration_h']:.1f} h" in text
+    assert outage["last_restoration_h"] > outage["duration_h"]  # restored in stages

@@ -59,7 +59,8 @@ from sim.research.maps import (
 SCOPE = TWENTE_96
 #: Figures every run draws by default (the timeline's municipality is added per run).
 RUN_FIGURES = ["coverage_curve", "coverage_map_72h", "coverage_small_multiples",
-               "points_curve", "vulnerable_not_reached_map", "vulnerable_reached_curve"]
+               "points_curve", "shortfall_causes", "vulnerable_not_reached_map",
+               "vulnerable_reached_curve"]
 
 
 @pytest.fixture(scope="module")
@@ -406,3 +407,29 @@ def test_a_sweep_gives_curves_with_bands_and_a_difference_map(sweep_folder, run_
                            "formats=[png]"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert (sweep_folder / "figures" / "difference_map_72h.png").stat().st_size > 10_000
+
+
+def test_the_shortfall_figure_stacks_each_regions_causes_to_its_counted_hours():
+    import matplotlib
+
+    from sim.research.curves import shortfall_figure
+
+    table = pd.DataFrame([
+        ("A", "local_point", "no_generator", 60, 100), ("A", "local_point", "not_decided", 10, 100),
+        ("B", "local_point", "tank_dry", 50, 50),
+        ("A", "coordination_point", "too_few_staff", 5, 20)],
+        columns=["region", "kind", "cause", "point_hours", "counted_hours"])
+    fig = shortfall_figure(table, "test")
+    lp, cp = fig.axes[:2]
+    # Per region the bars end at 100 %: causes, then the operational rest.
+    for ax in (lp, cp):
+        ends = {}
+        for bar in ax.patches:
+            assert isinstance(bar, matplotlib.patches.Rectangle)
+            y = round(bar.get_y(), 6)
+            ends[y] = max(ends.get(y, 0.0), bar.get_x() + bar.get_width())
+        assert all(abs(e - 1.0) < 1e-9 for e in ends.values())
+    widths = sorted(round(b.get_width(), 6) for b in lp.patches if b.get_width() > 0)
+    assert widths == [0.1, 0.3, 0.6, 1.0]  # A: 60 %, 10 %, 30 % operational; B: all dry
+    labels = fig.legends[0].get_texts()
+    assert {t.get_text() for t in labels} >= {"no generator", "operational", "too few staff"}

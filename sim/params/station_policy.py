@@ -42,6 +42,17 @@ def equip(layer: gpd.GeoDataFrame, name: str, kva: float, tank_l: float) -> gpd.
     return out
 
 
+def _equipped(region: RegionData, name: str, kva: float, tank_l: float) -> RegionData:
+    """The region with layer ``name`` equipped (:func:`equip`), noted in the provenance."""
+    layer = getattr(region, name)
+    out = equip(layer, name, kva, tank_l)
+    if out is layer:
+        return region
+    note = f"sites with backup power but no generator size or tank: {kva:g} kVA, {tank_l:g} L"
+    return dataclasses.replace(region, **{name: out},
+                               provenance={**region.provenance, f"{name}.generator": note})
+
+
 def apply_station_policy(
     region: RegionData, policy: StationParams, build: BuildSettings, streams: Streams
 ) -> RegionData:
@@ -49,8 +60,7 @@ def apply_station_policy(
     if policy.closed_volunteer_posts_share > 0:
         region = dataclasses.replace(region, fire_stations=close_volunteer_posts(
             region.fire_stations, policy.closed_volunteer_posts_share))
-    region = dataclasses.replace(region, fire_stations=equip(
-        region.fire_stations, "fire_stations", policy.generator_kva, policy.tank_l))
+    region = _equipped(region, "fire_stations", policy.generator_kva, policy.tank_l)
     backup = "shares" if policy.backup_share is not None else policy.backup_power
     if backup == "data" and policy.coordination_points == "data":
         return region
@@ -86,9 +96,7 @@ def apply_station_policy(
 
 def apply_support_point_backup(region: RegionData, policy: SupportPointParams) -> RegionData:
     """Give every candidate site a generator (all), none, or keep the data."""
-    region = dataclasses.replace(region, support_point_candidates=equip(
-        region.support_point_candidates, "support_point_candidates", policy.generator_kva,
-        policy.tank_l))
+    region = _equipped(region, "support_point_candidates", policy.generator_kva, policy.tank_l)
     if policy.backup_power == "data":
         return region
     sites = region.support_point_candidates.copy()

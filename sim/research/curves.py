@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
@@ -34,6 +35,7 @@ from sim.research.layers import (
     run_coverage,
     vulnerable_reached_over_time,
 )
+from sim.results.shortfall import CAUSE_TEXT
 
 #: Plain names of the vulnerable subgroups.
 SUBGROUPS: dict[str, str] = {
@@ -270,4 +272,57 @@ def timeline_figure(run: RunLayers, municipality: str) -> Figure:
                 va="center", transform=ax.transAxes)
     _note(fig, f"{run.label}. Dotted vertical line: the hour by which every local "
              "point should run.")
+    return fig
+
+
+#: A colour per cause of shortfall, in the causes' precedence (sim.results.shortfall).
+CAUSE_COLOURS = {
+    "not_decided": "#bdbdbd", "key_holder": "#969696", "no_generator": "#d7301f",
+    "generator_broken": "#fc8d59", "tank_dry": "#fdcc8a", "mobile_on_its_way": "#fef0d9",
+    "too_few_staff": "#4575b4", "setting_up": "#91bfdb", "no_supplies": "#756bb1",
+    "other": "#f0f0f0",
+}
+_KIND_TITLE = {"local_point": "planned local points",
+               "coordination_point": "coordination points (fire stations)"}
+
+
+def shortfall_figure(table: pd.DataFrame, label: str) -> Figure:
+    """Why points were not operational: point-hours per safety region, stacked by cause.
+
+    ``table``: ``shortfall.csv`` of a run. Each bar is a region's counted point-hours
+    (grid off, not stood down) as a share: the causes stacked, the rest operational.
+    """
+    kinds = [k for k in _KIND_TITLE if k in set(table["kind"])] or list(_KIND_TITLE)
+    fig = Figure(figsize=(10, 3.6 + 0.25 * table["region"].nunique()), layout="constrained")
+    axes = fig.subplots(1, len(kinds), squeeze=False)[0]
+    for ax, kind in zip(axes, kinds, strict=True):
+        sub = table[table["kind"] == kind]
+        wide = sub.pivot_table(index="region", columns="cause", values="point_hours",
+                               aggfunc="sum", fill_value=0)
+        counted = sub.groupby("region")["counted_hours"].first().reindex(wide.index)
+        regions = list(wide.index)
+        left = np.zeros(len(regions))
+        for cause, colour in CAUSE_COLOURS.items():
+            if cause not in wide:
+                continue
+            share = wide[cause].to_numpy(float) / np.maximum(counted.to_numpy(float), 1.0)
+            ax.barh(regions, share, left=left, color=colour, edgecolor="0.4", linewidth=0.3,
+                    label=CAUSE_TEXT[cause])
+            left += share
+        ax.barh(regions, np.maximum(1.0 - left, 0.0), left=left, color="#1a9850",
+                edgecolor="0.4", linewidth=0.3, label="operational")
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_xlabel("share of the hours counted (grid off, not stood down)")
+        ax.set_title(_KIND_TITLE[kind], fontsize=10)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+    seen: dict[str, Any] = {}  # each cause once in the legend, in the order drawn
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(text, handle)
+    fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center",
+               ncol=4, fontsize=7, frameon=False)
+    fig.suptitle(f"Why points were not operational while the grid was off: {label}",
+                 fontsize=11)
     return fig

@@ -37,6 +37,7 @@ from sim.research.curves import (
     coverage_curve,
     points_curve,
     run_curves,
+    shortfall_figure,
     timeline_figure,
     vulnerable_curve,
 )
@@ -191,6 +192,11 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
     if not run.cases.empty:
         save(vulnerable_map(run), "vulnerable_not_reached_map")
         save(vulnerable_curve(curves), "vulnerable_reached_curve")
+    shortfall = Path(folder) / "shortfall.csv"
+    if shortfall.exists():  # older run folders lack it
+        table = pd.read_csv(shortfall)
+        if not table.empty:
+            save(shortfall_figure(table, run.label), "shortfall_causes")
     uncovered = municipal_coverage(cov.at(map_hour)).set_index("municipality")["uncovered"]
     muni = timeline_municipality(run, settings, uncovered)
     if muni is not None:

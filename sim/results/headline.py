@@ -80,6 +80,11 @@ def table(rows: Sequence[Mapping[str, str]], first: str = "region") -> str:
                       *(line(c) for c in cells)])
 
 
+def hours_text(value: object) -> str:
+    """Hours to one decimal ("?" where unknown)."""
+    return f"{value:.1f} h" if isinstance(value, int | float) else "?"
+
+
 def run_title(name: str, seed: int) -> str:
     """The headline's title for a run."""
     return f"{name}, seed {seed}"
@@ -94,9 +99,9 @@ def headline_text(summary: Mapping[str, Any], title: str) -> str:
         f"# {title}",
         "",
         f"At {deadline:g} h after the start of the outage (the operational deadline), among "
-        "those still without grid power; the outage lasts "
-        f"{outage.get('duration_h', '?')} h in the worst-hit municipality, "
-        f"{outage.get('affected_municipalities', '?')} municipalities affected.",
+        f"those still without grid power. {outage.get('affected_municipalities', '?')} "
+        f"municipalities lose power; it returns from {hours_text(outage.get('duration_h'))}, "
+        f"the last municipality's at {hours_text(outage.get('last_restoration_h'))}.",
         "",
         table(headline_rows(summary)),
         "",
