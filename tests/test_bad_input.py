@@ -747,3 +747,39 @@ def test_bad_input_leaves_earlier_runs_untouched(default_run, tmp_path):
     assert "outage.duration.hours" in bad.stderr
     assert _snapshot(results) == before
     assert sorted(p for p in results.rglob("*") if p.is_dir()) == folders_before
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("stations.tank_l", "stations.autonomy_h"),
+    ("support_points.tank_l", "support_points.autonomy_h"),
+    ("power.mobile.tank_l", "power.mobile.autonomy_h"),
+])
+def test_litre_keys_are_rejected_naming_the_hours_that_replace_them(default_cfg, old, new,
+                                                                    tmp_path):
+    from conftest import run_cli
+
+    *parents, last = old.split(".")
+    node = default_cfg
+    for part in parents:
+        node = node[part]
+    node[last] = 100
+    error = rejected(default_cfg)
+    assert_problem(error, old, "100", f"renamed: give {new}")
+    # On the command line too, before Hydra (which would only say the key is unknown).
+    proc = run_cli([f"{old}=100"], tmp_path / "results")
+    assert proc.returncode == 2
+    assert f"{old} was renamed: give {new}" in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_autonomy_is_hours_at_full_load_for_every_generator_kind(default_cfg):
+    for key, value in (("stations.autonomy_h", 10), ("support_points.autonomy_h", 10)):
+        set_key(default_cfg, key, value)
+    default_cfg["power"]["mobile"]["autonomy_h"] = 10
+    params = prepare(default_cfg).params
+    power = params.power
+    stations, points = params.stations, params.support_points
+    assert stations.tank_l == pytest.approx(10 * power.litres_per_hour(stations.generator_kva, 1))
+    assert points.tank_l == pytest.approx(10 * power.litres_per_hour(points.generator_kva, 1))
+    assert power.mobile_tank_l == pytest.approx(10 * power.litres_per_hour(power.mobile_kva, 1))
+    assert stations.tank_l == pytest.approx(120.0)  # 50 kVA at 12 L/h (consumption table)

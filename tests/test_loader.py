@@ -211,4 +211,4 @@ def test_stations_with_backup_power_but_no_generator_columns_get_the_default_gen
     assert (backed["tank_l"] == scenario.params.stations.tank_l).all()
     assert (fs.loc[~fs["has_backup_power"], "generator_kva"] == 0).all()
     assert "have no generator size or tank" in caplog.text
-    assert scenario.region.provenance["fire_stations.generator"].endswith("50 kVA, 100 L")
+    assert scenario.region.provenance["fire_stations.generator"].endswith("50 kVA, 96 L")

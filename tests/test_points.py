@@ -311,7 +311,7 @@ def _norm_by_hand(result, deadline: float) -> tuple[int, int]:
 
 
 def test_the_72_hour_norm_counts_points_on_backup_power_while_the_grid_is_off():
-    result = model(["seed=2", "support_points.backup_power=all", "support_points.tank_l=400"]
+    result = model(["seed=2", "support_points.backup_power=all", "support_points.autonomy_h=66"]
                    ).run()
     pi = indicators.indicators(result, {c: 1 for c in result.grid.timelines})["local_points"]
     norm = pi["norm_72h"]

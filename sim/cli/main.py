@@ -39,6 +39,7 @@ from sim.errors import InputError, Problem
 from sim.geo.schema import LAYER_NAMES
 from sim.injects.generate import check_settings as check_injects
 from sim.injects.generate import generate as generate_injects
+from sim.params.reader import renamed
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
 from sim.research.figures import draw_run
@@ -226,5 +227,10 @@ class SweepCallback(Callback):
 
 def main() -> None:
     """Console entry point."""
+    moved = renamed(sys.argv[1:])
+    if moved:  # Hydra would only say the key is not in the config
+        print("error: invalid input:\n" + "\n".join(f"  - {m}" for m in moved),
+              file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
     register_configs()
     _app()

@@ -178,7 +178,8 @@ class MobileGeneratorConfig:
 
     per_region: dict[str, int] = field(default_factory=dict)
     kva: float = MISSING
-    tank_l: float = MISSING
+    #: Hours at full load on one tank (litres derived from the consumption table).
+    autonomy_h: float = MISSING
     setup_h: float = MISSING
     priority: list[str] = MISSING
 
@@ -247,9 +248,9 @@ class StationsConfig:
     #: data: as in the layer; shares: redraw per region; all / none: every or no station.
     backup_power: str = MISSING
     backup_power_share: dict[str, float] = field(default_factory=dict)
-    #: Generator size and tank given to stations that gain backup power by the policy.
+    #: Generator size and tank (hours at full load) for stations that gain backup power.
     generator_kva: float = MISSING
-    tank_l: float = MISSING
+    autonomy_h: float = MISSING
     #: data: as in the layer; prefer_backup: one per municipality, preferring backup power.
     coordination_points: str = MISSING
     #: Share of all stations closed by budget cuts, taken from volunteer posts.
@@ -298,7 +299,7 @@ class SupportPointsConfig:
     #: data: as in the layer; all / none: every or no candidate site has a generator.
     backup_power: str = MISSING
     generator_kva: float = MISSING
-    tank_l: float = MISSING
+    autonomy_h: float = MISSING
     supplies: SuppliesConfig = field(default_factory=lambda: SuppliesConfig())
 
 

@@ -29,11 +29,17 @@ class PowerParams:
     refuel_threshold: float
     mobile_per_region: Mapping[str, int]
     mobile_kva: float
-    mobile_tank_l: float
+    #: Hours at full load a mobile unit's tank holds; its litres are derived.
+    mobile_autonomy_h: float
     mobile_setup_h: float
     mobile_priority: tuple[str, ...]
     #: Fixed tanks hold at least this many hours at full load (None: as in the data).
     min_autonomy_h: float | None = None
+
+    @property
+    def mobile_tank_l(self) -> float:
+        """Litres in a mobile unit's tank: its autonomy at full-load consumption."""
+        return self.mobile_autonomy_h * self.litres_per_hour(self.mobile_kva, 1.0)
 
     def litres_per_hour(self, kva: float, load: float) -> float:
         """Diesel use, interpolated in the table over load and (linearly) over size."""
@@ -92,7 +98,8 @@ def read_power(c: Reader) -> PowerParams:
         mobile_per_region=MappingProxyType(
             c.mapping("power.mobile.per_region", lambda k: c.integer(k, 0, 1000))),
         mobile_kva=c.number("power.mobile.kva", lo=0, hi=5000, lo_open=True),
-        mobile_tank_l=c.number("power.mobile.tank_l", lo=0, hi=100_000, lo_open=True),
+        mobile_autonomy_h=c.number("power.mobile.autonomy_h", lo=0, hi=MAX_HOURS,
+                                   lo_open=True),
         mobile_setup_h=c.number("power.mobile.setup_h", lo=0, hi=48),
         mobile_priority=tuple(priority),
     )

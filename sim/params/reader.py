@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, get_type_hints
 
 import numpy as np
@@ -21,6 +21,27 @@ from sim.errors import Problems
 MAX_HOURS = 28 * 24.0
 #: A scenario name: letters, digits, '_', '.', '-'.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+#: Keys that were renamed, and what to give instead.
+RENAMED = {
+    "stations.tank_l": "stations.autonomy_h (hours at full load; the litres follow from "
+                       "power.consumption_l_per_h)",
+    "support_points.tank_l": "support_points.autonomy_h (hours at full load; the litres follow "
+                             "from power.consumption_l_per_h)",
+    "power.mobile.tank_l": "power.mobile.autonomy_h (hours at full load; the litres follow from "
+                           "power.consumption_l_per_h)",
+}
+
+
+def renamed(keys: Iterable[str]) -> list[str]:
+    """Messages for keys that were renamed (command-line overrides, config keys)."""
+    out = []
+    for key in keys:
+        bare = key.split("=", 1)[0].lstrip("+~")
+        if bare in RENAMED:
+            out.append(f"{bare} was renamed: give {RENAMED[bare]}")
+    return out
 
 
 def check_keys(cfg: object, node: type, prefix: str, problems: Problems) -> None:
@@ -34,7 +55,9 @@ def check_keys(cfg: object, node: type, prefix: str, problems: Problems) -> None
         if key == "hydra":
             continue
         if key not in fields:
-            problems.add(f"{prefix}{key}", value, f"unknown key; allowed keys: {sorted(fields)}")
+            moved = RENAMED.get(f"{prefix}{key}")
+            problems.add(f"{prefix}{key}", value, f"renamed: give {moved}" if moved
+                         else f"unknown key; allowed keys: {sorted(fields)}")
             continue
         hint = hints[key]
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):

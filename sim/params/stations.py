@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sim.params.reader import Reader
+from sim.params.reader import MAX_HOURS, Reader
 
 #: Which stations have backup power: as in the data, redrawn per region, all, none.
 BACKUP_POLICIES = ("data", "shares", "all", "none")
@@ -21,12 +21,16 @@ class StationParams:
     backup_power: str
     backup_power_share: Mapping[str, float]
     generator_kva: float
-    tank_l: float
+    #: Hours at full load the tank of a station that gains backup power holds.
+    autonomy_h: float
     coordination_points: str
     #: Share of all stations closed by budget cuts, taken from volunteer posts.
     closed_volunteer_posts_share: float = 0.0
     #: One backup-power share for every region (redrawn as with ``shares``); None: unused.
     backup_share: float | None = None
+    #: Litres of that tank: ``autonomy_h`` at the generator's full-load consumption
+    #: (derived once the power settings are read; ``sim.params.validate``).
+    tank_l: float = 0.0
 
 
 def read_stations(c: Reader) -> StationParams:
@@ -35,7 +39,7 @@ def read_stations(c: Reader) -> StationParams:
         backup_power=c.choice("stations.backup_power", BACKUP_POLICIES),
         backup_power_share=MappingProxyType(c.shares("stations.backup_power_share")),
         generator_kva=c.number("stations.generator_kva", lo=0, hi=5000, lo_open=True),
-        tank_l=c.number("stations.tank_l", lo=0, hi=100_000, lo_open=True),
+        autonomy_h=c.number("stations.autonomy_h", lo=0, hi=MAX_HOURS, lo_open=True),
         coordination_points=c.choice("stations.coordination_points", COORDINATION_POLICIES),
         closed_volunteer_posts_share=c.number("stations.closed_volunteer_posts_share", lo=0,
                                               hi=0.9),

@@ -41,7 +41,10 @@ class SupportPointParams:
     nafase_h: float = 24.0
     backup_power: str = "data"
     generator_kva: float = 25.0
-    tank_l: float = 50.0
+    #: Hours at full load the tank of a site that gains a generator holds, and its litres
+    #: (derived from the power settings' consumption; ``sim.params.validate``).
+    autonomy_h: float = 8.0
+    tank_l: float = 0.0
     supplies: Supplies = field(default_factory=lambda: Supplies())
 
 
@@ -107,7 +110,7 @@ def read_support_points(c: Reader) -> SupportPointParams:
         nafase_h=c.number(f"{k}.nafase_h", lo=0, hi=MAX_HOURS),
         backup_power=c.choice(f"{k}.backup_power", ("data", "all", "none")),
         generator_kva=c.number(f"{k}.generator_kva", lo=0, hi=5000, lo_open=True),
-        tank_l=c.number(f"{k}.tank_l", lo=0, hi=100_000, lo_open=True),
+        autonomy_h=c.number(f"{k}.autonomy_h", lo=0, hi=MAX_HOURS, lo_open=True),
         supplies=Supplies(
             water_l=c.number(f"{k}.supplies.water_l", lo=0, hi=1e7),
             food_rations=c.number(f"{k}.supplies.food_rations", lo=0, hi=1e7),

@@ -9,6 +9,7 @@ is allowed, before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,19 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
                      f"must not exceed horizon_h ({horizon:g}): the deadline must fall in the run")
     staffing = read_staffing(c)
     population = read_population(c, outage.start)
+    power = read_power(c)
+    # Autonomy is given in hours at full load; the litres follow from the consumption
+    # (not where the table itself was rejected: that problem is reported on its own).
+    if power.consumption and not problems.about("power.consumption_l_per_h"):
+        stations = dataclasses.replace(stations, tank_l=stations.autonomy_h
+                                       * power.litres_per_hour(stations.generator_kva, 1.0))
+        support = dataclasses.replace(support, tank_l=support.autonomy_h
+                                      * power.litres_per_hour(support.generator_kva, 1.0))
     params = Params(
         name=name, seed=seed, horizon_h=horizon, results_dir=Path(results_dir),
         geodata=geodata, network=network, outage=outage, stations=stations,
         support_points=support, staffing=staffing, population=population,
-        cascade=read_cascade(c), power=read_power(c), fuel=read_fuel(c), comms=read_comms(c),
+        cascade=read_cascade(c), power=power, fuel=read_fuel(c), comms=read_comms(c),
     )
 
     region: RegionData | None = None
