@@ -205,3 +205,25 @@ def test_a_sweep_answers_per_region_and_municipality_and_ends_with_a_headline(jo
     assert "stations.backup_share=0.2 (2 seeds)" in joblib_sweep.stderr
     mean = done["all_regions.norm_72h_share"].mean()
     assert f"{100 * mean:.1f} %" in joblib_sweep.stderr
+
+
+def test_the_sweep_headline_lists_numeric_values_in_numeric_order():
+    from sim.sweeps.tables import SweepTables, combination_headlines
+
+    results = pd.DataFrame({
+        "job": range(6), "status": "completed", "error": "",
+        "seed": [1, 2] * 3, "power.fixed.min_autonomy_h": [8, 8, 24, 24, 100, 100],
+        "all_regions.norm_72h_share": [0.1, 0.3, 0.5, 0.5, 1.0, 0.9],
+        "shortfall.total.local_point.by_cause.tank_dry": [10, 20, 5, 5, 0, 0],
+        "shortfall.total.local_point.by_cause.not_decided": [1, 1, 6, 6, 3, 3],
+    })
+    tables = SweepTables(Path("."), results, pd.DataFrame(),
+                         ["seed", "power.fixed.min_autonomy_h"], [])
+    rows = combination_headlines(tables)
+    assert [r["combination"] for r in rows] == [
+        "power.fixed.min_autonomy_h=8 (2 seeds)", "power.fixed.min_autonomy_h=24 (2 seeds)",
+        "power.fixed.min_autonomy_h=100 (2 seeds)"]
+    assert [r["norm"] for r in rows] == ["20.0 %", "50.0 %", "95.0 %"]
+    assert [r["top_cause"] for r in rows] == ["tank dry, waiting for fuel",
+                                              "not yet decided to open",
+                                              "not yet decided to open"]

@@ -243,7 +243,7 @@ def report(tables: SweepTables) -> str:
     parts = [f"{int(counts.get(s, 0))} {s}" for s in ("completed", "failed", "running")
              if counts.get(s, 0)]
     text = (f"sweep {tables.folder}: {len(tables.results)} jobs ({', '.join(parts) or 'none'}); "
-            f"tables {RESULTS_STEM}.csv/.parquet and {SUMMARY_STEM}.csv/.parquet")
+            f"tables {RESULTS_STEM}, {SUMMARY_STEM} and {AREAS_STEM} (.csv and .parquet)")
     failed = tables.results[tables.results["status"] == "failed"]
     if len(failed):
         lines = [f"  job {job}: {error}" for job, error in zip(failed["job"], failed["error"],
@@ -273,7 +273,8 @@ def combination_headlines(tables: SweepTables) -> list[dict[str, str]]:
         return []
     by = tables.swept
     causes = [c for c in done.columns if c.startswith(_CAUSE_PREFIX)]
-    groups = done.groupby([done[b].astype(str) for b in by], sort=True) if by else [((), done)]
+    keys = [done[b].astype(str) if done[b].dtype == object else done[b] for b in by]
+    groups = done.groupby(keys, sort=True) if by else [((), done)]  # numbers in their order
     rows = []
     for key, group in groups:
         values = key if isinstance(key, tuple) else (key,)
