@@ -227,3 +227,15 @@ def test_the_sweep_headline_lists_numeric_values_in_numeric_order():
     assert [r["top_cause"] for r in rows] == ["tank dry, waiting for fuel",
                                               "not yet decided to open",
                                               "not yet decided to open"]
+
+
+def test_bands_of_non_negative_indicators_never_go_below_zero():
+    from sim.sweeps.tables import summarise
+
+    results = pd.DataFrame({"status": "completed", "seed": [1, 2, 3], "x": [1, 1, 1],
+                            "residents.visits.mean_wait_h": [0.0, 0.0, 3.0],
+                            "delta": [-1.0, 0.0, 3.0]})
+    out = summarise(results, ["x"], ["residents.visits.mean_wait_h", "delta"]).set_index(
+        "indicator")
+    assert out.loc["residents.visits.mean_wait_h", "ci_low"] == 0.0  # t-interval: below 0
+    assert out.loc["delta", "ci_low"] < 0  # an indicator that can be negative keeps it

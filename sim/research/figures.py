@@ -181,7 +181,10 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
         written.extend(save_figure(fig, target, stem, settings.formats, settings.dpi,
                                    tight=False))
 
-    save(coverage_map(run, cov, map_hour, settings.covering), f"coverage_map_{map_hour:g}h")
+    # The map shows the open measure next to the operational one (the norm's).
+    both = {name: cov if name == settings.covering else run_coverage(run, COVERING[name], hours)
+            for name in ("open", "operational")}
+    save(coverage_map(run, both, map_hour), f"coverage_map_{map_hour:g}h")
     save(small_multiples(run, cov, hours_in(run, settings.hours) or [map_hour],
                          settings.covering),
          "coverage_small_multiples")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,8 +194,11 @@ def draw_points(ax: Axes, run: RunLayers, status: pd.Series, power: pd.Series,
                        linewidths=0.6, zorder=4)
 
 
-def point_legend(ax: Axes, loc: str = "upper left", **kwargs: Any) -> None:
-    """The legend of local point statuses and coordination point power states."""
+def point_legend(ax: Axes | Figure, loc: str = "upper left", **kwargs: Any) -> None:
+    """The legend of local point statuses and coordination point power states.
+
+    On a figure (``loc`` such as ``outside lower center``), it sits under all panels.
+    """
     handles = [Line2D([], [], linestyle="none", marker=m, color=c,
                       markeredgecolor="#404040" if m == "o" else c,
                       markersize=7 if m != "." else 6, label=f"Local point: {POINT_STATUS[k]}")
@@ -243,23 +246,40 @@ def _overall_uncovered(cov: Coverage, hour: float) -> tuple[float, float]:
     return float(cov.uncovered[k].sum()), max(1.0, float(cov.residents.sum()))
 
 
-def coverage_map(run: RunLayers, cov: Coverage, hour: float, covering: str) -> Figure:
-    """Uncovered residents per municipality at ``hour``, with the points' states."""
-    fig = Figure(figsize=(9, 8.8), layout="compressed")
-    ax = fig.subplots()
+def coverage_map(run: RunLayers, covs: Mapping[str, Coverage], hour: float) -> Figure:
+    """Uncovered residents per municipality at ``hour``, with the points' states.
+
+    ``covs``: the coverage by measure (``open``, ``operational``), a panel each side by
+    side, so the reassuring measure (any open point) never stands alone.
+    """
+    fig = Figure(figsize=(5.8 * len(covs) + 3.6, 7.6), layout="compressed")
+    axes = list(fig.subplots(1, len(covs), squeeze=False,
+                             gridspec_kw={"wspace": 0.02})[0])
     norm = Normalize(0.0, 1.0)
-    base_map(ax, run, uncovered_share(cov, hour), norm=norm)
     status, power = point_states(run, [hour])
-    draw_points(ax, run, status.iloc[0], power.iloc[0])
-    point_legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.05), ncol=2)
-    _colorbar(fig, ax, UNCOVERED_CMAP, norm,
-              f"Residents without an {covering} local point in reach", percent=True)
-    missing, total = _overall_uncovered(cov, hour)
-    _titles(fig, ax, f"{hour:g} hours into the outage: {missing:,.0f} of {total:,.0f} "
-            f"residents ({missing / total:.0%}) have no {covering} local support point in reach",
-            f"{run.label}. In reach: within walking or cycling distance (population.access); "
-            "hatched: not affected by the outage.", run)
+    parts = []
+    for ax, (measure, cov) in zip(axes, covs.items(), strict=True):
+        base_map(ax, run, uncovered_share(cov, hour), norm=norm)
+        draw_points(ax, run, status.iloc[0], power.iloc[0])
+        missing, total = _overall_uncovered(cov, hour)
+        words = MEASURE_WORDS.get(measure, measure)
+        ax.set_title(f"No {words} in reach:\n{missing:,.0f} residents ({missing / total:.0%})",
+                     fontsize=10)
+        parts.append(f"{missing / total:.0%} without {words}")
+    point_legend(fig, loc="outside right upper", ncol=1)
+    _colorbar(fig, axes, UNCOVERED_CMAP, norm, "Residents without such a point in reach",
+              percent=True)
+    total = _overall_uncovered(next(iter(covs.values())), hour)[1]
+    fig.suptitle(f"{hour:g} hours into the outage ({run.label}, {total:,.0f} residents)\n"
+                 "In reach: within walking or cycling distance (population.access); hatched: "
+                 "not affected by the outage.", fontsize=11)
+    _footnote(fig, run)
     return fig
+
+
+#: How each coverage measure reads in a map's title.
+MEASURE_WORDS = {"open": "open local point (with or without power)",
+                 "operational": "operational local point (with power)"}
 
 
 def small_multiples(run: RunLayers, cov: Coverage, hours: Sequence[float],

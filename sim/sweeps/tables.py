@@ -15,7 +15,8 @@ sweep is still running or after it was interrupted, and writes:
 - ``sweep_summary.csv`` / ``.parquet``: per combination of the parameters other
   than ``seed`` and per indicator: the number of completed jobs, the mean, the
   standard deviation and a 95 % confidence interval of the mean over seeds
-  (Student's t; for shares, cut to [0, 1]);
+  (Student's t; for shares cut to [0, 1], for indicators that never go below
+  zero cut at 0);
 and ``sim.sweeps.figures`` draws a sweep over one or two parameters.
 
 Files are written atomically. ``blackout-sim-aggregate <folder>`` does the same
@@ -206,6 +207,8 @@ def summarise(results: pd.DataFrame, by: Sequence[str],
             low, high = confidence_interval(finite)
             if "share" in indicator:  # a share's interval stays within [0, 1]
                 low, high = max(low, 0.0), min(high, 1.0)
+            elif len(finite) and (finite >= 0).all():  # counts, hours: never below zero
+                low = max(low, 0.0)
             out.append({**combo, "indicator": indicator, "n": len(finite),
                         "mean": float(finite.mean()) if len(finite) else math.nan,
                         "std": float(finite.std(ddof=1)) if len(finite) > 1 else math.nan,
