@@ -433,3 +433,20 @@ def test_the_shortfall_figure_stacks_each_regions_causes_to_its_counted_hours():
     assert widths == [0.1, 0.3, 0.6, 1.0]  # A: 60 %, 10 %, 30 % operational; B: all dry
     labels = fig.legends[0].get_texts()
     assert {t.get_text() for t in labels} >= {"no generator", "operational", "too few staff"}
+
+
+def test_a_city_timeline_shows_the_points_last_to_open(monkeypatch):
+    import sim.research.curves as curves
+
+    m = "GM0001"
+    records = []
+    for k, (opens, name) in enumerate([(3.0, "A"), (None, "B"), (9.0, "C"), (5.0, "D")]):
+        records.append((1.0, "point_activated", m, name, 0, ""))
+        if opens is not None:
+            records.append((opens, "point_state", m, name, 0.5, "open_reduced"))
+    run = fake_run(records, ["A", "B", "C", "D"])
+    monkeypatch.setattr(curves, "MAX_TIMELINE_POINTS", 2)
+    fig = timeline_figure(run, m)
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert shown == ["B (B)", "C (C)"]  # never opened, and the last to open; in their order
+    assert "the 2 of 4 points last to open" in fig.axes[0].get_title()

@@ -229,10 +229,19 @@ LANE_STYLE: dict[tuple[str, str], tuple[str, str]] = {
 LANES = ("power", "staff", "open")
 
 
+#: Most local points one activation timeline shows (a city has a hundred and more).
+MAX_TIMELINE_POINTS = 40
+
+
 def timeline_figure(run: RunLayers, municipality: str) -> Figure:
     """The activation chain of each local point in one municipality of one run."""
     markers, bars = activation_timeline(run, municipality)
     sites = list(dict.fromkeys(markers.loc[markers["event"] == "decision", "site"]))
+    every = len(sites)
+    if every > MAX_TIMELINE_POINTS:  # a city: the points last to open (or never), in order
+        opened = bars[bars["lane"] == "open"].groupby("site")["start"].min()
+        last = sorted(sites, key=lambda s: -opened.get(s, np.inf))[:MAX_TIMELINE_POINTS]
+        sites = [s for s in sites if s in set(last)]
     names = run.candidates.set_index("id")["name"]
     muni = run.municipalities.set_index("code")["name"].get(municipality, municipality)
     fig = Figure(figsize=(11, 1.6 + 0.55 * max(1, len(sites))), layout="constrained")
@@ -265,7 +274,9 @@ def timeline_figure(run: RunLayers, municipality: str) -> Figure:
                label="key holder opened the building")]
     handles += [Patch(color=c, label=words) for c, words in LANE_STYLE.values()]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title(f"Activation of local support points in {muni} ({len(sites)} points); "
+    shown = (f"{len(sites)} points" if len(sites) == every else
+             f"the {len(sites)} of {every} points last to open")
+    ax.set_title(f"Activation of local support points in {muni} ({shown}); "
                  "per point, lanes from top: power, staff, open", fontsize=10)
     if not sites:
         ax.text(0.5, 0.5, "no local points activated in this municipality", ha="center",
