@@ -440,7 +440,7 @@ def test_a_city_timeline_shows_the_points_last_to_open(monkeypatch):
 
     m = "GM0001"
     records = []
-    for k, (opens, name) in enumerate([(3.0, "A"), (None, "B"), (9.0, "C"), (5.0, "D")]):
+    for opens, name in [(3.0, "A"), (None, "B"), (9.0, "C"), (5.0, "D")]:
         records.append((1.0, "point_activated", m, name, 0, ""))
         if opens is not None:
             records.append((opens, "point_state", m, name, 0.5, "open_reduced"))
