@@ -91,6 +91,10 @@ def test_event_log_and_time_series_are_written(default_run):
                                   "water_pressure", "heating", "payment", "fixed_network"}
     sites = pd.read_csv(default_run / "timeseries_sites.csv")
     assert set(sites["source"]) <= {"grid", "fixed", "mobile", "none"}
+    # Named, so a planner reads "Brandweerpost Raalte", not only an id.
+    assert (sites["name"].str.len() > 0).all() and sites["municipality"].str.match("GM").all()
+    raalte = sites.loc[sites["site"] == "FS-GM0177-1", "name"]
+    assert len(raalte) == 169 and raalte.eq("Brandweerpost Raalte").all()
 
 
 def test_run_geopackage_holds_the_validated_layers(default_run):

@@ -47,12 +47,20 @@ class RunResult:
             "events": self.model.records,
             "timeseries_region": region_series(self.model, at, population),
             "timeseries_municipalities": municipality_series(self.model, at),
-            "timeseries_sites": site_series(self.model, at),
+            "timeseries_sites": site_series(self.model, at, self.site_names),
             "timeseries_points": self.model.flows.point_frame(),
             "vulnerable_cases": self.model.cases,
             "shortfall": shortfall_table(self.model, self.region_of),
             "sites": pd.DataFrame(self.site_results.drop(columns="geometry")),
         }
+
+    @property
+    def site_names(self) -> dict[str, str]:
+        """Site id -> name, for fire stations and candidate buildings."""
+        region = self.scenario.region
+        return {str(i): str(n) for layer in (region.fire_stations,
+                                             region.support_point_candidates)
+                for i, n in zip(layer["id"], layer["name"], strict=True)}
 
     @property
     def region_of(self) -> dict[str, str]:

@@ -39,14 +39,17 @@ def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def site_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
-    """Long table: hour, site, role, power source, powered (1/0)."""
+def site_series(result: ModelResult, at: np.ndarray,
+                names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Long table: hour, site, its name and municipality, role, power source, powered (1/0)."""
     ids = sorted(result.site_roles)
     wide = latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site")
     long = wide.reset_index().melt(id_vars="hour", var_name="site", value_name="source")
+    long["name"] = long["site"].map(names or {}).fillna("")
+    long["municipality"] = long["site"].map(result.site_municipality)
     long["role"] = long["site"].map(result.site_roles)
     long["powered"] = (long["source"] != "none").astype(int)
-    return long[["hour", "site", "role", "source", "powered"]]
+    return long[["hour", "site", "name", "municipality", "role", "source", "powered"]]
 
 
 def region_series(result: ModelResult, at: np.ndarray,
