@@ -231,7 +231,7 @@ def _average_crews(stations: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame,
     out = stations.copy()
     filled = 0
     for region, (professional, volunteer) in settings.crew_per_region.items():
-        mine = (out["region"] == region).to_numpy() if "region" in out else np.zeros(0, bool)
+        mine = (out["region"] == region).to_numpy()
         n = counts.get(region, 0)
         if not n or not mine.any():
             continue

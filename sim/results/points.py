@@ -96,6 +96,16 @@ def backup_cells(result: ModelResult, at: np.ndarray,
     return _memo(result, "backup", at, ids, lambda: _backup_cells(result, at, list(ids)))
 
 
+def grid_off(result: ModelResult, at: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+    """[time, site]: whether the site's municipality is without grid power."""
+    codes = np.array([result.site_municipality[s] for s in ids], dtype=object)
+    off = np.zeros((len(at), len(codes)), dtype=bool)
+    for code in set(codes):
+        if code in result.grid.timelines:
+            off[:, codes == code] = ~result.grid.timelines[code].values_at(at)[:, None]
+    return off
+
+
 def _backup_cells(result: ModelResult, at: np.ndarray,
                   ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     if not ids:
@@ -103,11 +113,7 @@ def _backup_cells(result: ModelResult, at: np.ndarray,
         return empty, empty
     state = latest_of(result, "point_state", "detail", ids, at, "closed").to_numpy()
     source = latest_of(result, "site_power", "detail", ids, at, "grid").to_numpy()
-    codes = np.array([result.site_municipality[s] for s in ids], dtype=object)
-    off = np.zeros((len(at), len(ids)), dtype=bool)
-    for code in set(codes):
-        off[:, codes == code] = ~result.grid.timelines[code].values_at(at)[:, None]
-    counted = off & (state != "stood_down")
+    counted = grid_off(result, at, ids) & (state != "stood_down")
     return (state == "open_full") & np.isin(source, BACKUP_SOURCES), counted
 
 

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.engine import ModelResult
-from sim.results.points import BACKUP_SOURCES, backup_cells, cp_cells
+from sim.results.points import BACKUP_SOURCES, backup_cells, cp_cells, grid_off
 from sim.results.records import affected_sites, fields, hours, latest, latest_of
 
 #: The causes, in their precedence (see the module docstring).
@@ -152,11 +152,7 @@ def coordination_point_causes(result: ModelResult,
         empty = np.zeros((len(at), 0))
         return empty.astype(np.int8), empty.astype(bool), ids
     functional, active = cp_cells(result, at, ids)
-    codes = np.array([result.site_municipality[s] for s in ids], dtype=object)
-    off = np.zeros((len(at), len(ids)), dtype=bool)
-    for code in set(codes):
-        off[:, codes == code] = ~result.grid.timelines[code].values_at(at)[:, None]
-    counted = active & off
+    counted = active & grid_off(result, at, ids)
     conditions = [*_power_causes(result, ids, at),
                   ("too_few_staff", ~_staffed(result, [f"CP-{s}" for s in ids], at))]
     return _assign(counted & ~functional, conditions), counted, ids

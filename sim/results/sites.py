@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.geo.load import RegionData
 from sim.model.engine import ModelResult
+from sim.results.points import grid_off
 from sim.results.records import latest
 from sim.results.shortfall import CAUSES, NONE, cause_hours, site_causes
 
@@ -62,11 +63,7 @@ def site_results(result: ModelResult, region: RegionData) -> gpd.GeoDataFrame:
     out["kind"] = [result.site_roles.get(s, "") for s in ids]
     planned = set(result.planned_points)
     out["planned"] = [s in planned for s in ids]
-    codes = out["municipality"].to_numpy()
-    off = np.zeros((len(at), len(ids)), dtype=bool)
-    for code in set(codes):
-        if code in result.grid.timelines:
-            off[:, codes == code] = ~result.grid.timelines[code].values_at(at)[:, None]
+    off = grid_off(result, at, ids)
     source = latest(result.of_kind("site_power"), "detail", ids, at, "grid", "site").to_numpy()
     out["hours_grid_off"] = off.sum(axis=0)
     out["hours_without_power"] = (off & (source == "none")).sum(axis=0)
