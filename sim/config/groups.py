@@ -257,6 +257,8 @@ class StationsConfig:
     closed_volunteer_posts_share: float = 0.0
     #: One backup-power share for every region (null: unused); redrawn as with shares.
     backup_share: float | None = None
+    #: Station ids that gain a fixed generator on top of the backup_power policy.
+    add_backup: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -300,6 +302,8 @@ class SupportPointsConfig:
     backup_power: str = MISSING
     generator_kva: float = MISSING
     autonomy_h: float = MISSING
+    #: Candidate site ids that gain a generator on top of the backup_power setting.
+    add_generators: list[str] = field(default_factory=list)
     supplies: SuppliesConfig = field(default_factory=lambda: SuppliesConfig())
 
 

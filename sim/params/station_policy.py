@@ -62,7 +62,7 @@ def apply_station_policy(
             region.fire_stations, policy.closed_volunteer_posts_share))
     region = _equipped(region, "fire_stations", policy.generator_kva, policy.tank_l)
     backup = "shares" if policy.backup_share is not None else policy.backup_power
-    if backup == "data" and policy.coordination_points == "data":
+    if backup == "data" and policy.coordination_points == "data" and not policy.add_backup:
         return region
     stations = region.fire_stations.copy()
     had = stations["has_backup_power"].to_numpy(bool).copy()
@@ -82,7 +82,9 @@ def apply_station_policy(
             picked = rng.choice(len(group), size=n, replace=False)
             has[stations.index.get_indexer(group.index[picked])] = True
     else:
-        has = had
+        has = had.copy()
+    # Stations a package equips (a plan's preset): on top of the policy.
+    has |= stations["id"].astype(str).isin(policy.add_backup).to_numpy()
     gained = has & ~had
     stations["has_backup_power"] = has
     stations.loc[gained, "generator_kva"] = policy.generator_kva
@@ -97,16 +99,18 @@ def apply_station_policy(
 def apply_support_point_backup(region: RegionData, policy: SupportPointParams) -> RegionData:
     """Give every candidate site a generator (all), none, or keep the data."""
     region = _equipped(region, "support_point_candidates", policy.generator_kva, policy.tank_l)
-    if policy.backup_power == "data":
+    if policy.backup_power == "data" and not policy.add_generators:
         return region
     sites = region.support_point_candidates.copy()
     had = sites["has_backup_power"].to_numpy(bool)
-    has = policy.backup_power == "all"
+    has = {"data": had.copy(), "all": np.ones(len(sites), dtype=bool),
+           "none": np.zeros(len(sites), dtype=bool)}[policy.backup_power]
+    # Sites a package equips (a plan's preset): on top of the setting.
+    has |= sites["id"].astype(str).isin(policy.add_generators).to_numpy()
+    gained = has & ~had
     sites["has_backup_power"] = has
-    if has:
-        sites.loc[~had, "generator_kva"] = policy.generator_kva
-        sites.loc[~had, "tank_l"] = policy.tank_l
-    else:
-        sites["generator_kva"] = 0.0
-        sites["tank_l"] = 0.0
+    sites.loc[gained, "generator_kva"] = policy.generator_kva
+    sites.loc[gained, "tank_l"] = policy.tank_l
+    sites.loc[~has, "generator_kva"] = 0.0
+    sites.loc[~has, "tank_l"] = 0.0
     return dataclasses.replace(region, support_point_candidates=sites)

@@ -31,6 +31,8 @@ class StationParams:
     #: Litres of that tank: ``autonomy_h`` at the generator's full-load consumption
     #: (derived once the power settings are read; ``sim.params.validate``).
     tank_l: float = 0.0
+    #: Station ids that gain a fixed generator on top of the backup_power policy.
+    add_backup: tuple[str, ...] = ()
 
 
 def read_stations(c: Reader) -> StationParams:
@@ -45,6 +47,7 @@ def read_stations(c: Reader) -> StationParams:
                                               hi=0.9),
         backup_share=None if c.get("stations.backup_share") in (None, c.ABSENT)
         else c.share("stations.backup_share"),
+        add_backup=c.codes("stations.add_backup"),
     )
     if stations.backup_share is not None and stations.backup_power in ("all", "none"):
         c.problems.add("stations.backup_share", stations.backup_share,

@@ -45,6 +45,8 @@ class SupportPointParams:
     #: (derived from the power settings' consumption; ``sim.params.validate``).
     autonomy_h: float = 8.0
     tank_l: float = 0.0
+    #: Candidate site ids that gain a generator on top of the backup_power setting.
+    add_generators: tuple[str, ...] = ()
     supplies: Supplies = field(default_factory=lambda: Supplies())
 
 
@@ -109,6 +111,7 @@ def read_support_points(c: Reader) -> SupportPointParams:
         supplies_loading_h=c.number(f"{k}.supplies_loading_h", lo=0, hi=48),
         nafase_h=c.number(f"{k}.nafase_h", lo=0, hi=MAX_HOURS),
         backup_power=c.choice(f"{k}.backup_power", ("data", "all", "none")),
+        add_generators=c.codes(f"{k}.add_generators"),
         generator_kva=c.number(f"{k}.generator_kva", lo=0, hi=5000, lo_open=True),
         autonomy_h=c.number(f"{k}.autonomy_h", lo=0, hi=MAX_HOURS, lo_open=True),
         supplies=Supplies(

@@ -133,6 +133,13 @@ def check_against_region(params: Params, region: RegionData, problems: Problems,
         problems.add("support_points.activation.priority", bad,
                      f"each entry must be a site type ({sorted(set(sp['type'].astype(str)))}) "
                      "or a candidate site id")
+    for key, ids, layer in (
+            ("stations.add_backup", params.stations.add_backup, region.fire_stations),
+            ("support_points.add_generators", params.support_points.add_generators, sp)):
+        bad = sorted(set(ids) - set(layer["id"].astype(str)))
+        if bad:
+            problems.add(key, bad[:10], f"must be ids of sites in the selected region "
+                         f"({len(bad)} unknown; e.g. {', '.join(map(str, layer['id'][:2]))})")
     region_of = dict(zip(region.municipalities["code"], region.municipalities["region"],
                          strict=True))
     bad = sorted(set(params.outage.affected_regions) - regions)

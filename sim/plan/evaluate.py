@@ -1,0 +1,135 @@
+"""Evaluating a package with the discrete-event model: one run per seed, in parallel.
+
+:func:`run_once` merges a package's config changes into the base config, runs
+the model with one seed and returns the indicators the plan needs, for the
+whole area and per safety region. Every package runs with the same seeds
+(common random numbers), so differences between packages are not chance.
+:class:`EvaluationStore` keeps every result in an append-only JSON-lines file,
+so an interrupted search reads back what it had and runs only what is missing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.model.engine import Model
+from sim.params.validate import prepare
+from sim.results.files import write_text_atomic
+from sim.results.regions import group_indicators
+from sim.results.run import build_network, collector_paused
+
+#: Indicators kept per run, for the area and per region (see ``sim.results.regions``).
+INDICATORS = ("norm_72h_share", "coordination_points_functional_share",
+              "within_reach_share", "within_reach_operational_share",
+              "vulnerable_reached_in_time_share", "vulnerable_harmed", "local_points_planned")
+#: Per-region mappings a package sets for every region: replaced, not merged, so a
+#: base key naming a region another way (``VR06`` for ``VNOG``) cannot win.
+REPLACED = ("power.mobile.per_region", "fuel.trucks_per_region")
+
+
+def merged(base: Mapping[str, Any], changes: Mapping[str, Any], path: str = "") -> dict[str, Any]:
+    """``base`` with ``changes`` merged in (mappings recursively; other values replaced)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in changes.items():
+        here = f"{path}{key}"
+        if (isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+                and here not in REPLACED):
+            out[key] = merged(out[key], value, f"{here}.")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def run_once(base: Mapping[str, Any], changes: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """Run the base config with ``changes`` and ``seed``; the plan's indicators."""
+    cfg = merged(base, changes)
+    cfg["seed"] = int(seed)
+    scenario = prepare(cfg)
+    with collector_paused():
+        model = Model(scenario, build_network(scenario)).run()
+    m = scenario.region.municipalities
+    affected = set(scenario.affected_codes())
+    region_of = {c: str(r) for c, r in zip(m["code"], m["region"], strict=True) if c in affected}
+    deadline = scenario.params.support_points.operational_deadline_h
+    by_region = group_indicators(model, region_of, deadline, municipalities=False)
+    whole = group_indicators(model, dict.fromkeys(region_of, "all"), deadline,
+                             municipalities=False)["all"]
+    return {"all": {k: whole[k] for k in INDICATORS},
+            "by_region": {r: {k: v[k] for k in INDICATORS} for r, v in by_region.items()}}
+
+
+def _task(base: Mapping[str, Any], changes: Mapping[str, Any], seed: int,
+          key: str) -> tuple[str, int, dict[str, Any]]:
+    return key, seed, run_once(base, changes, seed)
+
+
+class EvaluationStore:
+    """Results by (package key, seed), kept in an append-only JSON-lines file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.results: dict[tuple[str, int], dict[str, Any]] = {}
+        if not self.path.exists():
+            return
+        text = self.path.read_text(encoding="utf-8")
+        complete, _, cut = text.rpartition("\n")
+        for line in complete.splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line damaged when an earlier search was stopped
+            self.results[(row["key"], int(row["seed"]))] = row["result"]
+        if cut:  # stopped while writing a line: drop it, so the next line starts clean
+            write_text_atomic(self.path, complete + "\n" if complete else "")
+
+    def __contains__(self, item: tuple[str, int]) -> bool:
+        return item in self.results
+
+    def get(self, key: str, seed: int) -> dict[str, Any]:
+        """The stored result of one package and seed."""
+        return self.results[(key, seed)]
+
+    def add(self, key: str, seed: int, result: dict[str, Any]) -> None:
+        """Store a result and append it to the file at once (flushed to disk)."""
+        self.results[(key, seed)] = result
+        line = json.dumps({"key": key, "seed": seed, "result": result}, sort_keys=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def evaluate_all(base: Mapping[str, Any], jobs: Sequence[tuple[str, Mapping[str, Any]]],
+                 seeds: Iterable[int], store: EvaluationStore, n_jobs: int | None,
+                 on_done: Callable[[int, int], None] | None = None) -> None:
+    """Run every (package, seed) not yet in ``store``, in parallel; store each as it ends.
+
+    ``jobs``: (package key, config changes). ``on_done(done, total)`` reports progress.
+    The results do not depend on the number of processes.
+    """
+    seeds = list(seeds)
+    unique = dict(jobs)  # a batch may propose one package twice
+    todo = [(key, changes, s) for key, changes in unique.items() for s in seeds
+            if (key, s) not in store]
+    if not todo:
+        return
+    for done, (key, seed, result) in enumerate(_map(base, todo, n_jobs), start=1):
+        store.add(key, seed, result)
+        if on_done is not None:
+            on_done(done, len(todo))
+
+
+def _map(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], int]],
+         n_jobs: int | None) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    if n_jobs == 1 or len(todo) == 1:
+        for key, changes, seed in todo:
+            yield _task(base, changes, seed, key)
+        return
+    from joblib import Parallel, delayed
+    parallel = Parallel(n_jobs=n_jobs or -1, backend="loky", return_as="generator")
+    yield from parallel(delayed(_task)(base, changes, seed, key) for key, changes, seed in todo)
