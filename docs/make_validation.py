@@ -10,7 +10,9 @@ Not run by CI (it takes a few minutes). Sections:
 3. each historical preset next to what was reported, with a verdict per row;
 4. the default run's headline numbers, harm per group with and without the care
    chain, and what the C2000 assumption does to the message delays;
-5. the embedded national geodata's counts against outside figures.
+5. the embedded national geodata's counts against outside figures;
+6. the plan's pre-screen against the exact optimum, its designation and costs
+   against outside figures (``docs/plan_validation.py``).
 
 Everything is computed here from the project's code and configs; the reported
 values are quoted from ``reference/parameters.md`` (see the presets' comments).
@@ -34,12 +36,14 @@ from matplotlib.figure import Figure
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "docs"))
 
 from conftest import (  # noqa: E402  (the tests' composition, as Hydra does it)
     compose_config,
     default_mix,
     erlang_c_wait,
 )
+from plan_validation import plan_section  # noqa: E402
 
 from sim.model.queueing import (  # noqa: E402
     fluid_slice,
@@ -526,6 +530,7 @@ def main() -> None:
             presets_section(),
             default_section(folder),
             geodata_section(),
+            plan_section(),
         ]) + "\n"
     write_text_atomic(OUT, text)
     print(f"written {OUT}")

@@ -283,6 +283,12 @@ def test_plan_cli_rejects_bad_input_and_writes_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "plan.target.norm" in proc.stderr and "plan.costs.volunteer_eur" in proc.stderr
     assert not out.exists() and not (tmp_path / "results").exists()
+    # A scenario key Hydra does not know, and a site id the region does not have.
+    for bad, named in (("stations.nope=1", "nope"), ("stations.add_backup=[FS-X]",
+                                                     "stations.add_backup")):
+        proc = run_plan_cli([*SMALL, bad], out, tmp_path)
+        assert proc.returncode == 2 and named in proc.stderr, proc.stderr
+        assert not out.exists()
 
 
 # --- the whole command -------------------------------------------------------------------

@@ -168,8 +168,7 @@ def write_outputs(folder: Path, settings: PlanSettings, given: dict[str, Any],
     """The tables, figure, report and preset of a finished search, each atomically."""
     write_atomic(folder / "trials.csv", lambda p: df.to_csv(p, index=False))
     write_atomic(folder / "frontier.csv", lambda p: front.to_csv(p, index=False))
-    frontier_figure(df, front, key, None if settings.budget_eur is not None else settings.norm,
-                    settings.budget_eur, folder,
+    frontier_figure(df, front, key, settings.norm, settings.budget_eur, folder,
                     f"{name}: cost and the 72-hour norm ({len(df) - 1} packages, "
                     f"{len(seeds)} seeds each)")
     chosen = df[df["package"] == key].iloc[0]
