@@ -91,9 +91,13 @@ def plan_section() -> str:
         static_rows.append([f"{fixed:.0%} fixed generators, {autonomy:g} h of fuel",
                             f"{static_norm(pkg, sc, p):.3f}", f"{des:.3f}",
                             f"EUR {total(pkg.cost(sc, p, settings.costs)) / 1e6:.2f} million"])
-    full = uniform(regions, 1.0, 0.0, 0, 0, 48.0)
-    n_points = sum(len(r.points) for r in sc.regions.values())
-    per_point = total(full.cost(sc, p, settings.costs)) / n_points
+    # A newly equipped point: its generator, a year of upkeep, and the storage that
+    # tops its tank up to 48 h at full load.
+    c = settings.costs
+    kva, tank = p.support_points.generator_kva, p.support_points.tank_l
+    storage_l = 48.0 * p.power.litres_per_hour(kva, 1.0) - tank
+    per_point = (c.point_generator_eur + c.generator_upkeep_eur_per_year
+                 + storage_l * c.fuel_storage_eur_per_l)
 
     return "\n".join([
         "## 6. The plan: pre-screen, designation and costs",
@@ -133,9 +137,12 @@ def plan_section() -> str:
         "The static estimate only orders the first proposals; the model decides (decisions, "
         "key holders, start failures, breakdowns and staff are not in the estimate).",
         "",
-        f"Cost per designated point with a fixed generator and 48 h of fuel: EUR "
-        f"{per_point:,.0f} (generator EUR 40,000 with transfer switch, storage and first "
-        "fill). Outside budgets per point: Konstanz up to EUR 20,000 per Notfalltreffpunkt "
+        f"Cost of equipping one point with a fixed generator and 48 h of fuel: EUR "
+        f"{per_point:,.0f} (generator with transfer switch EUR "
+        f"{c.point_generator_eur:,.0f}, a year of upkeep EUR "
+        f"{c.generator_upkeep_eur_per_year:,.0f}, {storage_l:,.0f} L of storage and first "
+        f"fill at EUR {c.fuel_storage_eur_per_l:g} a litre). Outside budgets per point: "
+        "Konstanz up to EUR 20,000 per Notfalltreffpunkt "
         "(swr.de, Dec 2022), Berlin EUR 1.3 million for 36 Kat-Leuchttuerme, about EUR 36,000 "
         "each (2020), Brandenburg EUR 40 million for 326, about EUR 123,000 each all-in "
         "(2025); the Dutch EUR 50 million for the first 1,000 points is EUR 50,000 a point. "

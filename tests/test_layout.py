@@ -25,7 +25,7 @@ SIM = Path(sim.__file__).parent
 LAYERS: dict[str, int] = {
     "sim.__main__": 7,
     "sim.cli": 6,
-    "sim.research": 5, "sim.sweeps": 5, "sim.injects": 5, "sim.plan": 5,
+    "sim.research": 5, "sim.sweeps": 5, "sim.injects": 5, "sim.plan": 5, "sim.sensitivity": 5,
     "sim.results": 4,
     "sim.model": 3,
     "sim.params": 2,

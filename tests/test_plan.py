@@ -154,6 +154,8 @@ def test_package_cost_counts_each_unit_once(small) -> None:
     assert cost["fuel_trucks"] == c.fuel_truck_eur_per_year
     assert cost["satellite_phones"] == rs.coordination_points * c.satellite_phone_eur
     assert cost["volunteers"] == pytest.approx(20 * rs.residents / 1e5 * c.volunteer_eur)
+    assert cost["generator_upkeep"] == ((n_fixed + len(rs.stations) + 2)
+                                        * c.generator_upkeep_eur_per_year)
     # Longer autonomy buys storage: 72 h of a 25 kVA set (6 L/h) instead of its 8 h tank.
     longer = Package(**{**pkg.__dict__, "autonomy_h": 72.0})
     extra = longer.cost(sc, base.params, c)[r]["fuel_storage"]
@@ -205,8 +207,9 @@ def test_choice_by_target_by_budget_and_by_coordination_points() -> None:
     assert choose(df, dataclasses.replace(settings, coordination_points=0.9))[0] == "c"
     assert choose(df, dataclasses.replace(settings, budget_eur=5e5))[0] == "baseline"
     unmet = dataclasses.replace(settings, norm=0.999)
-    key, why = choose(df, unmet)
-    assert key == "d" and "not met" in why
+    key, why, met = choose(df, unmet)
+    assert key == "d" and "not met" in why and not met
+    assert choose(df, settings)[2]
 
 
 def test_space_round_trips_and_moves_one_lever_one_step() -> None:
@@ -373,3 +376,64 @@ def test_an_interrupted_plan_resumes_to_the_same_frontier_and_serial_equals_para
     proc = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.seeds=3"], serial, tmp_path)
     assert proc.returncode == 2 and "other settings" in proc.stderr
     assert {f: f.read_bytes() for f in files_under(serial)} == before
+
+
+@pytest.mark.slow
+def test_any_package_can_be_written_as_a_preset_and_a_report_names_the_trade_offs(
+        small_plan: Path, tmp_path: Path) -> None:
+    report = (small_plan / "report.md").read_text()
+    for words in ("of any open point", "harmed", "as given", "configs/plan/default.yaml"):
+        assert words in report
+    trials = pd.read_csv(small_plan / "trials.csv")
+    assert {"fixed_share.IJsselland", "autonomy_h", "meets_target", "chosen",
+            "on_frontier"} <= set(trials.columns)
+    other = trials[(trials["package"] != "baseline") & ~trials["chosen"]].iloc[0]["package"]
+    copy = tmp_path / "copy"
+    shutil.copytree(small_plan, copy)
+    runs = (copy / "evaluations.jsonl").read_text()
+    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "--preset", other], copy, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (copy / "evaluations.jsonl").read_text() == runs  # nothing run again
+    info = json.loads((copy / "plan.json").read_text())
+    assert info["chosen"] == other and "--preset" in info["why"]
+    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "--preset", "nope"], copy, tmp_path)
+    assert proc.returncode == 2 and "--preset" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_budget_nothing_fits_says_so_and_writes_no_preset(tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    proc = run_plan_cli([*SMALL, "plan.seeds=1", "plan.trials=4", "plan.batch=4",
+                         "plan.budget_eur=1000"], out, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "no package found fits the budget" in proc.stdout
+    assert "Try a larger budget" in (out / "report.md").read_text()
+    assert json.loads((out / "plan.json").read_text())["rerun"] is None
+    assert not (out / "scenarios").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_the_same_command_continues(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "plan"
+    args = [sys.executable, "-m", "sim.cli.plan", *SMALL, *SMALL_PLAN, "plan.jobs=1",
+            "--out", str(out), f"results_dir={tmp_path / 'results'}"]
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    store = out / "evaluations.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not store.exists()
+                                           or len(store.read_text().splitlines()) < 3):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "give the same command again to continue" in err
+    assert "Traceback" not in err
+    kept = len(store.read_text().splitlines())
+    assert kept >= 3
+    again = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.jobs=1"], out, tmp_path)
+    assert again.returncode == 0 and "resuming" in again.stderr
+    assert (out / "report.md").exists()

@@ -19,14 +19,17 @@ Bad input exits with status 2 before anything is written.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
@@ -35,20 +38,22 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.cli.main import EXIT_BAD_INPUT, register_configs
 from sim.errors import InputError, Problem
 from sim.params.reader import renamed
+from sim.params.scenario import Params
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR
 from sim.plan.evaluate import EvaluationStore
-from sim.plan.package import Package
 from sim.plan.report import (
     config_diff,
+    goal_text,
     meeting_target,
+    nothing_chosen_text,
     preset_header,
     preset_text,
     region_table,
     report_text,
 )
-from sim.plan.screen import screen
-from sim.plan.search import BASELINE, choose, frontier, search, table
+from sim.plan.screen import Screen, screen
+from sim.plan.search import BASELINE, Trials, choose, frontier, search, table
 from sim.plan.settings import PlanSettings, read_plan
 from sim.research.frontier import frontier_figure
 from sim.results.files import dump_json, write_atomic, write_text_atomic
@@ -119,28 +124,53 @@ class Progress:
             print(line, file=sys.stderr, flush=True)
 
 
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested mappings."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for k in sorted(set(old) | set(new)):
+            out += _differences(old.get(k), new.get(k), f"{prefix}{k}.")
+        return out
+    return [] if old == new else [prefix.rstrip(".")]
+
+
+def plan_name(name: str, regions: Sequence[str]) -> str:
+    """The plan's name: the scenario's, with the regions when there are few."""
+    return f"{name}_{'-'.join(sorted(regions))}" if len(regions) <= 3 else name
+
+
 def run_plan(scenario_overrides: Sequence[str], plan_overrides: Sequence[str],
-             out: Path | None) -> Path:
+             out: Path | None, preset: str | None = None) -> Path:
     """Compose, validate, search and write; return the plan folder."""
     settings = plan_settings(plan_overrides)
     given, plain = compose_configs(scenario_overrides)
     base = prepare(given)
-    folder = out or Path(given["results_dir"]) / "plans" / base.params.name
+    too_long = [h for h in settings.levers.autonomy_h if h > base.params.horizon_h]
+    if too_long:
+        raise InputError([Problem("plan.levers.autonomy_h", list(settings.levers.autonomy_h),
+                                  f"hours must not exceed the run's horizon_h "
+                                  f"({base.params.horizon_h:g}): {too_long}")])
+    sc = screen(base, settings.min_cover, settings.residents_per_point)
+    name = plan_name(base.params.name, list(sc.regions))
+    folder = out or Path(given["results_dir"]) / "plans" / name
     # What decides the results: the scenario (wherever results go) and the plan settings.
-    state = {"scenario": {k: v for k, v in given.items() if k != "results_dir"},
-             "plan": settings.fingerprint()}
+    state = json.loads(dump_json({
+        "scenario": {k: v for k, v in given.items() if k != "results_dir"},
+        "plan": settings.fingerprint()}))
     state_path = folder / "plan_state.json"
     if state_path.exists():
-        import json
         old = json.loads(state_path.read_text(encoding="utf-8"))
-        if old != json.loads(dump_json(state)):
+        if old != state:
+            differ = _differences(old, state)
             raise InputError([Problem("--out", str(folder),
-                                      "holds a plan made with other settings; give another "
-                                      "--out, or remove the folder to start again")])
+                                      "holds a plan made with other settings ("
+                                      + ", ".join(differ[:6]) + ("..." if len(differ) > 6
+                                                                 else "")
+                                      + "); give another --out, or remove the folder to "
+                                      "start again")])
         print(f"resuming the plan in {folder}", file=sys.stderr)
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(state_path, dump_json(state))
-    sc = screen(base, settings.min_cover, settings.residents_per_point)
     jobs = settings.jobs or os.cpu_count() or 1
     expected = (settings.trials + 1) * settings.seeds
     n_points = sum(len(r.points) for r in sc.regions.values())
@@ -150,49 +180,83 @@ def run_plan(scenario_overrides: Sequence[str], plan_overrides: Sequence[str],
           f"{settings.trials} packages x {settings.seeds} seeds + the scenario as given = "
           f"{expected} model runs on {jobs} processes", file=sys.stderr)
     store = EvaluationStore(folder / "evaluations.jsonl")
-    progress = Progress(expected - sum(1 for _ in store.results))
+    progress = Progress(expected - len(store.results))
     trials = search(given, base.params, sc, settings, store, progress)
     seeds = [base.params.seed + i for i in range(settings.seeds)]
-    df = table(trials, store, seeds, settings.seed_share)
-    front = frontier(df)
-    key, why = choose(df, settings)
-    write_outputs(folder, settings, given, plain, base.params.name, df, front, key, why,
-                  trials.packages.get(key), trials.costs.get(key, {}), sc, base, store, seeds)
+    df = table(trials, store, seeds, settings)
+    key, why, _ = choose(df, settings)
+    if preset is not None:
+        if preset not in trials.packages:
+            raise InputError([Problem("--preset", preset, "must be a package of this plan "
+                                      "(the column package of trials.csv)")])
+        key, why = preset, "the package asked for with --preset"
+    notes = []
+    n_batches = -(-settings.trials // settings.batch)
+    if key in trials.batch and trials.batch[key] == n_batches and n_batches > 1:
+        notes.append(f"Note: this package was found in the search's last generation "
+                     f"({n_batches}): a longer search (plan.trials) may find a cheaper one.")
+    write_outputs(Outputs(folder, settings, given, plain, name, df, key, why, trials, sc,
+                          base.params, store, seeds, notes))
     return folder
 
 
-def write_outputs(folder: Path, settings: PlanSettings, given: dict[str, Any],
-                  plain: dict[str, Any], name: str, df: Any, front: Any, key: str, why: str,
-                  package: Package | None, cost: dict[str, dict[str, float]], sc: Any,
-                  base: Any, store: EvaluationStore, seeds: list[int]) -> None:
+@dataclass(frozen=True)
+class Outputs:
+    """What :func:`write_outputs` needs of a finished search."""
+
+    folder: Path
+    settings: PlanSettings
+    given: dict[str, Any]
+    plain: dict[str, Any]
+    name: str
+    df: pd.DataFrame
+    key: str
+    why: str
+    trials: Trials
+    screen: Screen
+    base: Params
+    store: EvaluationStore
+    seeds: list[int]
+    notes: list[str]
+
+
+def write_outputs(o: Outputs) -> None:
     """The tables, figure, report and preset of a finished search, each atomically."""
+    folder, df, settings = o.folder, o.df, o.settings
+    front = frontier(df)
+    df = df.assign(on_frontier=df["package"].isin(front["package"]),
+                   chosen=df["package"] == o.key)
     write_atomic(folder / "trials.csv", lambda p: df.to_csv(p, index=False))
-    write_atomic(folder / "frontier.csv", lambda p: front.to_csv(p, index=False))
-    frontier_figure(df, front, key, settings.norm, settings.budget_eur, folder,
-                    f"{name}: cost and the 72-hour norm ({len(df) - 1} packages, "
-                    f"{len(seeds)} seeds each)")
-    chosen = df[df["package"] == key].iloc[0]
+    write_atomic(folder / "frontier.csv",
+                 lambda p: df[df["on_frontier"]].sort_values(["cost_eur", "package"])
+                 .to_csv(p, index=False))
+    frontier_figure(df, front, o.key, settings.norm, settings.budget_eur, folder,
+                    f"{o.name}: cost and the 72-hour norm ({len(df) - 1} packages, "
+                    f"{len(o.seeds)} seeds each)")
+    chosen = df[df["package"] == o.key].iloc[0]
     baseline = df[df["package"] == BASELINE].iloc[0]
-    preset_name = f"plan_{name}"
+    preset_name = f"plan_{o.name}"
     rerun = f"python -m sim --config-dir {folder} scenarios={preset_name}"
-    info: dict[str, Any] = {"chosen": key, "why": why, "seeds": seeds,
+    info: dict[str, Any] = {"chosen": o.key, "why": o.why, "seeds": o.seeds,
                             "settings": settings.fingerprint(),
                             "chosen_results": chosen.to_dict(),
-                            "baseline_results": baseline.to_dict(), "rerun": rerun}
+                            "baseline_results": baseline.to_dict(), "rerun": None}
+    package = o.trials.packages.get(o.key)
     if package is not None:
-        bought = package.bought(sc, base.params)
-        regions = region_table(package, bought, cost, store, key, seeds)
+        cost = o.trials.costs[o.key]
+        bought = package.bought(o.screen, o.base)
+        regions = region_table(package, bought, cost, o.store, o.key, o.seeds)
         write_atomic(folder / "regions.csv", lambda p: regions.to_csv(p, index=False))
-        changes = package.overrides(sc, base.params)
-        text = preset_text(preset_name, config_diff(plain, given), changes,
-                           preset_header(why, chosen, cost))
+        text = preset_text(preset_name, config_diff(o.plain, o.given),
+                           package.overrides(o.screen, o.base),
+                           preset_header(o.why, chosen, cost, goal_text(settings)))
         (folder / "scenarios").mkdir(exist_ok=True)
         write_text_atomic(folder / "scenarios" / f"{preset_name}.yaml", text)
-        report = report_text(settings, chosen, why, baseline, regions, package,
-                             len(df) - 1, seeds, rerun, meeting_target(df, settings))
-        info.update(package=package.as_dict(), cost=cost, bought=bought)
+        report = report_text(settings, chosen, o.why, baseline, regions, package,
+                             len(df) - 1, o.seeds, rerun, meeting_target(df), o.notes)
+        info.update(package=package.as_dict(), cost=cost, bought=bought, rerun=rerun)
     else:
-        report = f"# Plan: {why}\n\nNo package was chosen; see trials.csv.\n"
+        report = nothing_chosen_text(settings, o.why, df, len(o.seeds))
     write_text_atomic(folder / "report.md", report)
     write_text_atomic(folder / "plan.json", dump_json(info))
     print("\n" + report, flush=True)
@@ -212,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="the plan folder (default: <results_dir>/plans/<name>); an "
                              "existing one with the same settings is resumed")
+    parser.add_argument("--preset", default=None, metavar="PACKAGE",
+                        help="write this package of trials.csv as the preset and report "
+                             "instead of the chosen one (give the plan's command again)")
     args = parser.parse_intermixed_args(argv)
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     plan_over = [o for o in args.overrides if o.lstrip("+~").startswith("plan.")]
@@ -222,7 +289,11 @@ def main(argv: Sequence[str] | None = None) -> None:
               file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     try:
-        run_plan(scen_over, plan_over, args.out)
+        run_plan(scen_over, plan_over, args.out, args.preset)
+    except KeyboardInterrupt:
+        print("\nstopped: the model runs that ended are kept in the plan folder; give the "
+              "same command again to continue", file=sys.stderr)
+        sys.exit(130)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)

@@ -24,8 +24,8 @@ from sim.plan.settings import Costs
 
 #: Cost items, in report order.
 COST_ITEMS = ("point_generators", "connection_points", "station_generators",
-              "mobile_generators", "fuel_storage", "fuel_trucks", "satellite_phones",
-              "volunteers")
+              "mobile_generators", "fuel_storage", "generator_upkeep", "fuel_trucks",
+              "satellite_phones", "volunteers")
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,9 @@ class Package:
                 "station_generators": len(new_stations) * costs.station_generator_eur,
                 "mobile_generators": int(self.mobile_extra[r]) * costs.mobile_generator_eur,
                 "fuel_storage": storage_l * costs.fuel_storage_eur_per_l,
+                "generator_upkeep": ((len(new_points) + len(new_stations)
+                                      + int(self.mobile_extra[r]))
+                                     * costs.generator_upkeep_eur_per_year),
                 "fuel_trucks": int(self.trucks_extra[r]) * costs.fuel_truck_eur_per_year,
                 "satellite_phones": sat,
                 "volunteers": (self.volunteers_per_100k * rs.residents / 100_000
@@ -156,7 +159,7 @@ class Package:
         for r, rs in sorted(screen.regions.items()):
             out[r] = {
                 "designated_points": len(rs.points),
-                "static_cover": round(rs.cover, 4),
+                "static_cover_share": round(rs.cover, 4),
                 "point_generators": len(self.fixed_points(screen, r)),
                 "points_with_own_generator": sum(p in screen.powered_points for p in rs.points),
                 "connection_points": len(self.connection_points(screen, r)),

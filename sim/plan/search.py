@@ -20,7 +20,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,8 @@ class Trials:
     packages: dict[str, Package]
     costs: dict[str, dict[str, dict[str, float]]]
     order: list[str]
+    #: The batch (generation) in which each package was first proposed.
+    batch: dict[str, int] = field(default_factory=dict)
 
 
 def search(base_cfg: Mapping[str, Any], base: Params, screen: Screen,
@@ -87,7 +89,7 @@ def search(base_cfg: Mapping[str, Any], base: Params, screen: Screen,
                 constraints_func=constraints)
         size = min(settings.batch, settings.trials - b * settings.batch)
         if b > 0:  # up to half a generation of local moves where the decision is
-            scores = table(trials, store, seeds, settings.seed_share, with_baseline=False)
+            scores = table(trials, store, seeds, settings, with_baseline=False)
             for p in refinements(scores, trials.packages, space, settings, cost_of,
                                  trials.packages, size // 2):
                 study.enqueue_trial(space.params_of(p))
@@ -107,13 +109,19 @@ def search(base_cfg: Mapping[str, Any], base: Params, screen: Screen,
                 trials.packages[p.key] = p
                 trials.costs[p.key] = cost
                 trials.order.append(p.key)
+                trials.batch[p.key] = b + 1
         progress(f"batch {b + 1} of {n_batches} done: {len(trials.order)} packages")
     return trials
 
 
-def table(trials: Trials, store: EvaluationStore, seeds: list[int], seed_share: float,
-          with_baseline: bool = True) -> pd.DataFrame:
-    """One row per package (the baseline first): cost, the norm per seed and its summary."""
+def table(trials: Trials, store: EvaluationStore, seeds: list[int],
+          settings: PlanSettings, with_baseline: bool = True) -> pd.DataFrame:
+    """One row per package (the baseline first): cost, results over the seeds, the levers.
+
+    Shares are fractions (0-1); ``meets_target``: the norm target (and the
+    coordination-point condition, if set) is met; ``batch``: the generation in
+    which the search first proposed the package (0: the scenario as given).
+    """
     rows = []
     keys = [BASELINE, *trials.order] if with_baseline else list(trials.order)
     for key in keys:
@@ -123,20 +131,34 @@ def table(trials: Trials, store: EvaluationStore, seeds: list[int], seed_share: 
         row: dict[str, Any] = {
             "package": key,
             "cost_eur": round(total(cost), 2),
-            "norm_assured": assured(norms, seed_share),
+            "norm_assured": assured(norms, settings.seed_share),
             "norm_mean": float(np.mean(norms)),
             "norm_min": float(np.min(norms)),
             "norm_max": float(np.max(norms)),
         }
         for k in ("coordination_points_functional_share", "within_reach_share",
-                  "within_reach_operational_share", "vulnerable_reached_in_time_share"):
+                  "within_reach_operational_share", "vulnerable_reached_in_time_share",
+                  "vulnerable_harmed"):
             vals = [r["all"][k] for r in res if r["all"][k] is not None]
             row[k] = float(np.mean(vals)) if vals else None
         row["local_points_planned"] = res[0]["all"]["local_points_planned"]
         for s, n in zip(seeds, norms, strict=True):
             row[f"norm_seed_{s}"] = n
+        row["batch"] = trials.batch.get(key, 0)
+        if key in trials.packages:
+            for lever, value in trials.packages[key].as_dict().items():
+                if isinstance(value, dict):
+                    row.update({f"{lever}.{r}": v for r, v in value.items()})
+                else:
+                    row[lever] = value
         rows.append(row)
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    cp = settings.coordination_points
+    df["meets_target"] = (df["norm_assured"] >= settings.norm - 1e-12) & (
+        True if cp is None
+        else df["coordination_points_functional_share"].fillna(0.0) >= cp - 1e-12)
+    df.loc[df["package"] == BASELINE, "meets_target"] = False
+    return df.round(6)
 
 
 def frontier(df: pd.DataFrame) -> pd.DataFrame:
@@ -157,30 +179,44 @@ def frontier(df: pd.DataFrame) -> pd.DataFrame:
 NORM_TIE = 0.005
 
 
-def choose(df: pd.DataFrame, settings: PlanSettings) -> tuple[str, str]:
-    """The chosen package's key and why (target met, best for the budget, or not met)."""
+def choose(df: pd.DataFrame, settings: PlanSettings) -> tuple[str, str, bool]:
+    """The chosen package's key, why, and whether it meets what was asked.
+
+    With a budget: the best assured norm within it (ties within ``NORM_TIE`` to
+    the cheaper), among packages meeting the coordination-point condition if set.
+    Without: the cheapest package that meets the target. When nothing qualifies,
+    the closest package found, and False.
+    """
     d = df[df["package"] != BASELINE]
-    if settings.coordination_points is not None:
-        d = d[d["coordination_points_functional_share"].fillna(0.0)
-              >= settings.coordination_points - 1e-12]
-        if d.empty:
-            return BASELINE, "no package has enough coordination points functioning"
+    if d.empty:
+        return BASELINE, "no package was evaluated", False
+    cp = settings.coordination_points
+    if cp is not None:
+        ok_cp = d[d["coordination_points_functional_share"].fillna(0.0) >= cp - 1e-12]
+        if ok_cp.empty:
+            best = d.sort_values(["coordination_points_functional_share", "norm_assured",
+                                  "cost_eur", "package"],
+                                 ascending=[False, False, True, True]).iloc[0]
+            return (str(best["package"]), "no package found has enough coordination points "
+                    "functioning: the one with the most", False)
+        d = ok_cp
     if settings.budget_eur is not None:
         ok = d[d["cost_eur"] <= settings.budget_eur + 1e-6]
         if ok.empty:
-            return BASELINE, "no package fits the budget"
+            return (BASELINE, "no package found fits the budget: the scenario as given is "
+                    "the only choice", False)
         near = ok[ok["norm_assured"] >= ok["norm_assured"].max() - NORM_TIE]
         best = near.sort_values(["cost_eur", "norm_assured", "norm_mean", "package"],
                                 ascending=[True, False, False, True]).iloc[0]
-        return str(best["package"]), "the best assured norm within the budget"
+        return str(best["package"]), "the best assured norm within the budget", True
     ok = d[d["norm_assured"] >= settings.norm - 1e-12]
     if not ok.empty:
         best = ok.sort_values(["cost_eur", "norm_assured", "package"],
                               ascending=[True, False, True]).iloc[0]
-        return str(best["package"]), "the cheapest package that meets the target"
+        return str(best["package"]), "the cheapest package that meets the target", True
     best = d.sort_values(["norm_assured", "cost_eur", "package"],
                          ascending=[False, True, True]).iloc[0]
-    return str(best["package"]), "the target was not met: the best assured norm found"
+    return str(best["package"]), "the target was not met: the best assured norm found", False
 
 
 logging.getLogger("optuna").setLevel(logging.WARNING)

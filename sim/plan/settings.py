@@ -44,6 +44,7 @@ class _CostKeys:
     connection_point_eur: float = 0.0
     mobile_generator_eur: float = 0.0
     fuel_storage_eur_per_l: float = 0.0
+    generator_upkeep_eur_per_year: float = 0.0
     fuel_truck_eur_per_year: float = 0.0
     satellite_phone_eur: float = 0.0
     volunteer_eur: float = 0.0
@@ -76,6 +77,7 @@ class Costs:
     connection_point_eur: float
     mobile_generator_eur: float
     fuel_storage_eur_per_l: float
+    generator_upkeep_eur_per_year: float
     fuel_truck_eur_per_year: float
     satellite_phone_eur: float
     volunteer_eur: float
