@@ -113,7 +113,8 @@ def _entry(i: int, e: Any, cfg: Mapping[str, Any], problems: Problems) -> Uncert
         problems.add(f"{where}.key", key, f"must name a number (it holds {value!r}); time "
                      "distributions take scale: [low, high]")
         return None
-    given_lo, given_hi = e.get("low"), e.get("high")
+    given_lo: Any = e.get("low")
+    given_hi: Any = e.get("high")
     if not (_is_number(given_lo) and _is_number(given_hi) and given_lo < given_hi):
         problems.add(f"{where} ({key})", {"low": given_lo, "high": given_hi},
                      "low and high must be numbers with low < high")
