@@ -28,9 +28,9 @@ from pathlib import Path
 from bench_default import default_config
 
 from sim.params.validate import prepare
-from sim.plan.evaluate import EvaluationStore, evaluate_all
 from sim.plan.screen import screen
 from sim.plan.space import uniform
+from sim.results.batch import EvaluationStore, evaluate_all
 
 #: Target of the acceptance example, minutes.
 MAX_ACCEPTANCE_MIN = 30.0

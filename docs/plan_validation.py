@@ -24,7 +24,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import compose_config  # noqa: E402
 
 from sim.params.validate import prepare  # noqa: E402
-from sim.plan.evaluate import run_once  # noqa: E402
 from sim.plan.package import total  # noqa: E402
 from sim.plan.propose import static_norm  # noqa: E402
 from sim.plan.screen import (  # noqa: E402
@@ -35,6 +34,7 @@ from sim.plan.screen import (  # noqa: E402
 )
 from sim.plan.settings import read_plan  # noqa: E402
 from sim.plan.space import uniform  # noqa: E402
+from sim.results.batch import run_once  # noqa: E402
 
 
 def _table(header: list[str], rows: list[list[object]]) -> str:

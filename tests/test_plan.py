@@ -18,7 +18,6 @@ from omegaconf import OmegaConf
 
 from sim.errors import InputError
 from sim.params.validate import prepare
-from sim.plan.evaluate import EvaluationStore, merged, run_once
 from sim.plan.package import Package, total
 from sim.plan.propose import refinements
 from sim.plan.screen import (
@@ -32,6 +31,7 @@ from sim.plan.screen import (
 from sim.plan.search import NORM_TIE, choose, frontier
 from sim.plan.settings import read_plan
 from sim.plan.space import Space, assured, uniform
+from sim.results.batch import EvaluationStore, merged, run_once
 from sim.results.run import run
 from sim.results.shortfall import shortfall_table
 from tests.conftest import compose_config, files_under, shared

@@ -41,7 +41,6 @@ from sim.params.reader import renamed
 from sim.params.scenario import Params
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR
-from sim.plan.evaluate import EvaluationStore
 from sim.plan.report import (
     config_diff,
     goal_text,
@@ -56,6 +55,7 @@ from sim.plan.screen import Screen, screen
 from sim.plan.search import BASELINE, Trials, choose, frontier, search, table
 from sim.plan.settings import PlanSettings, read_plan
 from sim.research.frontier import frontier_figure
+from sim.results.batch import EvaluationStore
 from sim.results.files import dump_json, write_atomic, write_text_atomic
 
 PLAN_DEFAULTS = CONFIG_DIR / "plan" / "default.yaml"

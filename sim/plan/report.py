@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.plan.evaluate import REPLACED, EvaluationStore, merged
 from sim.plan.package import COST_ITEMS, Package, total
 from sim.plan.search import BASELINE
 from sim.plan.settings import PlanSettings
+from sim.results.batch import REPLACED, EvaluationStore, merged
 from sim.results.headline import percent
 
 

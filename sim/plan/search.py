@@ -28,12 +28,12 @@ import optuna
 import pandas as pd
 
 from sim.params.scenario import Params
-from sim.plan.evaluate import EvaluationStore, evaluate_all
 from sim.plan.package import Package, total
 from sim.plan.propose import proposals, refinements
 from sim.plan.screen import Screen
 from sim.plan.settings import PlanSettings
 from sim.plan.space import Space, assured
+from sim.results.batch import EvaluationStore, evaluate_all
 
 #: The scenario as given (no package), evaluated for comparison.
 BASELINE = "baseline"

@@ -1,11 +1,13 @@
-"""Evaluating a package with the discrete-event model: one run per seed, in parallel.
+"""Evaluating many configs with the discrete-event model: one run per seed, in parallel.
 
-:func:`run_once` merges a package's config changes into the base config, runs
-the model with one seed and returns the indicators the plan needs, for the
-whole area and per safety region. Every package runs with the same seeds
-(common random numbers), so differences between packages are not chance.
-:class:`EvaluationStore` keeps every result in an append-only JSON-lines file,
-so an interrupted search reads back what it had and runs only what is missing.
+:func:`run_once` merges config changes (a plan's package, a sensitivity
+sample) into the base config, runs the model with one seed and returns the
+headline indicators for the whole area and per safety region. Runs that differ
+only in their changes use the same seeds (common random numbers), so their
+differences are not chance. :class:`EvaluationStore` keeps every result in an
+append-only JSON-lines file, so an interrupted search or study reads back what
+it had and runs only what is missing. Used by ``sim.plan`` and
+``sim.sensitivity``.
 """
 
 from __future__ import annotations
