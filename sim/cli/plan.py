@@ -23,21 +23,15 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
-from sim.cli.main import EXIT_BAD_INPUT, register_configs
+from sim.cli.common import Progress, claim_folder, compose_configs, guarded, load_group
 from sim.errors import InputError, Problem
-from sim.params.reader import renamed
 from sim.params.scenario import Params
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR
@@ -61,77 +55,9 @@ from sim.results.files import dump_json, write_atomic, write_text_atomic
 PLAN_DEFAULTS = CONFIG_DIR / "plan" / "default.yaml"
 
 
-def compose_configs(overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The scenario config with ``overrides``, and without any (for the preset's diff)."""
-    register_configs()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        given = compose("config", overrides=list(overrides))
-        plain = compose("config", overrides=["~scenarios"])
-    out = []
-    for cfg in (given, plain):
-        container = OmegaConf.to_container(cfg, resolve=True)
-        assert isinstance(container, dict)
-        container.pop("hydra", None)
-        out.append({str(k): v for k, v in container.items()})
-    return out[0], out[1]
-
-
 def plan_settings(overrides: Sequence[str]) -> PlanSettings:
     """``configs/plan/default.yaml`` with ``plan.`` overrides, validated."""
-    cfg = OmegaConf.load(PLAN_DEFAULTS)
-    try:
-        extra = OmegaConf.from_dotlist([o[len("plan."):] for o in overrides])
-    except OmegaConfBaseException as exc:
-        raise InputError([Problem("plan", list(overrides), f"cannot be read: {exc}")]) from exc
-    merged = OmegaConf.to_container(OmegaConf.merge(cfg, extra), resolve=True)
-    assert isinstance(merged, dict)
-    return read_plan({str(k): v for k, v in merged.items()})
-
-
-def _clock(seconds: float) -> str:
-    minutes, sec = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
-
-
-class Progress:
-    """Progress on stderr: runs done of the most expected, elapsed and left."""
-
-    def __init__(self, expected: int) -> None:
-        self.expected = max(expected, 1)
-        self.done = 0
-        self.t0 = time.perf_counter()
-        # On a terminal one line is redrawn; piped to a file, a line per 5 % of the runs.
-        self.tty = sys.stderr.isatty()
-        self.every = max(self.expected // 20, 1)
-
-    def __call__(self, message: str) -> None:
-        """Show one message of the search."""
-        if ": run " not in message:
-            print(("\r" if self.tty else "") + message + (" " * 30 if self.tty else ""),
-                  file=sys.stderr, flush=True)
-            return
-        self.done += 1
-        if not self.tty and self.done % self.every and self.done != self.expected:
-            return
-        elapsed = time.perf_counter() - self.t0
-        left = elapsed / self.done * max(self.expected - self.done, 0)
-        line = (f"{self.done} of at most {self.expected} model runs, {_clock(elapsed)} "
-                f"elapsed, at most {_clock(left)} left ({message})")
-        if self.tty:
-            print(f"\r{line}   ", end="", file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-
-def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two nested mappings."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: list[str] = []
-        for k in sorted(set(old) | set(new)):
-            out += _differences(old.get(k), new.get(k), f"{prefix}{k}.")
-        return out
-    return [] if old == new else [prefix.rstrip(".")]
+    return read_plan(load_group(PLAN_DEFAULTS, "plan", overrides))
 
 
 def plan_name(name: str, regions: Sequence[str]) -> str:
@@ -157,20 +83,7 @@ def run_plan(scenario_overrides: Sequence[str], plan_overrides: Sequence[str],
     state = json.loads(dump_json({
         "scenario": {k: v for k, v in given.items() if k != "results_dir"},
         "plan": settings.fingerprint()}))
-    state_path = folder / "plan_state.json"
-    if state_path.exists():
-        old = json.loads(state_path.read_text(encoding="utf-8"))
-        if old != state:
-            differ = _differences(old, state)
-            raise InputError([Problem("--out", str(folder),
-                                      "holds a plan made with other settings ("
-                                      + ", ".join(differ[:6]) + ("..." if len(differ) > 6
-                                                                 else "")
-                                      + "); give another --out, or remove the folder to "
-                                      "start again")])
-        print(f"resuming the plan in {folder}", file=sys.stderr)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(state_path, dump_json(state))
+    claim_folder(folder / "plan_state.json", state, "plan")
     jobs = settings.jobs or os.cpu_count() or 1
     expected = (settings.trials + 1) * settings.seeds
     n_points = sum(len(r.points) for r in sc.regions.values())
@@ -283,23 +196,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     plan_over = [o for o in args.overrides if o.lstrip("+~").startswith("plan.")]
     scen_over = [o for o in args.overrides if o not in plan_over]
-    moved = renamed(scen_over)
-    if moved:
-        print("error: invalid input:\n" + "\n".join(f"  - {m}" for m in moved),
-              file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-    try:
-        run_plan(scen_over, plan_over, args.out, args.preset)
-    except KeyboardInterrupt:
-        print("\nstopped: the model runs that ended are kept in the plan folder; give the "
-              "same command again to continue", file=sys.stderr)
-        sys.exit(130)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-    except (HydraException, OmegaConfBaseException) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+    guarded(lambda: run_plan(scen_over, plan_over, args.out, args.preset), scen_over,
+            "plan")
 
 
 if __name__ == "__main__":
