@@ -120,3 +120,46 @@ def test_bad_study_settings_are_named() -> None:
     with pytest.raises(InputError) as err:
         read_settings(base)
     assert {"sens.sobol_n", "sens.method", "sens.trajectories"} <= set(err.value.fields())
+
+
+@pytest.mark.slow
+def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    register = tmp_path / "toy.yaml"
+    register.write_text(
+        "inputs:\n"
+        "  - {key: comms.sitrep_interval_h, low: 3, high: 5, why: toy}\n"
+        "  - {key: support_points.autonomy_h, low: 8, high: 72, why: toy}\n")
+    args = [sys.executable, "-m", "sim.cli.sensitivity", "region.select.regions=[IJsselland]",
+            "support_points.backup_power=all", "sens.method=both", "sens.trajectories=3",
+            "sens.seed_runs=2", "sens.sobol_n=4", "sens.sobol_top=2",
+            "--register", str(register), "--out", str(tmp_path / "out"),
+            f"results_dir={tmp_path / 'results'}"]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    morris = pd.read_csv(tmp_path / "out" / "sensitivity_morris.csv")
+    sobol = pd.read_csv(tmp_path / "out" / "sensitivity_sobol.csv")
+    assert len(morris) == 2 * 4 and len(sobol) == 2 * 4  # input x indicator
+    norm = morris[morris["indicator"] == "norm_72h_share"].set_index("input")
+    assert norm.loc["support_points.autonomy_h", "rank"] == 1
+    assert norm.loc["support_points.autonomy_h", "mu_star"] > 0.3
+    assert "support_points.autonomy_h" in (tmp_path / "out" / "sensitivity.md").read_text()
+    bands = pd.read_csv(tmp_path / "out" / "uncertainty_bands.csv")
+    b = bands[bands["indicator"] == "norm_72h_share"].set_index("source")
+    assert b.loc["inputs", "width_90"] > b.loc["seeds", "width_90"]
+    runs = (tmp_path / "out" / "evaluations.jsonl").read_text()
+    again = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert again.returncode == 0 and "resuming" in again.stderr
+    assert (tmp_path / "out" / "evaluations.jsonl").read_text() == runs  # nothing run again
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "sensitivity_morris.csv"),
+                                  morris)
+    # A key the config does not have: exit 2, named, nothing written.
+    register.write_text("inputs:\n  - {key: comms.nope, low: 1, high: 2, why: x}\n")
+    bad = subprocess.run([*args[:-3], "--out", str(tmp_path / "bad"), args[-1]],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert bad.returncode == 2 and "comms.nope" in bad.stderr
+    assert not (tmp_path / "bad").exists()

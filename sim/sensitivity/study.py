@@ -208,7 +208,8 @@ def summary_text(result: StudyResult, inputs: Sequence[Uncertain], top: int = 3)
             if table is None or table.empty or ind not in set(table["indicator"]):
                 continue
             t = table[table["indicator"] == ind].sort_values(col, ascending=False).head(top)
-            if float(t[col].max()) <= 0:
+            t = t[t[col] > 0]
+            if t.empty:
                 parts.append(f"- {name}: no input moves it")
                 continue
             named = [f"{r['input']} ({r[col]:.3g}; " + (
