@@ -163,3 +163,20 @@ def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path
                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert bad.returncode == 2 and "comms.nope" in bad.stderr
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow
+def test_the_cluster_path_gives_the_same_results_as_local_processes(tmp_path: Path) -> None:
+    """submitit (as on Slurm, here as local processes) equals joblib, run for run."""
+    from sim.results.batch import EvaluationStore, Launcher, evaluate_all
+
+    cfg = compose_config(["region.select.regions=[IJsselland]"])
+    jobs = [("a", {"seed": 1}), ("b", {"staffing": {"rest_hours": 10.0}})]
+    here = EvaluationStore(tmp_path / "here.jsonl")
+    evaluate_all(cfg, jobs, [1, 2], here, 2)
+    there = EvaluationStore(tmp_path / "there.jsonl")
+    evaluate_all(cfg, jobs, [1, 2], there, None,
+                 launcher=Launcher("submitit_local", tmp_path / "submitit", {"timeout_min": 10},
+                                   runs_per_job=3))
+    assert there.results == here.results
+    assert len(there.results) == 4

@@ -30,10 +30,16 @@ from sim.errors import InputError, Problem
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR
 from sim.research.sensitivity import bands_figure, ranked_figure
-from sim.results.batch import EvaluationStore, run_once
+from sim.results.batch import EvaluationStore, Launcher, run_once
 from sim.results.files import dump_json, write_atomic, write_text_atomic
 from sim.sensitivity.register import read_register
-from sim.sensitivity.study import WORDS, read_settings, run_study, summary_text
+from sim.sensitivity.study import (
+    WORDS,
+    model_evaluator,
+    read_settings,
+    run_study,
+    summary_text,
+)
 
 SETTINGS = CONFIG_DIR / "sensitivity" / "default.yaml"
 REGISTER = CONFIG_DIR / "uncertainty" / "default.yaml"
@@ -67,7 +73,10 @@ def run_sensitivity(scenario_overrides: Sequence[str], sens_overrides: Sequence[
               f"{per_run:.1f} s here, about {clock(per_run * total / jobs)} on {jobs} "
               "processes", file=sys.stderr)
     progress = Progress(total - len(store.results))
-    result = run_study(cfg, inputs, settings, store, progress=progress)
+    launcher = Launcher(settings.launcher, folder / "submitit", settings.submitit,
+                        settings.runs_per_job)
+    result = run_study(cfg, inputs, settings, store, model_evaluator(launcher),
+                       progress=progress)
     write_atomic(folder / "sensitivity_morris.csv",
                  lambda p: result.morris.to_csv(p, index=False))
     if result.sobol is not None:

@@ -16,6 +16,7 @@ import copy
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,13 +107,35 @@ class EvaluationStore:
             os.fsync(fh.fileno())
 
 
+@dataclass(frozen=True)
+class Launcher:
+    """Where the runs go: this machine's cores, or a cluster through submitit.
+
+    ``joblib``: processes on this machine (``n_jobs``). ``submitit_slurm``: jobs on a
+    Slurm cluster, ``runs_per_job`` runs each, with submitit's ``parameters``
+    (``slurm_partition``, ``timeout_min``, ``cpus_per_task``, ``mem_gb``), the library
+    behind the sweeps' ``hydra/launcher=submitit_slurm``; ``submitit_local``: the
+    same path as local processes (a check on a laptop). Logs go to ``folder``.
+    """
+
+    kind: str = "joblib"
+    folder: Path | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    runs_per_job: int = 16
+
+
+#: Launcher kinds.
+LAUNCHERS = ("joblib", "submitit_local", "submitit_slurm")
+
+
 def evaluate_all(base: Mapping[str, Any], jobs: Sequence[tuple[str, Mapping[str, Any]]],
                  seeds: Iterable[int], store: EvaluationStore, n_jobs: int | None,
-                 on_done: Callable[[int, int], None] | None = None) -> None:
+                 on_done: Callable[[int, int], None] | None = None,
+                 launcher: Launcher | None = None) -> None:
     """Run every (package, seed) not yet in ``store``, in parallel; store each as it ends.
 
     ``jobs``: (package key, config changes). ``on_done(done, total)`` reports progress.
-    The results do not depend on the number of processes.
+    The results do not depend on the number of processes or on the launcher.
     """
     seeds = list(seeds)
     unique = dict(jobs)  # a batch may propose one package twice
@@ -120,7 +143,9 @@ def evaluate_all(base: Mapping[str, Any], jobs: Sequence[tuple[str, Mapping[str,
             if (key, s) not in store]
     if not todo:
         return
-    for done, (key, seed, result) in enumerate(_map(base, todo, n_jobs), start=1):
+    runs = (_map(base, todo, n_jobs) if launcher is None or launcher.kind == "joblib"
+            else _submit(base, todo, launcher))
+    for done, (key, seed, result) in enumerate(runs, start=1):
         store.add(key, seed, result)
         if on_done is not None:
             on_done(done, len(todo))
@@ -135,3 +160,24 @@ def _map(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], int]]
     from joblib import Parallel, delayed
     parallel = Parallel(n_jobs=n_jobs or -1, backend="loky", return_as="generator")
     yield from parallel(delayed(_task)(base, changes, seed, key) for key, changes, seed in todo)
+
+
+def _chunk(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], int]]
+           ) -> list[tuple[str, int, dict[str, Any]]]:
+    """One cluster job: several runs, one after the other."""
+    return [_task(base, changes, seed, key) for key, changes, seed in todo]
+
+
+def _submit(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], int]],
+            launcher: Launcher) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    import submitit
+
+    folder = launcher.folder or Path("submitit")
+    executor = submitit.AutoExecutor(
+        folder=str(folder), cluster="local" if launcher.kind == "submitit_local" else "slurm")
+    executor.update_parameters(**dict(launcher.parameters))
+    size = max(int(launcher.runs_per_job), 1)
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    submitted = executor.map_array(_chunk, [base] * len(chunks), chunks)
+    for job in submitted:  # in order: the same results in the same order as joblib
+        yield from job.result()

@@ -135,7 +135,7 @@ def _entry(i: int, e: Any, cfg: Mapping[str, Any], problems: Problems) -> Uncert
 
 
 def read_register(entries: Any, cfg: Mapping[str, Any],
-                  check: Callable[[dict[str, Any]], None] | None = None
+                  check: Callable[[dict[str, Any]], object] | None = None
                   ) -> tuple[Uncertain, ...]:
     """The validated register; ``check(cfg)`` validates a config (the model's ``prepare``).
 

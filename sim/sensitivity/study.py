@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.errors import Problems
 from sim.params.reader import Reader, check_keys
-from sim.results.batch import EvaluationStore, evaluate_all
+from sim.results.batch import LAUNCHERS, EvaluationStore, Launcher, evaluate_all
 from sim.sensitivity.methods import (
     morris_design,
     morris_table,
@@ -46,6 +46,15 @@ METHODS = ("morris", "both")
 
 
 @dataclass
+class _SlurmKeys:
+    partition: str | None = None
+    timeout_min: int = 60
+    cpus_per_task: int = 1
+    mem_gb: float = 4
+    runs_per_job: int = 16
+
+
+@dataclass
 class _Keys:
     method: str = "both"
     trajectories: int = 6
@@ -55,6 +64,8 @@ class _Keys:
     seed_runs: int = 10
     sample_seed: int = 1
     jobs: int | None = None
+    launcher: str = "joblib"
+    slurm: _SlurmKeys = field(default_factory=_SlurmKeys)
 
 
 @dataclass(frozen=True)
@@ -69,11 +80,17 @@ class StudySettings:
     seed_runs: int
     sample_seed: int
     jobs: int | None
+    #: Where the runs go (``sim.results.batch.Launcher``): kind, submitit parameters,
+    #: runs per cluster job.
+    launcher: str = "joblib"
+    submitit: Mapping[str, Any] = field(default_factory=dict)
+    runs_per_job: int = 16
 
     def fingerprint(self) -> dict[str, Any]:
-        """What decides the results (not ``jobs``)."""
+        """What decides the results (not where or on how many processes they run)."""
         out = asdict(self)
-        out.pop("jobs")
+        for key in ("jobs", "launcher", "submitit", "runs_per_job"):
+            out.pop(key)
         return out
 
     def runs(self, n_inputs: int) -> int:
@@ -102,6 +119,14 @@ def read_settings(cfg: Mapping[str, Any]) -> StudySettings:
         sample_seed=c.integer("sens.sample_seed", lo=0, hi=2**31 - 1),
         jobs=None if c.get("sens.jobs") in (None, c.ABSENT)
         else c.integer("sens.jobs", lo=1, hi=256),
+        launcher=c.choice("sens.launcher", LAUNCHERS),
+        submitit={k: v for k, v in {
+            "slurm_partition": c.optional_text("sens.slurm.partition"),
+            "timeout_min": c.integer("sens.slurm.timeout_min", lo=1, hi=10_000),
+            "cpus_per_task": c.integer("sens.slurm.cpus_per_task", lo=1, hi=256),
+            "mem_gb": c.number("sens.slurm.mem_gb", lo=0.5, hi=4096),
+        }.items() if v is not None},
+        runs_per_job=c.integer("sens.slurm.runs_per_job", lo=1, hi=100_000),
     )
     problems.raise_if_any()
     return settings
@@ -118,11 +143,13 @@ Evaluator = Callable[[list[tuple[str, dict[str, Any]]], list[int], EvaluationSto
                       int | None, Callable[[int, int], None] | None], None]
 
 
-def model_evaluator(jobs: list[tuple[str, dict[str, Any]]], seeds: list[int],
-                    store: EvaluationStore, n_jobs: int | None,
-                    on_done: Callable[[int, int], None] | None) -> None:
-    """The discrete-event model, in parallel (``sim.results.batch``)."""
-    evaluate_all({}, jobs, seeds, store, n_jobs, on_done)
+def model_evaluator(launcher: Launcher | None = None) -> Evaluator:
+    """The discrete-event model, in parallel (``sim.results.batch``), on ``launcher``."""
+    def evaluate(jobs: list[tuple[str, dict[str, Any]]], seeds: list[int],
+                 store: EvaluationStore, n_jobs: int | None,
+                 on_done: Callable[[int, int], None] | None) -> None:
+        evaluate_all({}, jobs, seeds, store, n_jobs, on_done, launcher)
+    return evaluate
 
 
 @dataclass
@@ -156,10 +183,11 @@ def _band(name: str, source: str, y: np.ndarray) -> dict[str, Any]:
 
 
 def run_study(cfg: Mapping[str, Any], inputs: Sequence[Uncertain], settings: StudySettings,
-              store: EvaluationStore, evaluate: Evaluator = model_evaluator,
+              store: EvaluationStore, evaluate: Evaluator | None = None,
               indicators: Sequence[str] = INDICATORS,
               progress: Callable[[str], None] = lambda _: None) -> StudyResult:
-    """Run the study; every model run goes to ``store``."""
+    """Run the study; every model run goes to ``store`` (``evaluate``: the model here)."""
+    evaluate = evaluate or model_evaluator()
     seed = int(cfg["seed"])
 
     def run(xs: np.ndarray, label: str) -> list[str]:
