@@ -1,4 +1,4 @@
-"""Benchmark: how many model evaluations a plan search makes per minute, and the Oost-5 plan.
+"""Benchmark: model runs per minute of the batch commands, and their README examples.
 
 Evaluations: composes the default Oost-5 scenario, pre-screens it, and times the
 evaluation of ``--packages`` packages (uniform packages of the pre-screen) over
@@ -9,9 +9,15 @@ package is ``--seeds`` runs), medians and the parallel speed-up.
 ``--acceptance`` also times the README's acceptance example: the whole
 ``blackout-sim-plan plan.budget_eur=9.3e6`` with the default plan settings (160
 packages x 4 seeds), in a temporary folder. Target: under 30 minutes on this
-2-core machine.
+2-core machine. ``--sensitivity`` times the README's sensitivity example
+(``blackout-sim-sensitivity`` on the default Oost-5: Morris screen over the whole
+register, Sobol' indices of the top six, ten seed runs).
 
-    python benchmarks/bench_plan.py [--repeat N] [--packages K] [--seeds S] [--acceptance]
+The runs are the same for both commands (``sim.results.batch``), so the runs per
+minute hold for both.
+
+    python benchmarks/bench_plan.py [--repeat N] [--packages K] [--seeds S]
+                                    [--acceptance] [--sensitivity]
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ def main() -> None:
     parser.add_argument("--packages", type=int, default=8)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--acceptance", action="store_true")
+    parser.add_argument("--sensitivity", action="store_true")
     args = parser.parse_args()
     cfg = default_config()
     base = prepare(cfg)
@@ -90,6 +97,19 @@ def main() -> None:
         print(f"acceptance example (Oost-5, EUR 9.3 million, 160 packages x 4 seeds): "
               f"{wall / 60:.1f} min for {len(lines) - 2} distinct packages "
               f"(target under {MAX_ACCEPTANCE_MIN:g} min)")
+    if args.sensitivity:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "sim.cli.sensitivity",
+                                   "--out", str(Path(tmp) / "study"), f"results_dir={tmp}"],
+                                  capture_output=True, text=True, cwd=tmp)
+            wall = time.perf_counter() - t0
+            if proc.returncode:
+                print(proc.stderr, file=sys.stderr)
+                sys.exit(proc.returncode)
+            runs = len((Path(tmp) / "study" / "evaluations.jsonl").read_text().splitlines())
+        print(f"sensitivity example (Oost-5, default settings): {wall / 60:.1f} min for "
+              f"{runs} model runs ({60 * runs / wall:.1f} a minute)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ Not run by CI (it takes a few minutes). Sections:
    chain, and what the C2000 assumption does to the message delays;
 5. the embedded national geodata's counts against outside figures;
 6. the plan's pre-screen against the exact optimum, its designation and costs
-   against outside figures (``docs/plan_validation.py``).
+   against outside figures (``docs/plan_validation.py``);
+7. the sensitivity study against the Ishigami function's known indices
+   (``docs/sensitivity_validation.py``).
 
 Everything is computed here from the project's code and configs; the reported
 values are quoted from ``reference/parameters.md`` (see the presets' comments).
@@ -44,6 +46,7 @@ from conftest import (  # noqa: E402  (the tests' composition, as Hydra does it)
     erlang_c_wait,
 )
 from plan_validation import plan_section  # noqa: E402
+from sensitivity_validation import sensitivity_section  # noqa: E402
 
 from sim.model.queueing import (  # noqa: E402
     fluid_slice,
@@ -531,6 +534,7 @@ def main() -> None:
             default_section(folder),
             geodata_section(),
             plan_section(),
+            sensitivity_section(),
         ]) + "\n"
     write_text_atomic(OUT, text)
     print(f"written {OUT}")
