@@ -19,6 +19,7 @@ Bad input exits with status 2 before anything is written.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -84,6 +85,8 @@ def run_plan(scenario_overrides: Sequence[str], plan_overrides: Sequence[str],
         "scenario": {k: v for k, v in given.items() if k != "results_dir"},
         "plan": settings.fingerprint()}))
     claim_folder(folder / "plan_state.json", state, "plan")
+    settings = dataclasses.replace(settings, launcher=dataclasses.replace(
+        settings.launcher, folder=folder / "submitit"))
     jobs = settings.jobs or os.cpu_count() or 1
     expected = (settings.trials + 1) * settings.seeds
     n_points = sum(len(r.points) for r in sc.regions.values())

@@ -16,6 +16,7 @@ anything is written.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -30,7 +31,7 @@ from sim.errors import InputError, Problem
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR
 from sim.research.sensitivity import bands_figure, ranked_figure
-from sim.results.batch import EvaluationStore, Launcher, run_once
+from sim.results.batch import EvaluationStore, run_once
 from sim.results.files import dump_json, write_atomic, write_text_atomic
 from sim.sensitivity.register import read_register
 from sim.sensitivity.study import (
@@ -73,8 +74,7 @@ def run_sensitivity(scenario_overrides: Sequence[str], sens_overrides: Sequence[
               f"{per_run:.1f} s here, about {clock(per_run * total / jobs)} on {jobs} "
               "processes", file=sys.stderr)
     progress = Progress(total - len(store.results))
-    launcher = Launcher(settings.launcher, folder / "submitit", settings.submitit,
-                        settings.runs_per_job)
+    launcher = dataclasses.replace(settings.launcher, folder=folder / "submitit")
     result = run_study(cfg, inputs, settings, store, model_evaluator(launcher),
                        progress=progress)
     write_atomic(folder / "sensitivity_morris.csv",

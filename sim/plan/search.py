@@ -65,7 +65,8 @@ def search(base_cfg: Mapping[str, Any], base: Params, screen: Screen,
 
     def evaluate(batch: list[tuple[str, dict[str, Any]]], label: str) -> None:
         evaluate_all(base_cfg, batch, seeds, store, settings.jobs,
-                     on_done=lambda d, n: progress(f"{label}: run {d} of {n}"))
+                     on_done=lambda d, n: progress(f"{label}: run {d} of {n}"),
+                     launcher=settings.launcher)
 
     evaluate([(BASELINE, {})], "the scenario as given")
     budget = settings.budget_eur

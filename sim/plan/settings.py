@@ -14,6 +14,7 @@ from typing import Any
 
 from sim.errors import Problems
 from sim.params.reader import MAX_HOURS, Reader, check_keys
+from sim.results.batch import Launcher, SlurmKeys, read_launcher
 
 # --- schema: the keys a plan config may have (unknown keys are bad input) -------------
 
@@ -63,6 +64,8 @@ class _PlanKeys:
     search_seed: int = 1
     levers: _LeverKeys = field(default_factory=_LeverKeys)
     costs: _CostKeys = field(default_factory=_CostKeys)
+    launcher: str = "joblib"
+    slurm: SlurmKeys = field(default_factory=SlurmKeys)
 
 
 # --- typed settings -------------------------------------------------------------------
@@ -126,12 +129,15 @@ class PlanSettings:
     search_seed: int
     levers: Levers
     costs: Costs
+    #: Where the runs go (``sim.results.batch.Launcher``; the folder is the command's).
+    launcher: Launcher = field(default_factory=Launcher)
 
     def fingerprint(self) -> dict[str, Any]:
-        """What decides the search's trials (not ``jobs``, which only sets the speed)."""
+        """What decides the search's trials (not where or on how many processes they run)."""
         from dataclasses import asdict
         out = asdict(self)
         out.pop("jobs")
+        out.pop("launcher")
         return out
 
 
@@ -181,6 +187,7 @@ def read_plan(cfg: Mapping[str, Any]) -> PlanSettings:
         search_seed=c.integer("plan.search_seed", lo=0, hi=2**31 - 1),
         levers=levers,
         costs=costs,
+        launcher=read_launcher(c, "plan"),
     )
     problems.raise_if_any()
     return settings

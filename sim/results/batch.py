@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.engine import Model
+from sim.params.reader import Reader
 from sim.params.validate import prepare
 from sim.results.files import write_text_atomic
 from sim.results.regions import group_indicators
@@ -126,6 +127,30 @@ class Launcher:
 
 #: Launcher kinds.
 LAUNCHERS = ("joblib", "submitit_local", "submitit_slurm")
+
+
+@dataclass
+class SlurmKeys:
+    """The ``slurm`` block of a batch command's settings (schema for unknown keys)."""
+
+    partition: str | None = None
+    timeout_min: int = 60
+    cpus_per_task: int = 1
+    mem_gb: float = 4
+    runs_per_job: int = 16
+
+
+def read_launcher(c: Reader, prefix: str) -> Launcher:
+    """``<prefix>.launcher`` and ``<prefix>.slurm.*`` of a batch command's settings."""
+    parameters = {
+        "slurm_partition": c.optional_text(f"{prefix}.slurm.partition"),
+        "timeout_min": c.integer(f"{prefix}.slurm.timeout_min", lo=1, hi=10_000),
+        "cpus_per_task": c.integer(f"{prefix}.slurm.cpus_per_task", lo=1, hi=256),
+        "mem_gb": c.number(f"{prefix}.slurm.mem_gb", lo=0.5, hi=4096),
+    }
+    return Launcher(kind=c.choice(f"{prefix}.launcher", LAUNCHERS),
+                    parameters={k: v for k, v in parameters.items() if v is not None},
+                    runs_per_job=c.integer(f"{prefix}.slurm.runs_per_job", lo=1, hi=100_000))
 
 
 def evaluate_all(base: Mapping[str, Any], jobs: Sequence[tuple[str, Mapping[str, Any]]],

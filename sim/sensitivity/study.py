@@ -23,7 +23,13 @@ import pandas as pd
 
 from sim.errors import Problems
 from sim.params.reader import Reader, check_keys
-from sim.results.batch import LAUNCHERS, EvaluationStore, Launcher, evaluate_all
+from sim.results.batch import (
+    EvaluationStore,
+    Launcher,
+    SlurmKeys,
+    evaluate_all,
+    read_launcher,
+)
 from sim.sensitivity.methods import (
     morris_design,
     morris_table,
@@ -46,15 +52,6 @@ METHODS = ("morris", "both")
 
 
 @dataclass
-class _SlurmKeys:
-    partition: str | None = None
-    timeout_min: int = 60
-    cpus_per_task: int = 1
-    mem_gb: float = 4
-    runs_per_job: int = 16
-
-
-@dataclass
 class _Keys:
     method: str = "both"
     trajectories: int = 6
@@ -65,7 +62,7 @@ class _Keys:
     sample_seed: int = 1
     jobs: int | None = None
     launcher: str = "joblib"
-    slurm: _SlurmKeys = field(default_factory=_SlurmKeys)
+    slurm: SlurmKeys = field(default_factory=SlurmKeys)
 
 
 @dataclass(frozen=True)
@@ -80,16 +77,13 @@ class StudySettings:
     seed_runs: int
     sample_seed: int
     jobs: int | None
-    #: Where the runs go (``sim.results.batch.Launcher``): kind, submitit parameters,
-    #: runs per cluster job.
-    launcher: str = "joblib"
-    submitit: Mapping[str, Any] = field(default_factory=dict)
-    runs_per_job: int = 16
+    #: Where the runs go (``sim.results.batch.Launcher``; the folder is the command's).
+    launcher: Launcher = field(default_factory=Launcher)
 
     def fingerprint(self) -> dict[str, Any]:
         """What decides the results (not where or on how many processes they run)."""
         out = asdict(self)
-        for key in ("jobs", "launcher", "submitit", "runs_per_job"):
+        for key in ("jobs", "launcher"):
             out.pop(key)
         return out
 
@@ -119,14 +113,7 @@ def read_settings(cfg: Mapping[str, Any]) -> StudySettings:
         sample_seed=c.integer("sens.sample_seed", lo=0, hi=2**31 - 1),
         jobs=None if c.get("sens.jobs") in (None, c.ABSENT)
         else c.integer("sens.jobs", lo=1, hi=256),
-        launcher=c.choice("sens.launcher", LAUNCHERS),
-        submitit={k: v for k, v in {
-            "slurm_partition": c.optional_text("sens.slurm.partition"),
-            "timeout_min": c.integer("sens.slurm.timeout_min", lo=1, hi=10_000),
-            "cpus_per_task": c.integer("sens.slurm.cpus_per_task", lo=1, hi=256),
-            "mem_gb": c.number("sens.slurm.mem_gb", lo=0.5, hi=4096),
-        }.items() if v is not None},
-        runs_per_job=c.integer("sens.slurm.runs_per_job", lo=1, hi=100_000),
+        launcher=read_launcher(c, "sens"),
     )
     problems.raise_if_any()
     return settings
