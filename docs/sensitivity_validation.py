@@ -39,7 +39,8 @@ def sensitivity_section() -> str:
     inputs = read_register([{"key": f"x.x{i}", "low": -math.pi, "high": math.pi,
                              "why": "test function"} for i in (1, 2, 3, 4)], cfg)
     settings = StudySettings(method="both", trajectories=30, levels=4, sobol_top=4,
-                             sobol_n=1024, seed_runs=2, sample_seed=1, jobs=1)
+                             sobol_n=1024, seed_runs=2, band_runs=64, sample_seed=1,
+                             jobs=1)
     with tempfile.TemporaryDirectory() as tmp:
         res = run_study(cfg, inputs, settings, EvaluationStore(Path(tmp) / "e.jsonl"),
                         _ishigami, indicators=("y",))

@@ -83,12 +83,14 @@ def test_the_register_names_every_bad_entry() -> None:
         {"key": "staffing.shift_hours", "low": 9, "high": 6, "why": "x"},
         {"key": "support_points.setup", "scale": [2, 3], "why": "x"},
         {"key": "staffing.rest_hours", "low": 4, "high": 12},
+        {"key": "support_points.key_holder", "scale": [0.5, 2], "why": "  "},
     ]
     with pytest.raises(InputError) as err:
         read_register(entries, cfg)
     text = str(err.value)
     for words in ("staffing.nope", "must hold the config's value 0.5", "low < high",
-                  "0 < low <= 1 <= high", "one-line reason"):
+                  "0 < low <= 1 <= high", "staffing.rest_hours).why",
+                  "support_points.key_holder).why"):
         assert words in text, words
     # A range outside what the model allows is named at the corner it breaks.
     bad = [{"key": "staffing.professional_availability", "low": 0.5, "high": 1.5, "why": "x"}]
@@ -116,10 +118,11 @@ def test_the_shipped_register_is_valid_and_names_estimates() -> None:
 
 def test_bad_study_settings_are_named() -> None:
     base = yaml.safe_load(SETTINGS.read_text())
-    base.update(sobol_n=100, method="sobolz", trajectories=1)
+    base.update(sobol_n=100, method="sobolz", trajectories=1, levels=3)
     with pytest.raises(InputError) as err:
         read_settings(base)
-    assert {"sens.sobol_n", "sens.method", "sens.trajectories"} <= set(err.value.fields())
+    assert {"sens.sobol_n", "sens.method", "sens.trajectories", "sens.levels"} <= set(
+        err.value.fields())
 
 
 @pytest.mark.slow
@@ -136,7 +139,7 @@ def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path
         "  - {key: support_points.autonomy_h, low: 8, high: 72, why: toy}\n")
     args = [sys.executable, "-m", "sim.cli.sensitivity", "region.select.regions=[IJsselland]",
             "support_points.backup_power=all", "sens.method=both", "sens.trajectories=3",
-            "sens.seed_runs=2", "sens.sobol_n=4", "sens.sobol_top=2",
+            "sens.seed_runs=2", "sens.band_runs=6", "sens.sobol_n=4", "sens.sobol_top=2",
             "--register", str(register), "--out", str(tmp_path / "out"),
             f"results_dir={tmp_path / 'results'}"]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
@@ -163,6 +166,21 @@ def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path
                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert bad.returncode == 2 and "comms.nope" in bad.stderr
     assert not (tmp_path / "bad").exists()
+    # Not YAML with inputs; a folder that is not a study.
+    register.write_text("just words")
+    bad = subprocess.run([*args[:-3], "--out", str(tmp_path / "bad"), args[-1]],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert bad.returncode == 2 and "inputs:" in bad.stderr
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    register.write_text("inputs:\n  - {key: comms.sitrep_interval_h, low: 3, high: 5, "
+                        "why: toy}\n")
+    bad = subprocess.run([*args[:-3], "--out", str(tmp_path / "other"), args[-1]],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert bad.returncode == 2 and "not empty" in bad.stderr
+    assert [f.name for f in (tmp_path / "other").iterdir()] == ["notes.txt"]
+    samples = pd.read_csv(tmp_path / "out" / "samples.csv")
+    assert set(samples["design"]) == {"morris", "sobol", "band"}
 
 
 @pytest.mark.slow

@@ -85,6 +85,9 @@ def claim_folder(state_path: Path, state: dict[str, Any], what: str) -> bool:
                                       "start again")])
         print(f"resuming the {what} in {folder}", file=sys.stderr)
         return True
+    if folder.exists() and any(folder.iterdir()):
+        raise InputError([Problem("--out", str(folder), f"is not empty and holds no {what}: "
+                                  "give a new folder")])
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(state_path, dump_json(state))
     return False

@@ -53,10 +53,14 @@ def run_sensitivity(scenario_overrides: Sequence[str], sens_overrides: Sequence[
     cfg, _ = compose_configs(scenario_overrides)
     base = prepare(cfg)
     try:
-        entries = (yaml.safe_load(register.read_text(encoding="utf-8")) or {}).get("inputs")
-    except (OSError, yaml.YAMLError, AttributeError) as exc:
+        doc = yaml.safe_load(register.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
         raise InputError([Problem("--register", str(register), f"cannot be read: {exc}")]
                          ) from exc
+    if not isinstance(doc, dict) or "inputs" not in doc:
+        raise InputError([Problem("--register", str(register), "must be a YAML mapping with "
+                                  "a list under inputs: (see configs/uncertainty/default.yaml)")])
+    entries = doc["inputs"]
     inputs = read_register(entries, cfg, check=prepare)
     folder = out or Path(cfg["results_dir"]) / "sensitivity" / base.params.name
     claim_folder(folder / "study_state.json", {
@@ -95,7 +99,8 @@ def run_sensitivity(scenario_overrides: Sequence[str], sens_overrides: Sequence[
                           "total-order index ST (bars), first order S1 (thin)", folder,
                           f"sobol_{ind}", second=("S1", "S1_conf"))
     bands_figure(result.bands, WORDS, folder)
-    text = summary_text(result, inputs)
+    write_atomic(folder / "samples.csv", lambda p: result.samples.to_csv(p, index=False))
+    text = summary_text(result, inputs, settings.trajectories)
     write_text_atomic(folder / "sensitivity.md", text)
     write_text_atomic(folder / "study.json", dump_json({
         "settings": settings.fingerprint(), "inputs": len(inputs),

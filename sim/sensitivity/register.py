@@ -81,11 +81,22 @@ def _entry(i: int, e: Any, cfg: Mapping[str, Any], problems: Problems) -> Uncert
         problems.add(where, e, "must be a mapping with key, low and high (or scale), why")
         return None
     key = str(e["key"])
-    unknown = sorted(set(e) - {"key", "low", "high", "scale", "why", "kind", "integer"})
+    unknown = sorted(set(e) - {"key", "low", "high", "scale", "why", "kind", "integer",
+                               "default"})
     if unknown:
         problems.add(f"{where} ({key})", unknown, "unknown fields; allowed: key, low, high, "
-                     "scale, why, kind, integer")
+                     "scale, why, kind, integer, default")
+    if not str(e.get("why") or "").strip():
+        problems.add(f"{where} ({key}).why", e.get("why"), "give a one-line reason for the "
+                     "range")
     value = _get(cfg, key)
+    if value is None and _is_number(e.get("default")):
+        # A null setting (e.g. power.fixed.min_autonomy_h: as in the geodata) behaves as
+        # the register's default; the samples give it a number.
+        value = e["default"]
+    elif "default" in e:
+        problems.add(f"{where} ({key}).default", e["default"], "only for a key whose config "
+                     "value is null: the number that null behaves like")
     kind = str(e.get("kind", "estimate"))
     if kind not in KINDS:
         problems.add(f"{where} ({key}).kind", kind, f"must be one of {list(KINDS)}")
@@ -127,9 +138,6 @@ def _entry(i: int, e: Any, cfg: Mapping[str, Any], problems: Problems) -> Uncert
     if integer and not (float(lo).is_integer() and float(hi).is_integer()):
         problems.add(f"{where} ({key})", {"low": lo, "high": hi},
                      "integer inputs need whole-number low and high")
-    if not e.get("why"):
-        problems.add(f"{where} ({key}).why", e.get("why"), "give a one-line reason for the "
-                     "range")
     return Uncertain(key, float(lo), float(hi), float(value), str(e.get("why", "")), kind,
                      integer=integer)
 

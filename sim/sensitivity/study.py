@@ -59,6 +59,7 @@ class _Keys:
     sobol_top: int = 6
     sobol_n: int = 64
     seed_runs: int = 10
+    band_runs: int = 64
     sample_seed: int = 1
     jobs: int | None = None
     launcher: str = "joblib"
@@ -75,6 +76,8 @@ class StudySettings:
     sobol_top: int
     sobol_n: int
     seed_runs: int
+    #: Samples with every input drawn at random in its range: the uncertainty band.
+    band_runs: int
     sample_seed: int
     jobs: int | None
     #: Where the runs go (``sim.results.batch.Launcher``; the folder is the command's).
@@ -92,7 +95,7 @@ class StudySettings:
         morris = self.trajectories * (n_inputs + 1)
         sobol = (self.sobol_n * (min(self.sobol_top, n_inputs) + 2)
                  if self.method == "both" else 0)
-        return self.seed_runs + morris + sobol
+        return self.seed_runs + self.band_runs + morris + sobol
 
 
 def read_settings(cfg: Mapping[str, Any]) -> StudySettings:
@@ -103,13 +106,18 @@ def read_settings(cfg: Mapping[str, Any]) -> StudySettings:
     n = c.integer("sens.sobol_n", lo=4, hi=2**20)
     if n & (n - 1):
         problems.add("sens.sobol_n", n, "must be a power of two (Sobol' sequences)")
+    levels = c.integer("sens.levels", lo=2, hi=20)
+    if levels % 2:
+        problems.add("sens.levels", levels, "must be even (an odd Morris grid biases the "
+                     "elementary effects)")
     settings = StudySettings(
         method=c.choice("sens.method", METHODS),
         trajectories=c.integer("sens.trajectories", lo=2, hi=1000),
-        levels=c.integer("sens.levels", lo=2, hi=20),
+        levels=levels,
         sobol_top=c.integer("sens.sobol_top", lo=1, hi=1000),
         sobol_n=n,
         seed_runs=c.integer("sens.seed_runs", lo=2, hi=1000),
+        band_runs=c.integer("sens.band_runs", lo=2, hi=100_000),
         sample_seed=c.integer("sens.sample_seed", lo=0, hi=2**31 - 1),
         jobs=None if c.get("sens.jobs") in (None, c.ABSENT)
         else c.integer("sens.jobs", lo=1, hi=256),
@@ -147,6 +155,8 @@ class StudyResult:
     sobol: pd.DataFrame | None
     bands: pd.DataFrame
     outputs: dict[str, dict[str, np.ndarray]]
+    #: Every sample's input values, by design (``morris``, ``sobol``, ``band``).
+    samples: pd.DataFrame
 
 
 def _outputs(keys: Sequence[str], seed: int, store: EvaluationStore,
@@ -193,51 +203,82 @@ def run_study(cfg: Mapping[str, Any], inputs: Sequence[Uncertain], settings: Stu
                              dtype=float) for ind in indicators}
     outputs: dict[str, dict[str, np.ndarray]] = {}
     sobol = None
+    designs: dict[str, np.ndarray] = {}
     x = morris_design(inputs, settings.trajectories, settings.levels, settings.sample_seed)
+    designs["morris"] = x
     keys = run(x, "Morris screen")
     outputs["morris"] = _outputs(keys, seed, store, indicators)
     morris = morris_table(inputs, x, outputs["morris"], settings.levels, settings.sample_seed)
     if settings.method == "both":
         chosen = top_inputs(morris, settings.sobol_top)
         x = sobol_design(inputs, chosen, settings.sobol_n, settings.sample_seed)
+        designs["sobol"] = x
         keys = run(x, "Sobol' indices")
         outputs["sobol"] = _outputs(keys, seed, store, indicators)
         sobol = sobol_table(inputs, chosen, outputs["sobol"], settings.sample_seed)
+    # The uncertainty band: every input drawn at random in its range (plain Monte
+    # Carlo; the Morris grid favours the ends of each range and moves one input at a time).
+    rng = np.random.default_rng(settings.sample_seed)
+    lows = np.array([u.low for u in inputs])
+    highs = np.array([u.high for u in inputs])
+    x = lows + rng.random((settings.band_runs, len(inputs))) * (highs - lows)
+    designs["band"] = x
+    keys = run(x, "uncertainty band")
+    outputs["band"] = _outputs(keys, seed, store, indicators)
     rows = []
     for ind in indicators:
         rows.append(_band(ind, "seeds", by_seed[ind]))
-        every = np.concatenate([o[ind] for o in outputs.values()]) if outputs else np.array([])
-        if len(every):
-            rows.append(_band(ind, "inputs", every))
-    return StudyResult(morris=morris, sobol=sobol, bands=pd.DataFrame(rows), outputs=outputs)
+        rows.append(_band(ind, "inputs", outputs["band"][ind]))
+    samples = pd.concat([pd.DataFrame(xs, columns=[u.key for u in inputs])
+                         .assign(design=name, sample=[sample_key(v) for v in xs])
+                         for name, xs in designs.items()], ignore_index=True)
+    return StudyResult(morris=morris, sobol=sobol, bands=pd.DataFrame(rows), outputs=outputs,
+                       samples=samples[["design", "sample", *[u.key for u in inputs]]])
 
 
-def summary_text(result: StudyResult, inputs: Sequence[Uncertain], top: int = 3) -> str:
-    """Which inputs each indicator depends on most, which are estimates, and the bands."""
+def summary_text(result: StudyResult, inputs: Sequence[Uncertain], trajectories: int,
+                 top: int = 3) -> str:
+    """Which inputs each indicator depends on most, which are estimates, and the bands.
+
+    An index whose confidence interval is as wide as the index itself is marked
+    uncertain; an indicator that hardly moves over the whole study is said to.
+    """
     kinds = {u.key: u.kind for u in inputs}
-    lines = ["# Which estimates matter", ""]
+    lines = ["# Which estimates matter", "",
+             "mu*: the mean absolute change of the indicator when the input moves across its "
+             "range (Morris); ST: the share of the indicator's variance the input causes, "
+             "alone or with others (Sobol'). (x): a factor on the hours of a time "
+             "distribution. Bands: 5-95 % of the indicator when every input is drawn at "
+             "random in its range, against chance alone (the scenario as given, seed after "
+             "seed).", ""]
     for ind, words in WORDS.items():
-        parts = []
-        for name, table, col in (("Morris mu*", result.morris, "mu_star"),
-                                 ("Sobol' total index", result.sobol, "ST")):
+        b = result.bands[result.bands["indicator"] == ind].set_index("source")
+        lines.append(f"**{words.capitalize()}**")
+        spread = max((float(np.ptp(o[ind])) for o in result.outputs.values() if ind in o),
+                     default=0.0)
+        if spread < 1e-3:
+            lines += ["- hardly moves in this study (range under 0.001): no ranking", ""]
+            continue
+        for name, table, col, conf in (("Morris mu*", result.morris, "mu_star",
+                                        "mu_star_conf"),
+                                       ("Sobol' total index ST", result.sobol, "ST",
+                                        "ST_conf")):
             if table is None or table.empty or ind not in set(table["indicator"]):
                 continue
             t = table[table["indicator"] == ind].sort_values(col, ascending=False).head(top)
             t = t[t[col] > 0]
             if t.empty:
-                parts.append(f"- {name}: no input moves it")
+                lines.append(f"- {name}: no effect seen ({trajectories} trajectories)")
                 continue
-            named = [f"{r['input']} ({r[col]:.3g}; " + (
-                "ESTIMATE: measure it" if kinds.get(r["input"]) == "estimate" else "sourced")
-                + ")" for _, r in t.iterrows()]
-            parts.append(f"- {name}: " + ", ".join(named))
-        b = result.bands[result.bands["indicator"] == ind].set_index("source")
-        if parts:
-            lines += [f"**{words.capitalize()}** depends most on:", *parts]
+            named = [f"{r['input']} ({r[col]:.3g} +- {r[conf]:.2g}"
+                     + ("; uncertain: raise the sample" if r[conf] >= r[col] else "")
+                     + "; " + ("ESTIMATE: measure it" if kinds.get(r["input"]) == "estimate"
+                               else "sourced") + ")" for _, r in t.iterrows()]
+            lines.append(f"- depends most on, by {name}: " + ", ".join(named))
         if {"seeds", "inputs"} <= set(b.index):
             lines.append(
-                f"- spread (5-95 %): {b.loc['inputs', 'p05']:.3f}-{b.loc['inputs', 'p95']:.3f} "
-                f"when every estimate varies, {b.loc['seeds', 'p05']:.3f}-"
-                f"{b.loc['seeds', 'p95']:.3f} from chance alone (seeds)")
+                f"- spread (5-95 %): {b.loc['inputs', 'p05']:.4f}-{b.loc['inputs', 'p95']:.4f} "
+                f"when every estimate varies, {b.loc['seeds', 'p05']:.4f}-"
+                f"{b.loc['seeds', 'p95']:.4f} from chance alone")
         lines.append("")
     return "\n".join(lines)
