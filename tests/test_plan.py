@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import compose_config, files_under, shared
 from omegaconf import OmegaConf
 
 from sim.errors import InputError
@@ -34,7 +35,6 @@ from sim.plan.space import Space, assured, uniform
 from sim.results.batch import EvaluationStore, merged, run_once
 from sim.results.run import run
 from sim.results.shortfall import shortfall_table
-from tests.conftest import compose_config, files_under, shared
 
 PLAN_DEFAULTS = Path(__file__).resolve().parents[1] / "configs" / "plan" / "default.yaml"
 SMALL = ["region.select.regions=[IJsselland]"]

@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from conftest import compose_config
 
 from sim.errors import InputError
 from sim.params.validate import prepare
 from sim.results.batch import EvaluationStore
 from sim.sensitivity.register import Uncertain, apply, read_register
 from sim.sensitivity.study import StudySettings, read_settings, run_study
-from tests.conftest import compose_config
 
 REGISTER = Path(__file__).resolve().parents[1] / "configs" / "uncertainty" / "default.yaml"
 SETTINGS = Path(__file__).resolve().parents[1] / "configs" / "sensitivity" / "default.yaml"
