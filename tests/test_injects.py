@@ -264,3 +264,26 @@ def test_fuel_injects_rest_on_the_generators_records(run_folder, msel):
     for text in fuel["sources"]:
         kinds = [events.loc[int(s[1:]), "kind"] for s in text.split()]
         assert kinds == ["fuel_request", "fuel_low"]
+
+
+@pytest.mark.slow
+def test_the_list_command_names_what_the_settings_can_select(default_run):
+    def listing(what: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sim.cli.injects", "--list", what,
+                               str(default_run)], capture_output=True, text=True, timeout=300)
+
+    municipalities = listing("municipalities")
+    assert municipalities.returncode == 0, municipalities.stderr
+    zwolle = [line.split() for line in municipalities.stdout.splitlines()
+              if line.split()[:1] == ["GM0193"]]
+    assert zwolle == [["GM0193", "Zwolle", "IJsselland"]]
+    assert len(municipalities.stdout.splitlines()) == 1 + 76
+    teams = listing("teams").stdout
+    assert "gbt:GM" in teams and "rot:" in teams and "Coördinatiepunt" in teams
+    regions = listing("regions").stdout
+    assert all(r in regions for r in ("VNOG", "VGGM", "VGZ", "IJsselland", "Twente"))
+    sites = listing("sites").stdout
+    assert "coordination_point" in sites and "support_point" in sites
+    assert not (default_run / "injects").exists()  # nothing written
+    bad = listing("towns")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

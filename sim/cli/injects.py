@@ -1,5 +1,8 @@
 """``blackout-sim-injects <run folder> [key=value ...]``: an MSEL from a finished run.
 
+``blackout-sim-injects --list teams|regions|municipalities|sites <run folder>``
+prints what the settings can name, with codes and names.
+
 The settings are the run's own ``injects`` config (``config.yaml``), or the
 defaults in ``configs/injects/default.yaml`` when the run has none, changed by
 ``key=value`` arguments (values in YAML: ``teams=[rot:VNOG,gbt:GM0200]``,
@@ -18,6 +21,8 @@ from pathlib import Path
 from sim.errors import InputError
 from sim.injects.generate import generate
 from sim.injects.msel import count_by
+from sim.injects.names import LISTS, names_table
+from sim.injects.sources import load_run
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -32,7 +37,18 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="change a setting of configs/injects, e.g. language=en")
     parser.add_argument("--out", type=Path, default=None,
                         help="where to write (default: <run folder>/injects; must not exist)")
+    parser.add_argument("--list", choices=LISTS, default=None, dest="listing",
+                        help="print the teams, safety regions, municipalities or sites the "
+                             "settings can name (codes and names), and write nothing")
     args = parser.parse_intermixed_args(argv)
+    if args.listing:
+        try:
+            run = load_run(args.run_folder)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+        print(names_table(run, args.listing).to_string(index=False))
+        return
     try:
         target, injects, settings = generate(args.run_folder, args.overrides, args.out)
     except InputError as exc:
