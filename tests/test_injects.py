@@ -144,11 +144,21 @@ def test_contingency_and_situation_injects(msel, settings):
     assert situations["sources"].str.split().str.len().max() > 10
 
 
-def test_the_workbook_has_the_sheets_and_types(run_folder, msel):
+def test_the_workbook_has_the_sheets_and_types(run_folder, msel, settings):
     wb = openpyxl.load_workbook(run_folder / "injects" / "msel_controller.xlsx")
-    assert wb.sheetnames[0] == "MSEL"
-    assert set(wb.sheetnames[1:]) == set(msel["track"])
+    assert wb.sheetnames[:2] == ["MSEL", "Klok"]
+    assert set(wb.sheetnames[2:]) == set(msel["track"])
+    clock = wb["Klok"]
+    assert clock.max_row == 1 + len(settings.clock.segments)
+    assert clock.cell(row=2, column=2).value == settings.clock.start
     ws = wb["MSEL"]
+    # As designers use it: a filter on every column, wrapped text, printed landscape
+    # on A4, one page wide, with the header repeated on every page.
+    assert ws.auto_filter.ref == ws.dimensions
+    assert ws.cell(row=2, column=11).alignment.wrap_text
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
     assert ws.freeze_panes == "B2"
     assert ws.max_row == len(msel) + 1
     header = [c.value for c in ws[1]]
@@ -156,7 +166,7 @@ def test_the_workbook_has_the_sheets_and_types(run_folder, msel):
     assert isinstance(ws.cell(row=2, column=4).value, datetime)
     assert ws.cell(row=2, column=4).number_format == "yyyy-mm-dd hh:mm"
     assert ws.column_dimensions["K"].width == 80
-    per_track = sum(wb[name].max_row - 1 for name in wb.sheetnames[1:])
+    per_track = sum(wb[name].max_row - 1 for name in wb.sheetnames[2:])
     assert per_track == len(msel)
 
 

@@ -15,13 +15,15 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from sim.injects.clock import ExerciseClock
 from sim.injects.msel import Inject, Settings
 from sim.injects.safety import escape, neutralise
 
@@ -129,16 +131,70 @@ def _fill_sheet(ws: Any, injects: Sequence[Inject], columns: Sequence[str], lang
         if c in ("simulated_at", "deliver_at"):
             for cell in ws[get_column_letter(i)][1:]:
                 cell.number_format = "yyyy-mm-dd hh:mm"
+        if c in _WRAPPED:
+            for cell in ws[get_column_letter(i)][1:]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _print_setup(ws)
 
 
-def workbook(injects: Sequence[Inject], columns: Sequence[str], lang: str) -> Workbook:
-    """The MSEL sheet and one sheet per track."""
+#: Columns of running text: wrapped in the workbook.
+_WRAPPED = ("subject", "message", "expected_action", "objective", "notes", "contingency",
+            "sources", "to", "sender", "track")
+
+
+def _print_setup(ws: Any) -> None:
+    """A filter on every column; printed landscape on A4, one page wide, header on every page."""
+    if ws.max_row >= 1 and ws.max_column >= 1:
+        ws.auto_filter.ref = ws.dimensions
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+#: The clock sheet's name and headers, by language.
+_CLOCK = {"nl": ("Klok", ["segment", "start oefening", "einde oefening", "scenario-uur van",
+                          "scenario-uur tot", "snelheid (scenario-uren per uur)"]),
+          "en": ("Clock", ["segment", "exercise start", "exercise end", "scenario hour from",
+                           "scenario hour to", "speed (scenario hours per hour)"])}
+
+
+def _clock_sheet(wb: Workbook, clock: ExerciseClock, lang: str) -> None:
+    """A sheet with the exercise clock: each segment's times on both clocks."""
+    name, headers = _CLOCK[lang]
+    ws = wb.create_sheet(name, 1)
+    ws.append(headers)
+    for k, (seg, start) in enumerate(zip(clock.segments, clock.segment_starts(),
+                                         strict=True), start=1):
+        ws.append([k, start, start + timedelta(hours=seg.play_h), seg.from_h, seg.to_h,
+                   seg.speed])
+    for i, width in enumerate((9, 18, 18, 16, 16, 22), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for col in ("B", "C"):
+        for cell in ws[col][1:]:
+            cell.number_format = "yyyy-mm-dd hh:mm"
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    _print_setup(ws)
+
+
+def workbook(injects: Sequence[Inject], columns: Sequence[str], lang: str,
+             clock: ExerciseClock | None = None) -> Workbook:
+    """The MSEL sheet, the exercise clock, and one sheet per track."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "MSEL"
     _fill_sheet(ws, injects, columns, lang)
     used = {"MSEL"}
+    if clock is not None:
+        _clock_sheet(wb, clock, lang)
+        used.add(_CLOCK[lang][0])
     for track in sorted({inj.track for inj in injects}):
         sheet = wb.create_sheet(_sheet_name(track, used))
         _fill_sheet(sheet, [i for i in injects if i.track == track], columns, lang)
@@ -221,8 +277,10 @@ def write_msel(folder: Path, injects: Sequence[Inject], settings: Settings) -> l
         }
         for name, text in texts.items():
             (staging / name).write_text(text, encoding="utf-8")
-        workbook(injects, CONTROLLER_COLUMNS, lang).save(staging / "msel_controller.xlsx")
-        workbook(injects, PLAYER_COLUMNS, lang).save(staging / "msel_player.xlsx")
+        workbook(injects, CONTROLLER_COLUMNS, lang, settings.clock).save(
+            staging / "msel_controller.xlsx")
+        workbook(injects, PLAYER_COLUMNS, lang, settings.clock).save(
+            staging / "msel_player.xlsx")
         if folder.exists():
             folder.rmdir()
         os.replace(staging, folder)
