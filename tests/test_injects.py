@@ -238,6 +238,17 @@ def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
                  "injects.language", "to_h (2) must be later"):
         assert text in proc.stderr, text
     assert not out.exists()
+    # The segment syntax of python -m sim (Hydra's) means the same here: a bad segment
+    # written without spaces is read as segments (and named), not as odd mapping keys.
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
+         "segments=[{from_h:6,to_h:2}]"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "to_h (2) must be later" in proc.stderr, proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
+         "language=en", "language=en,nl"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "no sweeps" in proc.stderr
+    assert not out.exists()
     # The run folder's own injects are never overwritten.
     proc = subprocess.run([sys.executable, "-m", "sim.cli.injects", str(run_folder)],
                           capture_output=True, text=True, timeout=120)
@@ -297,3 +308,20 @@ def test_the_list_command_names_what_the_settings_can_select(default_run):
     assert not (default_run / "injects").exists()  # nothing written
     bad = listing("towns")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_the_injects_command_takes_the_segments_as_python_m_sim_does(run_folder, tmp_path):
+    outs = []
+    for i, seg in enumerate(("segments=[{from_h:2,to_h:4},{from_h:24,to_h:26,speed:2}]",
+                             "segments=[{from_h: 2, to_h: 4}, {from_h: 24, to_h: 26, "
+                             "speed: 2}]")):
+        out = tmp_path / f"m{i}"
+        proc = subprocess.run([sys.executable, "-m", "sim.cli.injects", str(run_folder),
+                               "--out", str(out), seg], capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(json.loads((out / "msel_controller.json").read_text(encoding="utf-8")))
+    assert outs[0]["injects"] == outs[1]["injects"]
+    end = datetime.fromisoformat(outs[0]["end"])
+    start = datetime.fromisoformat(outs[0]["start"])
+    assert end - start == timedelta(hours=3)  # 2 h + 2 h at double speed

@@ -5,8 +5,9 @@ prints what the settings can name, with codes and names.
 
 The settings are the run's own ``injects`` config (``config.yaml``), or the
 defaults in ``configs/injects/default.yaml`` when the run has none, changed by
-``key=value`` arguments (values in YAML: ``teams=[rot:VNOG,gbt:GM0200]``,
-``segments=[{from_h: 2, to_h: 6}]``, ``language=en``). The MSEL goes to
+``key=value`` arguments in Hydra's syntax, as ``python -m sim injects.<key>=...``
+takes them (``teams=[rot:VNOG,gbt:GM0200]``, ``segments=[{from_h:2,to_h:6}]``,
+``language=en``). The MSEL goes to
 ``<run folder>/injects`` (or ``--out``), which must not exist yet. Bad settings
 exit with status 2 and a message naming each problem; nothing is written.
 """
@@ -14,15 +15,39 @@ exit with status 2 and a message naming each problem; nothing is written.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.errors import InputError
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import OverrideParseException
+
+from sim.errors import InputError, Problem
 from sim.injects.generate import generate
 from sim.injects.msel import count_by
 from sim.injects.names import LISTS, names_table
 from sim.injects.sources import load_run
+
+
+def as_yaml(overrides: Sequence[str]) -> list[str]:
+    """Overrides in Hydra's syntax (as ``python -m sim`` takes them) with values as JSON.
+
+    ``segments=[{from_h:2,to_h:4}]`` means the same here as in ``python -m sim
+    injects.segments=...``; sweeps are refused (one MSEL per command).
+    """
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except OverrideParseException as exc:
+        raise InputError([Problem("overrides", list(overrides), f"cannot be read: {exc}")]
+                         ) from exc
+    out = []
+    for o in parsed:
+        if o.is_sweep_override():
+            raise InputError([Problem(o.key_or_group, o.input_line, "one value per key: an "
+                                      "MSEL is made from one setting (no sweeps)")])
+        out.append(f"{o.key_or_group}={json.dumps(o.value(), default=str)}")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -50,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(names_table(run, args.listing).to_string(index=False))
         return
     try:
-        target, injects, settings = generate(args.run_folder, args.overrides, args.out)
+        target, injects, settings = generate(args.run_folder, as_yaml(args.overrides),
+                                             args.out)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
