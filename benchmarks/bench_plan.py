@@ -52,6 +52,17 @@ def time_evaluations(cfg: dict, jobs: list[tuple[str, dict]], seeds: list[int],
         return time.perf_counter() - t0
 
 
+def timed_command(module_and_args: list[str], tmp: Path) -> float:
+    """Seconds ``python -m <module> <args> --out <tmp>/out`` takes; exit on its failure."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", *module_and_args, "--out", str(tmp / "out"),
+                           f"results_dir={tmp}"], capture_output=True, text=True, cwd=tmp)
+    if proc.returncode:
+        print(proc.stderr, file=sys.stderr)
+        sys.exit(proc.returncode)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -85,29 +96,15 @@ def main() -> None:
           f"{60 * runs / mn / 4:.1f}")
     if args.acceptance:
         with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "sim.cli.plan", "plan.budget_eur=9.3e6",
-                                   "--out", str(Path(tmp) / "plan"), f"results_dir={tmp}"],
-                                  capture_output=True, text=True, cwd=tmp)
-            wall = time.perf_counter() - t0
-            if proc.returncode:
-                print(proc.stderr, file=sys.stderr)
-                sys.exit(proc.returncode)
-            lines = (Path(tmp) / "plan" / "trials.csv").read_text().splitlines()
+            wall = timed_command(["sim.cli.plan", "plan.budget_eur=9.3e6"], Path(tmp))
+            lines = (Path(tmp) / "out" / "trials.csv").read_text().splitlines()
         print(f"acceptance example (Oost-5, EUR 9.3 million, 160 packages x 4 seeds): "
               f"{wall / 60:.1f} min for {len(lines) - 2} distinct packages "
               f"(target under {MAX_ACCEPTANCE_MIN:g} min)")
     if args.sensitivity:
         with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "sim.cli.sensitivity",
-                                   "--out", str(Path(tmp) / "study"), f"results_dir={tmp}"],
-                                  capture_output=True, text=True, cwd=tmp)
-            wall = time.perf_counter() - t0
-            if proc.returncode:
-                print(proc.stderr, file=sys.stderr)
-                sys.exit(proc.returncode)
-            runs = len((Path(tmp) / "study" / "evaluations.jsonl").read_text().splitlines())
+            wall = timed_command(["sim.cli.sensitivity"], Path(tmp))
+            runs = len((Path(tmp) / "out" / "evaluations.jsonl").read_text().splitlines())
         print(f"sensitivity example (Oost-5, default settings): {wall / 60:.1f} min for "
               f"{runs} model runs ({60 * runs / wall:.1f} a minute)")
 

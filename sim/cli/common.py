@@ -21,26 +21,28 @@ from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.cli.main import EXIT_BAD_INPUT, register_configs
+from sim.cli.main import EXIT_BAD_INPUT, clock, register_configs
 from sim.errors import InputError, Problem
 from sim.params.reader import renamed
 from sim.paths import CONFIG_DIR
 from sim.results.files import dump_json, write_text_atomic
 
 
-def compose_configs(overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The scenario config with ``overrides``, and without any (for the preset's diff)."""
+def compose_config(overrides: Sequence[str]) -> dict[str, Any]:
+    """The scenario config as ``python -m sim`` composes it with ``overrides``, plain."""
     register_configs()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        given = compose("config", overrides=list(overrides))
-        plain = compose("config", overrides=["~scenarios"])
-    out = []
-    for cfg in (given, plain):
-        container = OmegaConf.to_container(cfg, resolve=True)
-        assert isinstance(container, dict)
-        container.pop("hydra", None)
-        out.append({str(k): v for k, v in container.items()})
-    return out[0], out[1]
+        cfg = compose("config", overrides=list(overrides))
+    container = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(container, dict)
+    container.pop("hydra", None)
+    return {str(k): v for k, v in container.items()}
+
+
+def split_overrides(overrides: Sequence[str], prefix: str) -> tuple[list[str], list[str]]:
+    """The command's own ``<prefix>.key=value`` overrides, and the scenario's."""
+    own = [o for o in overrides if o.lstrip("+~").startswith(f"{prefix}.")]
+    return own, [o for o in overrides if o not in own]
 
 
 def load_group(path: Path, prefix: str, overrides: Sequence[str]) -> dict[str, Any]:
@@ -91,13 +93,6 @@ def claim_folder(state_path: Path, state: dict[str, Any], what: str) -> bool:
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(state_path, dump_json(state))
     return False
-
-
-def clock(seconds: float) -> str:
-    """``m:ss`` or ``h:mm:ss``."""
-    minutes, sec = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
 
 
 class Progress:

@@ -152,13 +152,15 @@ def count_jobs(overrides: list[str]) -> int:
                      for o in parsed)
 
 
+def clock(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``."""
+    minutes, sec = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
+
+
 def progress_line(done: int, failed: int, total: int, elapsed_s: float) -> str:
     """``12/40 jobs done (1 failed), 3:05 elapsed, about 6:10 left``."""
-    def clock(seconds: float) -> str:
-        minutes, sec = divmod(round(seconds), 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
-
     finished = done + failed
     text = f"{finished}/{total} jobs done"
     if failed:

@@ -31,7 +31,14 @@ from typing import Any
 
 import pandas as pd
 
-from sim.cli.common import Progress, claim_folder, compose_configs, guarded, load_group
+from sim.cli.common import (
+    Progress,
+    claim_folder,
+    compose_config,
+    guarded,
+    load_group,
+    split_overrides,
+)
 from sim.errors import InputError, Problem
 from sim.params.scenario import Params
 from sim.params.validate import prepare
@@ -70,7 +77,8 @@ def run_plan(scenario_overrides: Sequence[str], plan_overrides: Sequence[str],
              out: Path | None, preset: str | None = None) -> Path:
     """Compose, validate, search and write; return the plan folder."""
     settings = plan_settings(plan_overrides)
-    given, plain = compose_configs(scenario_overrides)
+    given = compose_config(scenario_overrides)
+    plain = compose_config(["~scenarios"])  # the defaults alone: the preset is the difference
     base = prepare(given)
     too_long = [h for h in settings.levers.autonomy_h if h > base.params.horizon_h]
     if too_long:
@@ -197,8 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "instead of the chosen one (give the plan's command again)")
     args = parser.parse_intermixed_args(argv)
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    plan_over = [o for o in args.overrides if o.lstrip("+~").startswith("plan.")]
-    scen_over = [o for o in args.overrides if o not in plan_over]
+    plan_over, scen_over = split_overrides(args.overrides, "plan")
     guarded(lambda: run_plan(scen_over, plan_over, args.out, args.preset), scen_over,
             "plan")
 

@@ -26,7 +26,15 @@ from pathlib import Path
 
 import yaml
 
-from sim.cli.common import Progress, claim_folder, clock, compose_configs, guarded, load_group
+from sim.cli.common import (
+    Progress,
+    claim_folder,
+    clock,
+    compose_config,
+    guarded,
+    load_group,
+    split_overrides,
+)
 from sim.errors import InputError, Problem
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR
@@ -50,7 +58,7 @@ def run_sensitivity(scenario_overrides: Sequence[str], sens_overrides: Sequence[
                     register: Path, out: Path | None) -> Path:
     """Compose, validate, run the study and write; return its folder."""
     settings = read_settings(load_group(SETTINGS, "sens", sens_overrides))
-    cfg, _ = compose_configs(scenario_overrides)
+    cfg = compose_config(scenario_overrides)
     base = prepare(cfg)
     try:
         doc = yaml.safe_load(register.read_text(encoding="utf-8"))
@@ -128,8 +136,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "an existing one with the same settings is resumed")
     args = parser.parse_intermixed_args(argv)
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    sens = [o for o in args.overrides if o.lstrip("+~").startswith("sens.")]
-    scenario = [o for o in args.overrides if o not in sens]
+    sens, scenario = split_overrides(args.overrides, "sens")
     guarded(lambda: run_sensitivity(scenario, sens, args.register, args.out), scenario,
             "study")
 

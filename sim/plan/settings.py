@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sim.errors import Problems
@@ -134,7 +134,6 @@ class PlanSettings:
 
     def fingerprint(self) -> dict[str, Any]:
         """What decides the search's trials (not where or on how many processes they run)."""
-        from dataclasses import asdict
         out = asdict(self)
         out.pop("jobs")
         out.pop("launcher")
@@ -167,18 +166,14 @@ def read_plan(cfg: Mapping[str, Any]) -> PlanSettings:
         volunteers_step=c.number(f"{k}.volunteers_step", lo=0, hi=10_000, lo_open=True),
     )
     costs = Costs(**{f.name: c.number(f"plan.costs.{f.name}", lo=0, hi=1e9)
-                     for f in _fields(Costs)})
-    budget = c.get("plan.budget_eur")
+                     for f in fields(Costs)})
     settings = PlanSettings(
         norm=c.number("plan.target.norm", lo=0, hi=1, lo_open=True),
         seed_share=c.number("plan.target.seed_share", lo=0, hi=1, lo_open=True),
-        coordination_points=None if c.get("plan.target.coordination_points") in (None, c.ABSENT)
-        else c.share("plan.target.coordination_points"),
-        budget_eur=None if budget in (None, c.ABSENT)
-        else c.number("plan.budget_eur", lo=0, hi=1e12, lo_open=True),
+        coordination_points=c.optional_number("plan.target.coordination_points", lo=0, hi=1),
+        budget_eur=c.optional_number("plan.budget_eur", lo=0, hi=1e12, lo_open=True),
         min_cover=c.number("plan.min_cover", lo=0, hi=1, lo_open=True),
-        residents_per_point=None if c.get("plan.residents_per_point") in (None, c.ABSENT)
-        else c.number("plan.residents_per_point", lo=100, hi=1e7),
+        residents_per_point=c.optional_number("plan.residents_per_point", lo=100, hi=1e7),
         seeds=c.integer("plan.seeds", lo=1, hi=100),
         trials=c.integer("plan.trials", lo=1, hi=100_000),
         batch=c.integer("plan.batch", lo=2, hi=1000),
@@ -192,7 +187,3 @@ def read_plan(cfg: Mapping[str, Any]) -> PlanSettings:
     problems.raise_if_any()
     return settings
 
-
-def _fields(cls: type) -> tuple[Any, ...]:
-    from dataclasses import fields
-    return fields(cls)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import InputError, Problems
+from sim.params.reader import Reader
 
 #: Fields of a time distribution that are hours (scaled by a ``scale`` entry).
 HOUR_FIELDS = ("hours", "low", "high", "mode")
@@ -45,19 +46,9 @@ class Uncertain:
         return f"{self.key} (x)" if self.scale else self.key
 
 
-_ABSENT = object()
-
-
 def _get(cfg: Any, key: str) -> Any:
-    node = cfg
-    for part in key.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, Mapping) and part in node:
-            node = node[part]
-        else:
-            return _ABSENT
-    return node
+    """The value at a dotted key (list items by index), or ``Reader.ABSENT``."""
+    return Reader(cfg, Problems()).get(key)
 
 
 def _set(cfg: Any, key: str, value: Any) -> None:
@@ -100,7 +91,7 @@ def _entry(i: int, e: Any, cfg: Mapping[str, Any], problems: Problems) -> Uncert
     kind = str(e.get("kind", "estimate"))
     if kind not in KINDS:
         problems.add(f"{where} ({key}).kind", kind, f"must be one of {list(KINDS)}")
-    if value is _ABSENT:
+    if value is Reader.ABSENT:
         problems.add(f"{where}.key", key, "is not a key of the config (dotted path, list "
                      "items by index, e.g. outage.waves.1.share)")
         return None
