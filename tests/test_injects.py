@@ -7,6 +7,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -79,12 +80,21 @@ def test_every_source_exists_in_the_run(run_folder, msel):
         assert events.loc[int(text.split()[0][1:]), "kind"] == "grid"
 
 
-def test_the_density_limit_holds(msel, settings):
+def test_the_density_limit_holds(run_folder, msel, settings):
     hour = ((msel["deliver_at"] - pd.Timestamp(settings.clock.start))
             // pd.Timedelta(hours=1))
     per = msel.groupby([msel["track"], hour]).size()
     assert per.max() <= settings.max_per_team_hour
-    assert per.max() == settings.max_per_team_hour  # the limit is reached somewhere
+    # A tighter cap bites and still holds; the frames (STARTEX, ENDEX) are always kept.
+    run = load_run(run_folder)
+    tight = dataclasses.replace(settings, max_per_team_hour=2, spacing_min=5.0)
+    injects = build_msel(run, tight)
+    counts = defaultdict(int)
+    for inj in injects:
+        counts[(inj.track, (inj.deliver_at - tight.clock.start) // timedelta(hours=1))] += 1
+    assert max(counts.values()) == 2
+    assert len(injects) < len(msel)
+    assert {i.track for i in injects if i.kind == "startex"} == set(msel["track"])
 
 
 def test_methods_respect_the_communications_state(run_folder):
@@ -133,15 +143,16 @@ def test_every_message_is_marked_as_an_exercise(msel):
 def test_contingency_and_situation_injects(msel, settings):
     cont = msel[msel["contingency"] == 1]
     main = msel[msel["contingency"] == 0]
+    assert len(cont) >= 1
     for _, c in cont.iterrows():
         earlier = main[(main["track"] == c["track"]) & (main["sources"] == c["sources"])]
         assert len(earlier) == 1 and earlier["deliver_at"].iloc[0] < c["deliver_at"]
         assert "vervolg" in c["message"]
-    situations = msel[msel["subject"].str.startswith("Situatie bij hervatting")]
-    starts = {pd.Timestamp(s) for s in settings.clock.segment_starts()}
-    assert len(situations) >= 2 and set(situations["deliver_at"]) <= starts
-    assert (situations["sources"].str.split().str.len() >= 1).all()
-    assert situations["sources"].str.split().str.len().max() > 10
+    situations = msel[msel["subject"].str.startswith("Tijdsprong")]
+    starts = {pd.Timestamp(s) for s in settings.clock.segment_starts()[1:]}
+    assert len(situations) == len(set(msel["track"])) and set(situations["deliver_at"]) == starts
+    assert situations["sources"].str.split().str.len().min() > 10
+    assert situations["message"].str.contains("uur na het einde van de vorige speelronde").all()
 
 
 def test_the_workbook_has_the_sheets_and_types(run_folder, msel, settings):
@@ -177,7 +188,7 @@ def test_same_run_and_settings_give_the_same_msel_and_english_on_request(run_fol
         assert (a / name).read_bytes() == (b / name).read_bytes()
     en, injects, _ = generate(run_folder, ["language=en"], tmp_path / "en")
     assert all(i.message.startswith("OEFENING") for i in injects)
-    assert any("Situation at resumption" in i.subject for i in injects)
+    assert any(i.subject.startswith("Time jump") for i in injects)
     assert "Spelerscel" not in (en / "cards_player.html").read_text(encoding="utf-8")
 
 
@@ -279,12 +290,18 @@ def test_status_injects_agree_with_the_time_series(run_folder, msel):
 
 def test_fuel_injects_rest_on_the_generators_records(run_folder, msel):
     events = pd.read_csv(run_folder / "events.csv")
-    fuel = msel[msel["subject"].str.startswith("Brandstof onder een kwart")
+    fuel = msel[msel["subject"].str.contains("brandstof onder een kwart|Brandstofverzoek")
                 & (msel["contingency"] == 0)]
     assert len(fuel) > 0
     for text in fuel["sources"]:
         kinds = [events.loc[int(s[1:]), "kind"] for s in text.split()]
-        assert kinds == ["fuel_request", "fuel_low"]
+        assert kinds == ["fuel_request", "fuel_low"] * (len(kinds) // 2)
+    # A request goes to whoever can grant it: the ROT is asked to set priorities, never
+    # told to ask the ROT.
+    rot = fuel[fuel["track"].str.startswith("ROT")]
+    assert len(rot) > 0
+    assert not rot["expected_action"].str.contains("bij het ROT").any()
+    assert rot["expected_action"].str.contains("prioriteren").all()
 
 
 @pytest.mark.slow

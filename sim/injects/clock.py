@@ -66,12 +66,27 @@ class ExerciseClock:
         return None
 
     def deliver_at(self, t: float) -> datetime | None:
-        """Delivery time on the exercise clock of an event at scenario hour ``t``."""
+        """Delivery time on the exercise clock of an event at scenario hour ``t``.
+
+        Rounded to the nearest whole minute after the exercise's start.
+        """
         i = self.segment_of(t)
         if i is None:
             return None
         seg = self.segments[i]
-        return self.segment_starts()[i] + timedelta(hours=(t - seg.from_h) / seg.speed)
+        at = self.segment_starts()[i] + timedelta(hours=(t - seg.from_h) / seg.speed)
+        return self.start + timedelta(minutes=round((at - self.start).total_seconds() / 60))
+
+    def scenario_hour(self, at: datetime) -> float | None:
+        """The scenario hour played at ``at`` on the exercise clock (None: a break or after)."""
+        for start, seg in zip(self.segment_starts(), self.segments, strict=True):
+            if start <= at <= start + timedelta(hours=seg.play_h):
+                return seg.from_h + (at - start).total_seconds() / 3600 * seg.speed
+        return None
+
+    def segment_end(self, i: int) -> datetime:
+        """When segment ``i`` ends on the exercise clock."""
+        return self.segment_starts()[i] + timedelta(hours=self.segments[i].play_h)
 
     def resumption_of(self, t: float) -> int | None:
         """The segment at whose start an unplayed event at ``t`` is summarised (None: after)."""
@@ -104,7 +119,16 @@ def check_segments(segments: Sequence[Segment]) -> list[str]:
     return problems
 
 
+def to_minute(t: float) -> float:
+    """Scenario hour ``t`` rounded to the nearest whole minute.
+
+    The one rounding rule of the MSEL: ``scenario_time``, ``simulated_at`` and
+    every time named in a text are taken from the rounded hour, so they agree.
+    """
+    return round(t * 60) / 60
+
+
 def scenario_label(t: float) -> str:
-    """``T+hh:mm`` (hours may exceed 24) for scenario hour ``t``."""
+    """``T+hh:mm`` (hours may exceed 24) for scenario hour ``t`` (rounded to the minute)."""
     minutes = round(t * 60)
     return f"T+{minutes // 60:02d}:{minutes % 60:02d}"

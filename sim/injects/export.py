@@ -24,7 +24,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from sim.injects.clock import ExerciseClock
-from sim.injects.msel import Inject, Settings
+from sim.injects.inject import Inject, Settings
 from sim.injects.safety import escape, neutralise
 
 #: Columns of the controller version, in order (stable names).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.injects.msel import TEAM_KINDS, TEAM_LABEL
+from sim.injects.inject import TEAM_KINDS, TEAM_LABEL
 from sim.injects.sources import RunData
 
 #: What can be listed.

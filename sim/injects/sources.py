@@ -56,8 +56,12 @@ class RunData:
         return datetime.fromisoformat(str(self.config["outage"]["start"]))
 
     def at(self, t: float) -> datetime:
-        """Simulated local date and time at scenario hour ``t``."""
-        return self.start + timedelta(hours=float(t))
+        """Simulated local date and time at scenario hour ``t``, rounded to the minute.
+
+        The same rounding as ``scenario_label`` (``sim.injects.clock.to_minute``), so
+        ``simulated_at`` and ``scenario_time`` of an inject always agree.
+        """
+        return self.start + timedelta(minutes=round(float(t) * 60))
 
     def region_of(self, municipality: str) -> str:
         """The safety region of a municipality ('' when unknown)."""
