@@ -37,7 +37,11 @@ class InjectsConfig:
     regions: list[str] = field(default_factory=list)
     municipalities: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    min_per_team_hour: int = MISSING
     max_per_team_hour: int = MISSING
+    max_silence_min: float = MISSING
+    merge_min: float = MISSING
+    spacing_min: float = MISSING
     contingency: bool = True
     contingency_after_min: float = MISSING
     #: Exercise start on the exercise clock (ISO date and time).

@@ -169,10 +169,6 @@ NL: dict[str, Template] = {
         "{operational} volledig operationeel (met stroom) en {open} open.",
         "Prioriteren: welke punten krijgen aggregaten, brandstof en mensen om binnen 72 uur "
         "operationeel te zijn?", "Sturing op de 72-uursnorm"),
-    "situation": Template(
-        "Oefenleiding", "Situatie bij hervatting {when}",
-        "Situatie op {clock}: {summary}", "Beeld bijwerken en prioriteren.",
-        "Informatiemanagement"),
 }
 
 EN: dict[str, Template] = {
@@ -283,10 +279,6 @@ EN: dict[str, Template] = {
         "{operational} are fully operational (with power) and {open} are open.",
         "Set priorities: which points get generators, fuel and people to be operational "
         "within 72 hours?", "Steering on the 72-hour norm"),
-    "situation": Template(
-        "Exercise control", "Situation at resumption {when}",
-        "Situation at {clock}: {summary}", "Update the picture and set priorities.",
-        "Information management"),
 }
 
 TEMPLATES = {"nl": NL, "en": EN}
@@ -303,7 +295,7 @@ GROUPS = {
            "mobility, living alone", "frail_elderly_alone": "frail elderly, living alone"},
 }
 
-#: Short names of event kinds, for the situation summaries.
+#: Short names of event kinds, for merged lists.
 KIND_LABELS = {
     "nl": {"grid_out": "gemeente zonder stroom", "mobile_down": "mobiel netwerk weg",
            "c2000_down": "C2000-dekking weg", "water_pressure_down": "geen waterdruk",
@@ -342,7 +334,6 @@ WORDS: dict[str, dict[str, Any]] = {
     "nl": {"late": " ({hours} uur na het besluit)", "reduced": ", zonder stroom: geen warmte "
            "en geen opladen", "late_note": "Laat geopend: controleer in de run of de "
            "sleutelhouder, bemensing of stroom de oorzaak was.", "never": "niet binnen de run",
-           "summary": "{n} gebeurtenis(sen) sinds de vorige speelronde: {kinds}.",
            "contingency": "OEFENING (vervolg, alleen als er niets is gedaan): ",
            "contingency_note": "Alleen sturen als de spelers niet hebben gehandeld.",
            "reports": ("{n} noodmeldingen", "één noodmelding", "{n} noodmeldingen"),
@@ -350,7 +341,6 @@ WORDS: dict[str, dict[str, Any]] = {
     "en": {"late": " ({hours} hours after the decision)", "reduced": ", without power: no "
            "warmth and no charging", "late_note": "Opened late: check in the run whether the "
            "key holder, staff or power was the cause.", "never": "not within the run",
-           "summary": "{n} event(s) since the previous round of play: {kinds}.",
            "contingency": "OEFENING (follow-up, only if nothing was done): ",
            "contingency_note": "Send only if the players have not acted.",
            "reports": ("{n} emergency reports", "One emergency report", "{n} emergency reports"),
