@@ -203,19 +203,24 @@ def workbook(injects: Sequence[Inject], columns: Sequence[str], lang: str,
 
 #: Source ids shown on a card (all of them are in the tables).
 _CARD_SOURCES = 8
+#: Messages longer than this (characters or lines) print smaller, to fit one page.
+_LONG_MESSAGE = 900
+_LONG_LINES = 10
 
 _CSS = """
-body { font-family: Arial, Helvetica, sans-serif; margin: 0; }
-.card { page-break-after: always; break-after: page; border: 2px solid #1f3b57;
-        margin: 1.5cm; padding: 1cm; }
-.card h1 { font-size: 16pt; margin: 0 0 .3cm 0; color: #1f3b57; }
-.card .exercise { color: #b00020; font-weight: bold; letter-spacing: .1em; }
-.card table { border-collapse: collapse; width: 100%; margin-bottom: .4cm; }
-.card th { text-align: left; width: 28%; vertical-align: top; padding: 2px 6px;
+@page { size: A4; margin: 1cm; }
+body { font-family: Arial, Helvetica, sans-serif; margin: 0; font-size: 10pt; }
+.card { page-break-after: always; break-after: page; break-inside: avoid;
+        border: 2px solid #1f3b57; margin: 0; padding: .6cm; }
+.card h1 { font-size: 14pt; margin: 0 0 .25cm 0; color: #1f3b57; }
+.card .exercise { color: #b00020; font-weight: bold; letter-spacing: .1em; margin: 0 0 .2cm 0; }
+.card table { border-collapse: collapse; width: 100%; margin-bottom: .3cm; }
+.card th { text-align: left; width: 26%; vertical-align: top; padding: 1px 6px;
            color: #444; }
-.card td { padding: 2px 6px; }
-.card .message { font-size: 13pt; border: 1px solid #999; padding: .4cm;
-                 white-space: pre-wrap; }
+.card td { padding: 1px 6px; overflow-wrap: anywhere; }
+.card .message { font-size: 12pt; border: 1px solid #999; padding: .3cm;
+                 white-space: pre-wrap; overflow-wrap: anywhere; }
+.card .message.long { font-size: 10.5pt; }
 .card.controller { border-color: #8a5a00; }
 .card.controller h1 { color: #8a5a00; }
 """
@@ -243,10 +248,12 @@ def html_cards(injects: Sequence[Inject], settings: Settings, controller: bool) 
                 f" (+{more} meer)" if settings.language == "nl" else f" (+{more} more)")
         rows = "".join(f"<tr><th>{escape(h[c])}</th><td>{escape(_text(r[c]))}</td></tr>"
                        for c in fields)
+        long = len(inj.message) > _LONG_MESSAGE or inj.message.count("\n") > _LONG_LINES
+        message_class = "message long" if long else "message"
         parts.append(f"<section class=\"{cls}\"><p class=\"exercise\">OEFENING - "
                      f"{escape(settings.title)} - {escape(side)}</p>"
                      f"<h1>{escape(inj.id)}: {escape(inj.subject)}</h1><table>{rows}</table>"
-                     f"<div class=\"message\">{escape(inj.message)}</div>")
+                     f"<div class=\"{message_class}\">{escape(inj.message)}</div>")
         if controller:
             rows = "".join(f"<tr><th>{escape(h[c])}</th><td>{escape(_text(r[c]))}</td></tr>"
                            for c in extra)

@@ -134,7 +134,7 @@ class Frames:
                         self.lang)
         hidden = self.w["hidden"].format(unreached=len(p.unreached), harmed=len(p.harmed),
                                          clients=p.clients, top=top or "-")
-        return " ".join(lines), hidden
+        return "\n".join(lines), hidden
 
     def _clock(self, t: float) -> str:
         return self.run.at(t).strftime("%d-%m %H:%M")
@@ -152,7 +152,7 @@ class Frames:
         head = self.w["startex"].format(clock=self._clock(t), when=scenario_label(t),
                                         start=self.run.at(0).strftime("%d-%m-%Y %H:%M"),
                                         scope=self.scope(team))
-        text = f"{head} {body} " + self.w["unknown"].format(items="; ".join(unknown))
+        text = f"{head}\n{body}\n" + self.w["unknown"].format(items="; ".join(unknown))
         return self._inject(team, t, at, "startex", self.w["startex_subject"].format(
             label=self.singles.label(team)), text, self.w["start_action"], hidden,
             p.sources, self.w["control"])
@@ -168,7 +168,7 @@ class Frames:
                                      hours=f"{seg.from_h - before:.0f}",
                                      before=self._clock(before), scope=self.scope(team))
         return self._inject(team, seg.from_h, at, "situation", self.w["jump_subject"].format(
-            label=self.scope(team), when=scenario_label(seg.from_h)), f"{head} {body}",
+            label=self.scope(team), when=scenario_label(seg.from_h)), f"{head}\n{body}",
             self.w["start_action"], hidden, p.sources, self.w["control"])
 
     def picture(self, team: Team, t: float, since: float, at: datetime) -> Inject:
@@ -178,7 +178,7 @@ class Frames:
         head = self.w["picture"].format(scope=self.scope(team), clock=self._clock(t),
                                         when=scenario_label(t))
         return self._inject(team, t, at, "picture", self.w["picture_subject"].format(
-            label=self.scope(team), when=scenario_label(t)), f"{head} {body}",
+            label=self.scope(team), when=scenario_label(t)), f"{head}\n{body}",
             self.w["picture_action"], hidden, p.sources, self.w["lcms"])
 
     def endex(self, team: Team, at: datetime) -> Inject:

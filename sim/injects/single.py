@@ -267,8 +267,9 @@ class Singles:
                        kind=main.kind + ":contingency")
 
 
-#: Merged lists longer than this are told per municipality.
+#: Merged lists longer than this are told per municipality, the first LIST_TOWNS by name.
 LIST_LINES = 8
+LIST_TOWNS = 10
 
 
 def merge(group: Sequence[Inject], lang: str) -> Inject:
@@ -288,9 +289,15 @@ def merge(group: Sequence[Inject], lang: str) -> Inject:
         towns: dict[str, list[str]] = {}
         for i in group:
             towns.setdefault(i.town, []).append(i.place)
-        items = "\n".join(
-            f"- {town}: {len(places)}x ({name_list(list(dict.fromkeys(places)), lang, 3)})"
-            for town, places in sorted(towns.items(), key=lambda kv: -len(kv[1])))
+        ranked = sorted(towns.items(), key=lambda kv: -len(kv[1]))
+        lines = [f"- {town}: {len(places)}x ({name_list(list(dict.fromkeys(places)), lang, 3)})"
+                 for town, places in ranked[:LIST_TOWNS]]
+        rest = ranked[LIST_TOWNS:]
+        if rest:
+            lines.append("- " + WORDS[lang]["more_towns"].format(
+                n=len(rest), k=sum(len(p) for _, p in rest),
+                names=name_list([t for t, _ in rest], lang, 8)))
+        items = "\n".join(lines)
     intro = WORDS[lang]["merged"].format(n=len(group), label=label)
     notes = "\n".join(dict.fromkeys(i.notes for i in group if i.notes))
     senders = list(dict.fromkeys(i.sender for i in group))

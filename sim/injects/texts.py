@@ -337,12 +337,14 @@ WORDS: dict[str, dict[str, Any]] = {
            "contingency": "OEFENING (vervolg, alleen als er niets is gedaan): ",
            "contingency_note": "Alleen sturen als de spelers niet hebben gehandeld.",
            "reports": ("{n} noodmeldingen", "één noodmelding", "{n} noodmeldingen"),
-           "merged": "{n} berichten ({label}):"},
+           "merged": "{n} berichten ({label}):",
+           "more_towns": "{n} andere gemeenten: {k}x ({names})"},
     "en": {"late": " ({hours} hours after the decision)", "reduced": ", without power: no "
            "warmth and no charging", "late_note": "Opened late: check in the run whether the "
            "key holder, staff or power was the cause.", "never": "not within the run",
            "contingency": "OEFENING (follow-up, only if nothing was done): ",
            "contingency_note": "Send only if the players have not acted.",
            "reports": ("{n} emergency reports", "One emergency report", "{n} emergency reports"),
-           "merged": "{n} messages ({label}):"},
+           "merged": "{n} messages ({label}):",
+           "more_towns": "{n} other municipalities: {k}x ({names})"},
 }
