@@ -342,3 +342,18 @@ def test_the_injects_command_takes_the_segments_as_python_m_sim_does(run_folder,
     end = datetime.fromisoformat(outs[0]["end"])
     start = datetime.fromisoformat(outs[0]["start"])
     assert end - start == timedelta(hours=3)  # 2 h + 2 h at double speed
+
+
+def test_a_run_made_before_a_setting_existed_takes_its_default(run_folder, tmp_path):
+    import shutil
+
+    import yaml
+
+    copy = tmp_path / "old_run"
+    shutil.copytree(run_folder, copy, ignore=shutil.ignore_patterns("injects"))
+    config = yaml.safe_load((copy / "config.yaml").read_text(encoding="utf-8"))
+    for key in ("min_per_team_hour", "max_silence_min", "merge_min", "spacing_min"):
+        del config["injects"][key]
+    (copy / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    _, _, s = generate(copy, ["min_per_team_hour=2"], tmp_path / "out")
+    assert (s.min_per_team_hour, s.spacing_min, s.max_silence_min) == (2, 10.0, 45.0)

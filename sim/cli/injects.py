@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,7 +73,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
-        print(names_table(run, args.listing).to_string(index=False))
+        try:
+            print(names_table(run, args.listing).to_string(index=False))
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     try:
         target, injects, settings = generate(args.run_folder, as_yaml(args.overrides),

@@ -114,9 +114,7 @@ def spread(injects: Sequence[Inject], s: Settings) -> list[Inject]:
                 while any(abs(at - p) < gap for p in placed):
                     at = max(p for p in placed if abs(at - p) < gap) + gap
                 if at > end or (last and at >= end):
-                    at = inj.deliver_at  # no room left: spacing gives way to the event
-                if last and at >= end:
-                    continue  # at ENDEX nobody can act on it
+                    continue  # no room left in its segment (at ENDEX nobody can act on it)
                 placed.append(at)
                 out.append(replace(inj, deliver_at=at) if at != inj.deliver_at else inj)
     return out
@@ -146,8 +144,10 @@ def fill(injects: Sequence[Inject], s: Settings,
                     at = last + silence
                     full = sum(1 for i in out if i.team == team
                                and hour_of(i.deliver_at, s) == hour_of(at, s))
-                    made = None if full >= s.max_per_team_hour else _picture_at(
-                        picture, team, at, since, s, True)
+                    crowded = full >= s.max_per_team_hour or any(
+                        abs(i.deliver_at - at) < timedelta(minutes=s.spacing_min)
+                        for i in out if i.team == team)
+                    made = None if crowded else _picture_at(picture, team, at, since, s, True)
                     if made is not None:
                         out.append(made)
                         since = made.scenario_h

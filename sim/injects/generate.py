@@ -1,7 +1,7 @@
 """An MSEL from a finished run folder (``blackout-sim-injects``, ``injects.enabled``).
 
-The settings are the run's own ``injects`` config (``config.yaml``), or the
-defaults in ``configs/injects/default.yaml`` when the run has none, changed by
+The settings are the run's own ``injects`` config (``config.yaml``), over the
+defaults in ``configs/injects/default.yaml`` for what the run has not, changed by
 ``key=value`` overrides. The MSEL goes to ``<run folder>/injects`` (or ``out``),
 which must not exist yet; bad settings raise ``InputError`` before anything is
 written.
@@ -36,7 +36,9 @@ def generate(run_folder: Path, overrides: Sequence[str] = (),
              out: Path | None = None) -> tuple[Path, list[Inject], Settings]:
     """Build and write the MSEL of a run folder; return where, the injects and settings."""
     run = load_run(run_folder)
-    base = run.config.get("injects") or yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    # A run made before a setting existed takes today's default for it.
+    defaults = yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    base = {**defaults, **(run.config.get("injects") or {})}
     settings = settings_from(with_overrides(base, overrides, "injects"), known_names(run))
     injects = build_msel(run, settings)
     target = Path(out) if out is not None else Path(run_folder) / "injects"

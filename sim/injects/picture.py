@@ -214,7 +214,7 @@ def describe(p: Picture, run: RunData, lang: str, team_kind: str) -> list[str]:
     period = w["period"][hours > 1].format(hours=hours)
     n = sum(p.reports.values())
     if n:
-        if p.t - p.since < 1.0 or p.since <= 0:
+        if p.t - p.since < 1.0 or p.since <= 0 or p.t - 2 * max(p.t - p.since, 1.0) < 0:
             trend = ""
         elif n > p.reports_before:
             trend = w["up"].format(period=period, prev=p.reports_before)

@@ -198,7 +198,7 @@ NL_OUTSIDE: dict[str, Template] = {
     "mayor_call": Template(
         "Burgemeester van {municipality} (gesimuleerd)", "Burgemeester {municipality} vraagt "
                                                          "voorrang",
-        "De burgemeester van {municipality} belt: van de {planned} noodsteunpunten zijn er "
+        "De burgemeester van {municipality} laat weten: van de {planned} noodsteunpunten zijn er "
         "{operational} operationeel (met stroom). De burgemeester vraagt voorrang voor "
         "aggregaten en brandstof.",
         "Afweging maken tussen gemeenten en de burgemeester terugbellen.",
@@ -238,8 +238,9 @@ EN_OUTSIDE: dict[str, Template] = {
         "Public information"),
     "mayor_call": Template(
         "Mayor of {municipality} (simulated)", "Mayor of {municipality} asks for priority",
-        "The mayor of {municipality} calls: of the {planned} support points, {operational} are "
-        "operational (with power). The mayor asks for priority for generators and fuel.",
+        "The mayor of {municipality} lets you know: of the {planned} support points, "
+        "{operational} are operational (with power). The mayor asks for priority for "
+        "generators and fuel.",
         "Weigh the municipalities against each other and call the mayor back.",
         "Steering on the 72-hour norm"),
 }
