@@ -270,10 +270,10 @@ def test_status_injects_agree_with_the_time_series(run_folder, msel):
     status = msel[msel["subject"].str.startswith("Stand noodsteunpunten")]
     assert len(status) >= 2
     series = pd.read_csv(run_folder / "timeseries_region.csv").set_index("hour")
-    numbers = status["message"].str.extract(r"van de (\d+) geplande .* zijn er (\d+) volledig "
-                                            r"operationeel \(met stroom\) en (\d+) open")
-    status = status.assign(planned=numbers[0].astype(int), full=numbers[1].astype(int),
-                           open=numbers[2].astype(int), hour=status["scenario_time"].str[2:4]
+    numbers = status["message"].str.extract(r"(\d+) noodsteunpunten geactiveerd, (\d+) open, "
+                                            r"waarvan (\d+) volledig operationeel")
+    status = status.assign(planned=numbers[0].astype(int), open=numbers[1].astype(int),
+                           full=numbers[2].astype(int), hour=status["scenario_time"].str[2:4]
                            .astype(int))
     checked = 0
     for hour, rows in status.groupby("hour"):

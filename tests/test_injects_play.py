@@ -87,7 +87,7 @@ def test_after_the_time_jump_each_team_gets_the_situation_with_places_and_number
     for inj in jumps:
         assert inj.deliver_at == start and inj.scenario_time == "T+24:00"
         assert "20 uur na het einde van de vorige speelronde" in inj.message
-        assert re.search(r"Noodsteunpunten: \d+ gepland, \d+ open", inj.message)
+        assert re.search(r"Noodsteunpunten: \d+ geactiveerd, \d+ open", inj.message)
         assert "Zwolle" in inj.message  # Zwolle is in both teams' area
         assert "gebeurtenis(sen)" not in inj.message
 
@@ -114,7 +114,7 @@ def test_each_team_decides_at_its_own_level(run, played):
     gbt = " ".join(i.expected_action + i.message for i in injects if i.track.startswith("GBT"))
     assert "brandstof" in rot.lower() and "aggregat" in rot.lower()
     assert "bijstand" in rot and "LOCC" in rot
-    assert "noodsteunpunten eerst open" in gbt and "kwetsbare inwoners" in gbt
+    assert "noodsteunpunten voorrang krijgen" in gbt and "kwetsbare inwoners" in gbt
     assert "informeert" in gbt or "informeren" in gbt
 
 
@@ -229,3 +229,27 @@ def test_density_settings_are_checked():
     assert "at most max_per_team_hour (6)" in text and "nan" in text
     ok = settings_from({**cfg, "min_per_team_hour": 2, "spacing_min": 10}, known)
     assert (ok.min_per_team_hour, ok.max_per_team_hour, ok.spacing_min) == (2, 6, 10.0)
+
+
+@pytest.mark.slow
+def test_teams_must_name_the_right_kind_of_site_inside_the_scope_and_the_run(run):
+    with pytest.raises(InputError) as err:
+        exercise(run, teams=["nsp:FS-GM0193-1", "cp:SP-GM0193-001", "gbt:GM0193"],
+                 regions=["Twente"], segments=[{"from_h": 2, "to_h": 900}])
+    text = str(err.value)
+    assert "'FS-GM0193-1' is a coordination_point, not a support_point: use cp:FS-GM0193-1" \
+        in text
+    assert "'SP-GM0193-001' is a support_point, not a coordination_point: use nsp:" in text
+    assert "gbt:GM0193" in text and "outside the scope" in text
+    assert "after its horizon (168 h)" in text
+    with pytest.raises(InputError) as err:
+        exercise(run, segments=[{"from_h": 2, "to_h": float("nan")}])
+    assert "injects.segments[0]" in str(err.value)
+    # A coordination point in play passes Zwolle's emergency reports on to the meldkamer.
+    s = exercise(run, teams=["meldkamer", "cp:FS-GM0193-1"])
+    injects = build_msel(run, s)
+    via_cp = [i for i in injects if i.kind == "emergency_report"
+              and i.track.startswith("Coördinatiepunt")]
+    assert via_cp and all("doorzetten naar de meldkamer" in i.expected_action for i in via_cp)
+    assert not any(i.kind == "emergency_report" and i.track == "Meldkamer"
+                   and "Zwolle" in i.message.split("\n")[0] for i in injects)

@@ -90,7 +90,8 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     scenario = prepare({str(k): v for k, v in container.items()})
     injects = container.get("injects") or {}
     if isinstance(injects, dict) and injects.get("enabled"):
-        check_injects(injects, scenario.region)  # before the run: bad settings write nothing
+        # Before the run: bad settings write nothing.
+        check_injects(injects, scenario.region, float(container["horizon_h"]))
     research = research_settings(container.get("research") or {},
                                  scenario.region.municipalities["code"].astype(str))
     result = run(scenario)

@@ -3,7 +3,7 @@
 Per team, in this order:
 
 1. similar events (same kind) within ``merge_min`` minutes of play, and events
-   about the same place at the same moment, become one inject with a list
+   about the same site at the same moment, become one inject with a list
    (:func:`sim.injects.single.merge`);
 2. at most ``max_per_team_hour`` injects per exercise hour: the frame injects
    (STARTEX, situation, ENDEX) always, then by the order of kinds in
@@ -64,7 +64,9 @@ def merge_similar(injects: Sequence[Inject], s: Settings) -> list[tuple[Inject, 
         open_: dict[str, list[Inject]] = {}
         same_moment: dict[tuple[str, float], list[Inject]] = {}
         for inj in items:
-            group = same_moment.get((inj.place, inj.scenario_h)) or open_.get(inj.kind)
+            at_site = inj.place != inj.town  # a site, not a whole municipality
+            group = (same_moment.get((inj.place, inj.scenario_h)) if at_site else None) \
+                or open_.get(inj.kind)
             if group is not None and inj.deliver_at - group[0].deliver_at <= window \
                     and s.clock.segment_of(group[0].scenario_h) \
                     == s.clock.segment_of(inj.scenario_h):
@@ -180,6 +182,10 @@ def _top_up(injects: Sequence[Inject], team: str, seg_i: int, s: Settings,
         step = timedelta(hours=1) / (need + 1) if need > 0 else timedelta(0)
         for k in range(1, need + 1):
             at = h0 + step * k
+            before = [i.deliver_at for i in [*injects, *extra]
+                      if i.team == team and i.deliver_at < at]
+            if before and at - max(before) > timedelta(minutes=s.max_silence_min):
+                at = max(h0, max(before) + timedelta(minutes=s.max_silence_min))
             while any(abs(at - b) < gap for b in busy) and at + gap < h0 + timedelta(hours=1):
                 at += gap
             made = _picture_at(picture, team, at, s.clock.segments[seg_i].from_h, s, False)

@@ -48,9 +48,9 @@ TEXTS = {
            "endex_action": "Spel stoppen; evaluatie voorbereiden.",
            "objective": "Informatiemanagement en besluitvorming",
            "hidden": "Volgens de run (niet bekend bij de spelers): {unreached} kwetsbare "
-                     "inwoners in nood en door niemand bereikt (de meeste in {top}; "
-                     "{clients} cliënten van zorgaanbieders); {harmed} met schade.",
-           "the_area": "het oefengebied"},
+                     "inwoners in nood en door niemand bereikt ({where}{clients} cliënten van "
+                     "zorgaanbieders); {harmed} met schade.", "where": "de meeste in {top}; ",
+           "the_area": "het oefengebied", "area_label": "oefengebied"},
     "en": {"control": "Exercise control", "lcms": "LCMS picture (simulated)",
            "startex_subject": "STARTEX: starting situation {label}",
            "startex": "STARTEX. It is {clock} ({when}). Since {start} a large power outage "
@@ -75,9 +75,9 @@ TEXTS = {
            "endex_action": "Stop play; prepare the debrief.",
            "objective": "Information management and decision-making",
            "hidden": "Per the run (not known to the players): {unreached} vulnerable "
-                     "residents in danger and not reached by anyone (most in {top}; "
-                     "{clients} clients of care providers); {harmed} harmed.",
-           "the_area": "the exercise area"},
+                     "residents in danger and not reached by anyone ({where}{clients} clients of "
+                     "care providers); {harmed} harmed.", "where": "most in {top}; ",
+           "the_area": "the exercise area", "area_label": "exercise area"},
 }
 
 
@@ -102,25 +102,29 @@ class Frames:
             return [str(self.run.sites[team.target]["municipality"])]
         return self.area
 
-    def scope(self, team: Team) -> str:
-        """What a team is responsible for, as the texts name it."""
+    def scope(self, team: Team, label: bool = False) -> str:
+        """What a team is responsible for, as a text names it (``label``: in a subject)."""
         scope = TEAM_KINDS[team.kind]
         if scope == "region":
             return team.target
         codes = self.codes(team)
         if len(codes) <= 3:
             return name_list([self.run.name_of(c) for c in codes], self.lang)
-        return self.w["the_area"]
+        return self.w["area_label" if label else "the_area"]
 
     def _inject(self, team: Team, t: float, at: datetime, kind: str, subject: str,
                 message: str, action: str, notes: str, sources: tuple[str, ...],
                 sender: str) -> Inject:
         t = to_minute(t)
         label = self.singles.label(team)
+        # The picture comes through LCMS to crisis teams and the meldkamer; a point or
+        # coordination point without it gets it by runner.
+        method = "in_person" if kind != "picture" else (
+            "runner" if TEAM_KINDS[team.kind] == "site" else "lcms")
         return Inject(id="", scenario_h=t, scenario_time=scenario_label(t),
                       simulated_at=self.run.at(t), deliver_at=at, track=label, sender=sender,
                       sender_kind="simulated", to=label,
-                      method=METHODS[self.lang]["in_person" if kind != "picture" else "lcms"],
+                      method=METHODS[self.lang][method],
                       subject=subject, message=f"{EXERCISE} - {message}",
                       expected_action=action, objective=self.w["objective"],
                       grip_level=grip_at(self.s, t), notes=notes, contingency=False,
@@ -132,8 +136,9 @@ class Frames:
         per = count_by_place(p.unreached)
         top = name_list([f"{self.run.name_of(c)} ({n})" for c, n in list(per.items())[:3]],
                         self.lang)
+        where = self.w["where"].format(top=top) if len(p.codes) > 1 and top else ""
         hidden = self.w["hidden"].format(unreached=len(p.unreached), harmed=len(p.harmed),
-                                         clients=p.clients, top=top or "-")
+                                         clients=p.clients, where=where)
         return "\n".join(lines), hidden
 
     def _clock(self, t: float) -> str:
@@ -168,7 +173,7 @@ class Frames:
                                      hours=f"{seg.from_h - before:.0f}",
                                      before=self._clock(before), scope=self.scope(team))
         return self._inject(team, seg.from_h, at, "situation", self.w["jump_subject"].format(
-            label=self.scope(team), when=scenario_label(seg.from_h)), f"{head}\n{body}",
+            label=self.scope(team, True), when=scenario_label(seg.from_h)), f"{head}\n{body}",
             self.w["start_action"], hidden, p.sources, self.w["control"])
 
     def picture(self, team: Team, t: float, since: float, at: datetime) -> Inject:
@@ -178,8 +183,9 @@ class Frames:
         head = self.w["picture"].format(scope=self.scope(team), clock=self._clock(t),
                                         when=scenario_label(t))
         return self._inject(team, t, at, "picture", self.w["picture_subject"].format(
-            label=self.scope(team), when=scenario_label(t)), f"{head}\n{body}",
-            self.w["picture_action"], hidden, p.sources, self.w["lcms"])
+            label=self.scope(team, True), when=scenario_label(t)), f"{head}\n{body}",
+            self.w["picture_action"], hidden, p.sources,
+            self.w["control"] if TEAM_KINDS[team.kind] == "site" else self.w["lcms"])
 
     def endex(self, team: Team, at: datetime) -> Inject:
         """The end of play."""

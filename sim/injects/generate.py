@@ -20,10 +20,10 @@ from sim.geo.load import RegionData
 from sim.injects.export import write_msel
 from sim.injects.msel import (
     Inject,
+    Names,
     Settings,
     build_msel,
     known_names,
-    known_names_of,
     settings_from,
 )
 from sim.injects.sources import load_run
@@ -46,11 +46,19 @@ def generate(run_folder: Path, overrides: Sequence[str] = (),
     return target, injects, settings
 
 
-def check_settings(cfg: Mapping[str, Any], region: RegionData) -> Settings:
+def check_settings(cfg: Mapping[str, Any], region: RegionData,
+                   horizon_h: float | None = None) -> Settings:
     """The ``injects`` settings of a run checked against its region before the run.
 
     Raises ``InputError`` naming every problem, so bad settings write nothing.
     """
     m = region.municipalities
-    sites = [*region.fire_stations["id"], *region.support_point_candidates["id"]]
-    return settings_from(cfg, known_names_of(m["region"], m["code"], sites))
+    fs = region.fire_stations
+    sites = {str(i): (str(c), "coordination_point" if bool(cp) else "fire_station")
+             for i, c, cp in zip(fs["id"], fs["municipality"], fs["is_coordination_point"],
+                                 strict=True)}
+    sp = region.support_point_candidates
+    sites.update({str(i): (str(c), "support_point")
+                  for i, c in zip(sp["id"], sp["municipality"], strict=True)})
+    return settings_from(cfg, Names(dict(zip(m["code"].astype(str), m["region"].astype(str),
+                                             strict=True)), sites, horizon_h))

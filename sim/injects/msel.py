@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -37,24 +37,70 @@ from sim.injects.sources import Candidate, RunData, candidates
 from sim.injects.state import RunState
 from sim.injects.texts import LANGUAGES
 
-
-def known_names_of(regions: Iterable[object], municipalities: Iterable[object],
-                   sites: Iterable[object]) -> dict[str, set[str]]:
-    """The names the teams and scope may use: safety regions, CBS codes, site ids."""
-    return {"region": {str(r) for r in regions},
-            "municipality": {str(m) for m in municipalities}, "site": {str(s) for s in sites}}
+#: Roles of sites as the teams name them.
+SITE_ROLES = {"cp": "coordination_point", "nsp": "support_point"}
 
 
-def known_names(run: RunData) -> dict[str, set[str]]:
-    """Regions, municipalities and sites of a run, for checking the teams in play."""
-    return known_names_of(run.municipality_region.values(), run.municipality_name, run.sites)
+@dataclass(frozen=True)
+class Names:
+    """What the settings may name in a run: municipalities, their regions, sites, horizon."""
+
+    #: Municipality code -> safety region.
+    region_of: Mapping[str, str]
+    #: Site id -> (municipality code, role: coordination_point, fire_station, support_point).
+    sites: Mapping[str, tuple[str, str]]
+    horizon_h: float | None = None
+
+    def codes(self, team: Team) -> set[str]:
+        """The municipalities a team is responsible for."""
+        scope = TEAM_KINDS[team.kind]
+        if scope == "region":
+            return {c for c, r in self.region_of.items() if r == team.target}
+        if scope == "municipality":
+            return {team.target}
+        if scope == "site":
+            return {self.sites[team.target][0]}
+        return set(self.region_of)
 
 
-def settings_from(cfg: Mapping[str, Any],
-                  known: Mapping[str, set[str]] | None = None) -> Settings:
+def known_names(run: RunData) -> Names:
+    """What the settings may name in a finished run."""
+    horizon = run.config.get("horizon_h")
+    return Names(dict(run.municipality_region),
+                 {s: (str(i["municipality"]), str(i["role"])) for s, i in run.sites.items()},
+                 float(horizon) if horizon is not None else None)
+
+
+def _check_team(p: Problems, text: str, team: Team, names: Names) -> bool:
+    """Whether a team names something of the run (its problems added to ``p``)."""
+    need = TEAM_KINDS[team.kind]
+    if need == "region" and team.target not in set(names.region_of.values()):
+        p.add("injects.teams", text, f"unknown safety region '{team.target}' in this run; "
+              f"one of {sorted(set(names.region_of.values()))}")
+    elif need == "municipality" and team.target not in names.region_of:
+        p.add("injects.teams", text, f"unknown municipality '{team.target}' in this run "
+              "(see blackout-sim-injects --list municipalities)")
+    elif need == "site" and team.target not in names.sites:
+        p.add("injects.teams", text, f"unknown site '{team.target}' in this run "
+              "(see blackout-sim-injects --list sites)")
+    elif need == "site" and names.sites[team.target][1] != SITE_ROLES[team.kind]:
+        role = names.sites[team.target][1]
+        right = next((k for k, r in SITE_ROLES.items() if r == role), None)
+        hint = f": use {right}:{team.target}" if right else \
+            " (a fire station that is not a coordination point)"
+        p.add("injects.teams", text, f"'{team.target}' is a {role}, not a "
+              f"{SITE_ROLES[team.kind]}{hint}")
+    else:
+        return True
+    return False
+
+
+def settings_from(cfg: Mapping[str, Any], known: Names | None = None) -> Settings:
     """Validate the ``injects`` config; raise ``InputError`` listing every problem.
 
-    ``known``: the regions, municipalities and sites the teams and scope may name.
+    ``known``: what the teams and scope may name in the run, and its horizon; each
+    team must be inside the scope (else it would get nothing) and play must end
+    within the run.
     """
     p = Problems()
     k = "injects"
@@ -68,8 +114,8 @@ def settings_from(cfg: Mapping[str, Any],
         if need and not target:
             p.add(f"{k}.teams", text, f"{kind} needs its {need}: '{kind}:<{need}>'")
             continue
-        if known is not None and target and target not in known[need]:
-            p.add(f"{k}.teams", text, f"unknown {need} '{target}' in this run")
+        if known is not None and target and not _check_team(p, str(text), Team(kind, target),
+                                                             known):
             continue
         teams.append(Team(kind, target))
     if not teams and not any(pr.field == f"{k}.teams" for pr in p.items):
@@ -77,12 +123,19 @@ def settings_from(cfg: Mapping[str, Any],
     segments = []
     for i, seg in enumerate(cfg.get("segments") or []):
         try:
-            segments.append(Segment(float(seg["from_h"]), float(seg["to_h"]),
-                                    float(seg.get("speed", 1.0))))
+            numbers = (float(seg["from_h"]), float(seg["to_h"]), float(seg.get("speed", 1.0)))
+            if not all(math.isfinite(x) for x in numbers):
+                raise ValueError("not finite")
+            segments.append(Segment(*numbers))
         except (KeyError, TypeError, ValueError):
             p.add(f"{k}.segments[{i}]", seg, "a mapping with from_h, to_h and speed (numbers)")
     for problem in check_segments(segments) if segments or not p else []:
         p.add(f"{k}.segments", [s.__dict__ for s in segments], problem)
+    horizon = known.horizon_h if known is not None else None
+    if horizon is not None and segments and segments[-1].to_h > horizon:
+        p.add(f"{k}.segments", [s.__dict__ for s in segments],
+              f"play must end within the run: the last to_h ({segments[-1].to_h:g}) is after "
+              f"its horizon ({horizon:g} h)")
     try:
         start = datetime.fromisoformat(str(cfg.get("start")))
     except ValueError:
@@ -136,12 +189,22 @@ def settings_from(cfg: Mapping[str, Any],
     regions = tuple(str(r) for r in cfg.get("regions") or ())
     municipalities = tuple(str(m) for m in cfg.get("municipalities") or ())
     if known is not None:
+        all_regions = sorted(set(known.region_of.values()))
         for r in regions:
-            if r not in known["region"]:
-                p.add(f"{k}.regions", r, f"a safety region of the run: {sorted(known['region'])}")
+            if r not in all_regions:
+                p.add(f"{k}.regions", r, f"a safety region of the run: {all_regions}")
         for m in municipalities:
-            if m not in known["municipality"]:
+            if m not in known.region_of:
                 p.add(f"{k}.municipalities", m, "a municipality code of the run (GM....)")
+        scope = (set(municipalities) if municipalities
+                 else {c for c, r in known.region_of.items() if r in regions} if regions
+                 else set(known.region_of))
+        for team in teams:
+            if scope and not known.codes(team) & scope:
+                p.add(f"{k}.teams", team.key,
+                      f"outside the scope (regions {list(regions)}, municipalities "
+                      f"{list(municipalities)}): it would get no injects; widen the scope or "
+                      "leave the team out")
     p.raise_if_any()
     return Settings(teams=tuple(teams), clock=ExerciseClock(start, tuple(segments),
                                                             float(cfg.get("break_min", 0))),

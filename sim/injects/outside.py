@@ -14,7 +14,7 @@ them as its sources; nothing is invented without a trace:
   activated points has none open at a status moment;
 - a mayor whose GBT is not in play calling the ROT when fewer than half of
   the municipality's activated points are operational at a status moment (the
-  three worst off per region);
+  three worst off per region; again only when their numbers changed);
 - the drinking-water company (``water_pressure_down``) and neighbouring
   regions asking for help (``mutual_aid``) are events of ``sim.injects.sources``.
 """
@@ -100,6 +100,7 @@ def _points_pressure(run: RunData, state: RunState) -> Iterator[Candidate]:
     short of operational points call the ROT.
     """
     horizon = float(run.config.get("horizon_h", run.events["time"].max()))
+    told: dict[str, tuple[int, int]] = {}  # a mayor calls again only when things changed
     t = STATUS_EVERY_H
     while t <= horizon + 1e-9:
         short: dict[str, list[tuple[float, int, str, Candidate]]] = defaultdict(list)
@@ -110,7 +111,8 @@ def _points_pressure(run: RunData, state: RunState) -> Iterator[Candidate]:
             if not open_:
                 yield Candidate("media_no_point", t, code, "", {"planned": len(planned)},
                                 planned.sources)
-            elif len(full) < MAYOR_BELOW * len(planned):
+            elif len(full) < MAYOR_BELOW * len(planned) \
+                    and told.get(code) != (len(planned), len(full)):
                 region = run.region_of(code)
                 call = Candidate("mayor_call", t, code, "",
                                  {"region": region, "planned": len(planned),
@@ -118,5 +120,7 @@ def _points_pressure(run: RunData, state: RunState) -> Iterator[Candidate]:
                                  planned.sources + full.sources)
                 short[region].append((len(full) / len(planned), -len(planned), code, call))
         for calls in short.values():  # the hardest-hit municipalities' mayors call
-            yield from (call for *_, call in sorted(calls)[:MAYOR_CALLS])
+            for *_, call in sorted(calls)[:MAYOR_CALLS]:
+                told[call.municipality] = (call.values["planned"], call.values["operational"])
+                yield call
         t += STATUS_EVERY_H

@@ -29,8 +29,9 @@ ASKS = {
                   "nodig is.",
            "rbt": "Besluit over de verdeling van schaarse middelen (aggregaten, brandstof, "
                   "mensen) tussen de gemeenten.",
-           "gbt": "Besluit welke noodsteunpunten eerst open moeten, welke kwetsbare inwoners "
-                  "voorrang krijgen en hoe u de inwoners informeert.",
+           "gbt": "Besluit welke noodsteunpunten voorrang krijgen (openen, stroom, "
+                  "bevoorrading), welke kwetsbare inwoners voorrang krijgen en hoe u de "
+                  "inwoners informeert.",
            "bevolkingszorg": "Plan bemensing en bevoorrading van de noodsteunpunten en laat "
                              "kwetsbare inwoners opzoeken.",
            "meldkamer": "Handel de meldingen van noodsteunpunten en kazernes af en zet "
@@ -44,8 +45,8 @@ ASKS = {
                   "LOCC (national operational coordination centre) is needed.",
            "rbt": "Decide how scarce means (generators, fuel, people) are shared between the "
                   "municipalities.",
-           "gbt": "Decide which support points must open first, which vulnerable residents "
-                  "come first and how you inform residents.",
+           "gbt": "Decide which support points come first (opening, power, supplies), which "
+                  "vulnerable residents come first and how you inform residents.",
            "bevolkingszorg": "Plan staff and supplies for the support points and have "
                              "vulnerable residents visited.",
            "meldkamer": "Handle the reports from support points and fire stations and deploy "
@@ -67,7 +68,7 @@ WORDS: dict[str, dict[str, Any]] = {
            "stations": ("Eén kazerne zonder stroom en zonder werkend noodaggregaat: {names}.",
                         "{n} kazernes zonder stroom en zonder werkend noodaggregaat: {names}."),
            "stations_none": "Alle coördinatiepunten hebben stroom.",
-           "points": "Noodsteunpunten: {planned} gepland, {open} open, waarvan {full} met "
+           "points": "Noodsteunpunten: {planned} geactiveerd, {open} open, waarvan {full} met "
                      "stroom (operationeel).",
            "points_closed": "Nog dicht: {names}.", "points_none": "Nog geen noodsteunpunt "
                                                                   "geactiveerd.",
@@ -92,7 +93,7 @@ WORDS: dict[str, dict[str, Any]] = {
                         "generator: {names}.", "{n} fire stations without power and without a "
                         "working backup generator: {names}."),
            "stations_none": "Every coordination point has power.",
-           "points": "Support points: {planned} planned, {open} open, of which {full} with "
+           "points": "Support points: {planned} activated, {open} open, of which {full} with "
                      "power (operational).",
            "points_closed": "Still closed: {names}.",
            "points_none": "No support point activated yet.",
@@ -108,6 +109,10 @@ WORDS: dict[str, dict[str, Any]] = {
                     "Fuel: {n} sites waiting for a delivery: {names}."),
            "ask": "Asked of you: {ask}"},
 }
+
+
+#: Municipalities named in a picture's lists before "and n others" (most regions: all).
+TOWNS_NAMED = 12
 
 
 def name_list(names: Sequence[str], lang: str, limit: int = 6) -> str:
@@ -178,7 +183,7 @@ def describe(p: Picture, run: RunData, lang: str, team_kind: str) -> list[str]:
 
     def towns(found: Found | Sequence[str]) -> str:
         items = found.items if isinstance(found, Found) else found
-        return name_list([run.name_of(c) for c in dict.fromkeys(items)], lang)
+        return name_list([run.name_of(c) for c in dict.fromkeys(items)], lang, TOWNS_NAMED)
 
     def sites(found: Found, limit: int = 6) -> str:
         return name_list([f"{run.site_name(s)} ({run.name_of(run.sites[s]['municipality'])})"

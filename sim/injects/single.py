@@ -3,8 +3,10 @@
 A notable event (:class:`sim.injects.sources.Candidate`) goes to each team of
 its route (``sim.injects.texts.ROUTES``) that is in play; a support point's
 news goes to the municipality's bevolkingszorg when the point is not in play.
-No event goes to the team that sends it, and a single event never goes to a
-policy team in its place: the GBT, ROT and RBT hear of it in their pictures.
+An emergency report reaches the meldkamer through the municipality's
+coordination point when that point plays (it passes the report on). No event
+goes to the team that sends it, and a single event never goes to a policy team
+in its place: the GBT, ROT and RBT hear of it in their pictures.
 The text is the kind's variant for the receiving team where there is one
 (``kind@team`` in ``sim.injects.texts_levels``), else the kind's base text.
 The method is the first that works at that moment in the run: telephone, LCMS
@@ -112,6 +114,11 @@ class Singles:
             return [t for t in self.s.teams if t.kind == "rot" and t.target != asking]
         out: list[Team] = []
         places = c.values.get("codes") or [c.municipality]
+        if c.kind == "emergency_report":  # via the coordination point, when it plays
+            cps = [t for t in self.s.teams if t.kind == "cp" and self.run.sites.get(
+                t.target, {}).get("municipality") == c.municipality]
+            if cps:
+                return cps[:1]
         for kind in ROUTES[c.kind]:
             for m in places if TEAM_KINDS[kind] == "municipality" else places[:1]:
                 team = self._team(kind, c, m)
@@ -208,6 +215,7 @@ class Singles:
         if c.kind == "emergency_report":
             n = int(c.values.get("reports", 1))
             values["reports_text"] = self.words["reports"][min(n, 2)].format(n=n)
+            values["reports_text_lower"] = values["reports_text"].lower()
         if c.kind == "point_opened":
             after = c.values.get("hours_after_activation")
             if after is not None and after > 12:
@@ -290,7 +298,9 @@ def merge(group: Sequence[Inject], lang: str) -> Inject:
         for i in group:
             towns.setdefault(i.town, []).append(i.place)
         ranked = sorted(towns.items(), key=lambda kv: -len(kv[1]))
-        lines = [f"- {town}: {len(places)}x ({name_list(list(dict.fromkeys(places)), lang, 3)})"
+        lines = [f"- {town}: {len(places)}x"
+                 + ("" if set(places) == {town}
+                    else f" ({name_list(list(dict.fromkeys(places)), lang, 3)})")
                  for town, places in ranked[:LIST_TOWNS]]
         rest = ranked[LIST_TOWNS:]
         if rest:

@@ -165,8 +165,8 @@ NL: dict[str, Template] = {
         "Coördinator {site}: er staan al mensen te wachten voor een dicht pand."),
     "points_status": Template(
         "Informatiemanager ROT {region}", "Stand noodsteunpunten {region} {when}",
-        "Stand {clock}: van de {planned} geplande noodsteunpunten in {region} zijn er "
-        "{operational} volledig operationeel (met stroom) en {open} open.",
+        "Stand {clock}: in {region} {planned} noodsteunpunten geactiveerd, {open} open, "
+        "waarvan {operational} volledig operationeel (met stroom).",
         "Prioriteren: welke punten krijgen aggregaten, brandstof en mensen om binnen 72 uur "
         "operationeel te zijn?", "Sturing op de 72-uursnorm"),
 }
@@ -275,8 +275,8 @@ EN: dict[str, Template] = {
         "Coordinator {site}: people are already waiting at a closed building."),
     "points_status": Template(
         "Information manager ROT {region}", "Support points in {region} at {when}",
-        "Status at {clock}: of the {planned} planned support points in {region}, "
-        "{operational} are fully operational (with power) and {open} are open.",
+        "Status at {clock}: in {region} {planned} support points activated, {open} open, "
+        "of which {operational} fully operational (with power).",
         "Set priorities: which points get generators, fuel and people to be operational "
         "within 72 hours?", "Steering on the 72-hour norm"),
 }

@@ -15,6 +15,12 @@ from __future__ import annotations
 from sim.injects.texts import Template
 
 NL_VARIANTS: dict[str, Template] = {
+    "emergency_report@cp": Template(
+        "Noodsteunpunt {site}", "Noodmelding via noodsteunpunt {site}",
+        "Noodsteunpunt {site} ({municipality}) geeft {reports_text} door van inwoners die 112 "
+        "niet kunnen bellen.",
+        "De melding doorzetten naar de meldkamer (C2000) en bevestigen aan het noodsteunpunt.",
+        "Meldingen zonder 112"),
     "grid_out@gbt": Template(
         "Netbeheerder (gesimuleerd)", "Stroomuitval {municipality}",
         "Sinds {clock} is in {municipality} de stroom uitgevallen. De netbeheerder verwacht "
@@ -83,13 +89,19 @@ NL_VARIANTS: dict[str, Template] = {
         "Openbare orde"),
     "points_status@rot": Template(
         "Gemeenten in {region} (gesimuleerd)", "Stand noodsteunpunten {region} {when}",
-        "Stand {clock}: van de {planned} geplande noodsteunpunten in {region} zijn er "
-        "{operational} volledig operationeel (met stroom) en {open} open.",
+        "Stand {clock}: in {region} {planned} noodsteunpunten geactiveerd, {open} open, "
+        "waarvan {operational} volledig operationeel (met stroom).",
         "Aggregaten, brandstof en mensen toewijzen aan de punten die zonder hulp de 72 uur "
         "niet halen.", "Sturing op de 72-uursnorm"),
 }
 
 EN_VARIANTS: dict[str, Template] = {
+    "emergency_report@cp": Template(
+        "Support point {site}", "Emergency reported at support point {site}",
+        "Support point {site} ({municipality}) passes on {reports_text_lower} from residents "
+        "who cannot call 112.",
+        "Pass the report on to the meldkamer (C2000) and confirm to the support point.",
+        "Emergency calls without 112"),
     "grid_out@gbt": Template(
         "Grid operator (simulated)", "Power cut in {municipality}",
         "Since {clock} {municipality} has no power. The grid operator expects no restoration "
@@ -156,8 +168,8 @@ EN_VARIANTS: dict[str, Template] = {
         "Public order"),
     "points_status@rot": Template(
         "Municipalities in {region} (simulated)", "Support points in {region} at {when}",
-        "Status at {clock}: of the {planned} planned support points in {region}, "
-        "{operational} are fully operational (with power) and {open} are open.",
+        "Status at {clock}: in {region} {planned} support points activated, {open} open, "
+        "of which {operational} fully operational (with power).",
         "Assign generators, fuel and people to the points that will not make 72 hours "
         "without help.", "Steering on the 72-hour norm"),
 }
@@ -198,8 +210,8 @@ NL_OUTSIDE: dict[str, Template] = {
     "mayor_call": Template(
         "Burgemeester van {municipality} (gesimuleerd)", "Burgemeester {municipality} vraagt "
                                                          "voorrang",
-        "De burgemeester van {municipality} laat weten: van de {planned} noodsteunpunten zijn er "
-        "{operational} operationeel (met stroom). De burgemeester vraagt voorrang voor "
+        "De burgemeester van {municipality} laat weten: {planned} noodsteunpunten geactiveerd, "
+        "waarvan {operational} operationeel (met stroom). De burgemeester vraagt voorrang voor "
         "aggregaten en brandstof.",
         "Afweging maken tussen gemeenten en de burgemeester terugbellen.",
         "Sturing op de 72-uursnorm"),
@@ -238,8 +250,8 @@ EN_OUTSIDE: dict[str, Template] = {
         "Public information"),
     "mayor_call": Template(
         "Mayor of {municipality} (simulated)", "Mayor of {municipality} asks for priority",
-        "The mayor of {municipality} lets you know: of the {planned} support points, "
-        "{operational} are operational (with power). The mayor asks for priority for "
+        "The mayor of {municipality} lets you know: {planned} support points activated, "
+        "of which {operational} operational (with power). The mayor asks for priority for "
         "generators and fuel.",
         "Weigh the municipalities against each other and call the mayor back.",
         "Steering on the 72-hour norm"),
