@@ -141,6 +141,10 @@ def settings_from(cfg: Mapping[str, Any], known: Names | None = None) -> Setting
     except ValueError:
         p.add(f"{k}.start", cfg.get("start"), "a date and time in ISO format, 2026-03-12T09:00")
         start = datetime(2000, 1, 1)
+    if start.tzinfo is not None:
+        p.add(f"{k}.start", cfg.get("start"), "a local date and time without a UTC offset, "
+              "2026-03-12T09:00")
+        start = start.replace(tzinfo=None)
     kinds = tuple(cfg.get("kinds") or KIND_ORDER)
     for kind in kinds:
         if kind not in KIND_ORDER:
@@ -158,7 +162,8 @@ def settings_from(cfg: Mapping[str, Any], known: Names | None = None) -> Setting
         p.add(f"{k}.min_per_team_hour", least,
               f"at most max_per_team_hour ({density})")
     minutes = {}
-    for key, default, low, strict in (("contingency_after_min", 30, 0.0, True),
+    for key, default, low, strict in (("break_min", 0, 0.0, False),
+                                      ("contingency_after_min", 30, 0.0, True),
                                       ("max_silence_min", 45, 5.0, False),
                                       ("merge_min", 20, 0.0, False),
                                       ("spacing_min", 10, 0.0, True)):
@@ -207,7 +212,7 @@ def settings_from(cfg: Mapping[str, Any], known: Names | None = None) -> Setting
                       "leave the team out")
     p.raise_if_any()
     return Settings(teams=tuple(teams), clock=ExerciseClock(start, tuple(segments),
-                                                            float(cfg.get("break_min", 0))),
+                                                            minutes["break_min"]),
                     regions=regions, municipalities=municipalities, kinds=kinds,
                     max_per_team_hour=int(density), min_per_team_hour=int(least),
                     max_silence_min=minutes["max_silence_min"], merge_min=minutes["merge_min"],

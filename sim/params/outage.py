@@ -57,10 +57,17 @@ def read_outage(c: Reader) -> OutageParams:
     start = datetime(2026, 1, 15, 17)
     if raw_start:
         try:
-            start = datetime.fromisoformat(raw_start)
+            given = datetime.fromisoformat(raw_start)
         except ValueError:
             c.problems.add("outage.start", raw_start,
                            "must be a local date and time in ISO format, e.g. 2026-01-15T17:00")
+        else:
+            if given.tzinfo is not None:  # a clock time elsewhere would be silently wrong
+                c.problems.add("outage.start", raw_start,
+                               "must be a Dutch local date and time without a UTC offset, "
+                               "e.g. 2026-01-15T17:00")
+            else:
+                start = given
     duration = read_time_dist(c, "outage.duration", positive=True)
     waves_raw = c.get("outage.waves")
     waves: list[Wave] = []

@@ -150,6 +150,15 @@ def check_against_region(params: Params, region: RegionData, problems: Problems,
     if bad:
         problems.add("outage.affected.municipalities", bad[:10],
                      "must be CBS codes of selected municipalities")
+    for i, wave in enumerate(params.outage.waves):
+        bad = sorted(set(wave.regions) - regions)
+        if bad:
+            problems.add(f"outage.waves.{i}.regions", bad,
+                         f"must be among the selected regions {sorted(regions)}")
+        bad = sorted(set(wave.municipalities) - codes)
+        if bad:
+            problems.add(f"outage.waves.{i}.municipalities", bad[:10],
+                         "must be CBS codes of selected municipalities")
     all_regions = set(params.geodata.synthesis.backup_power_share) | regions
     bad = sorted(set(params.stations.backup_power_share) - all_regions)
     if bad:

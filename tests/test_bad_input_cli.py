@@ -1,0 +1,43 @@
+"""Bad settings that a hostile tester found accepted, or caught only after writing (issue 18).
+
+Each must now end ``python -m sim`` with exit 2, name the key and the bad value,
+and leave the results folder without a single file.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import files_under, run_cli
+
+INJECTS = ["injects.enabled=true", "research.figures=false", "research.gis=false"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("args", "field", "shown"), [
+    pytest.param(["outage.waves.0.regions=[Atlantis]"], "outage.waves.0.regions", "Atlantis",
+                 id="wave-unknown-region"),
+    pytest.param(["outage.waves.1.municipalities=[GM9999]"], "outage.waves.1.municipalities",
+                 "GM9999", id="wave-unknown-municipality"),
+    pytest.param(["outage.start=2026-01-15T17:00+09:00"], "outage.start", "+09:00",
+                 id="start-with-offset"),
+    pytest.param([*INJECTS, "horizon_h=80", "injects.segments=[{from_h:100,to_h:120}]"],
+                 "injects.segments", "after its horizon (80 h)", id="segments-after-horizon"),
+    pytest.param([*INJECTS, "injects.break_min=-30"], "injects.break_min", "-30",
+                 id="negative-break"),
+    pytest.param([*INJECTS, "injects.segments=[{from_h:2,to_h:nan}]"], "injects.segments[0]",
+                 "nan", id="segment-nan"),
+    pytest.param([*INJECTS, "injects.segments=[{from_h:2,to_h:inf}]"], "injects.segments[0]",
+                 "inf", id="segment-inf"),
+    pytest.param([*INJECTS, "injects.contingency_after_min=nan"],
+                 "injects.contingency_after_min", "nan", id="contingency-nan"),
+    pytest.param([*INJECTS, "injects.start=2026-03-12T09:00+01:00"], "injects.start", "+01:00",
+                 id="inject-start-with-offset"),
+])
+def test_bad_setting_is_named_and_nothing_is_written(tmp_path, args, field, shown):
+    results = tmp_path / "results"
+    proc = run_cli(args, results)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    line = next((x for x in proc.stderr.splitlines() if field in x), "")
+    assert shown in line, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert files_under(results) == []
