@@ -41,3 +41,24 @@ def test_bad_setting_is_named_and_nothing_is_written(tmp_path, args, field, show
     assert shown in line, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert files_under(results) == []
+
+
+@pytest.mark.slow
+def test_no_name_places_anything_outside_results_dir(tmp_path):
+    results = tmp_path / "a" / "b" / "results"
+    proc = run_cli(["name=../../../escaped"], results, cwd=tmp_path)
+    assert proc.returncode == 2 and "name = '../../../escaped'" in proc.stderr
+    made = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert not any("escaped" in m for m in made), made
+    assert files_under(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_a_results_dir_through_a_file_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    proc = run_cli([], blocker / "sub", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr[-1500:]
+    assert "results_dir" in proc.stderr and "is a file, not a folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert files_under(tmp_path) == [blocker]

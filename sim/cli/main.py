@@ -22,6 +22,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from sim.errors import InputError, Problem
 from sim.geo.schema import LAYER_NAMES
 from sim.injects.generate import check_settings as check_injects
 from sim.injects.generate import generate as generate_injects
-from sim.params.reader import renamed
+from sim.params.reader import NAME, renamed
 from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
 from sim.research.figures import draw_run
@@ -66,6 +67,34 @@ def register_configs() -> None:
     for key in OPEN_MAPPINGS:
         OmegaConf.set_struct(OmegaConf.select(node, key), False)
     ConfigStore.instance().store(name="config_schema", node=node)
+    # Hydra makes the run folder from the name before the config is validated: a name
+    # that is not a plain folder name (``../../x``) must not place anything outside
+    # results_dir on the way to being rejected.
+    OmegaConf.register_new_resolver(
+        "folder_name", lambda name: str(name) if NAME.match(str(name)) else "_rejected_name",
+        replace=True)
+
+
+def results_dir_problem(argv: Sequence[str]) -> str | None:
+    """Why the ``results_dir`` given on the command line cannot be a folder (None: it can).
+
+    Checked before Hydra, which would make the run folder in it and fail with a
+    traceback: a path through a file, or a folder that cannot be written.
+    """
+    given = [a.split("=", 1)[1] for a in argv if a.startswith("results_dir=")]
+    if not given:
+        return None
+    path = Path(given[-1]).expanduser()
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                return (f"results_dir = {given[-1]!r}: {str(part)!r} is a file, not a folder; "
+                        "allowed: a folder that exists or can be made")
+            if not os.access(part, os.W_OK | os.X_OK):
+                return (f"results_dir = {given[-1]!r}: cannot write in {str(part)!r}; "
+                        "allowed: a folder you may write in")
+            return None
+    return None
 
 
 #: Config mappings whose keys are the user's: column mappings and per-region settings.
@@ -234,6 +263,10 @@ def main() -> None:
     if moved:  # Hydra would only say the key is not in the config
         print("error: invalid input:\n" + "\n".join(f"  - {m}" for m in moved),
               file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    problem = results_dir_problem(sys.argv[1:])
+    if problem:
+        print(f"error: invalid input:\n  - {problem}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     register_configs()
     _app()
