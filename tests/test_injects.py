@@ -270,8 +270,8 @@ def test_status_injects_agree_with_the_time_series(run_folder, msel):
     status = msel[msel["subject"].str.startswith("Stand noodsteunpunten")]
     assert len(status) >= 2
     series = pd.read_csv(run_folder / "timeseries_region.csv").set_index("hour")
-    numbers = status["message"].str.extract(r"(\d+) noodsteunpunten geactiveerd, (\d+) open, "
-                                            r"waarvan (\d+) volledig operationeel")
+    numbers = status["message"].str.extract(r"(\d+) noodsteunpunten gepland, \d+ geactiveerd, "
+                                            r"(\d+) open, waarvan (\d+) volledig operationeel")
     status = status.assign(planned=numbers[0].astype(int), open=numbers[1].astype(int),
                            full=numbers[2].astype(int), hour=status["scenario_time"].str[2:4]
                            .astype(int))
@@ -290,7 +290,7 @@ def test_status_injects_agree_with_the_time_series(run_folder, msel):
 
 def test_fuel_injects_rest_on_the_generators_records(run_folder, msel):
     events = pd.read_csv(run_folder / "events.csv")
-    fuel = msel[msel["subject"].str.contains("brandstof onder een kwart|Brandstofverzoek")
+    fuel = msel[msel["subject"].str.contains("randstof een kwart of minder|Brandstofverzoek")
                 & (msel["contingency"] == 0)]
     assert len(fuel) > 0
     for text in fuel["sources"]:

@@ -12,6 +12,7 @@ skipped by a jump) are summarised at the segment's start.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,14 +69,16 @@ class ExerciseClock:
     def deliver_at(self, t: float) -> datetime | None:
         """Delivery time on the exercise clock of an event at scenario hour ``t``.
 
-        Rounded to the nearest whole minute after the exercise's start.
+        Rounded up to the whole minute after the exercise's start (within the segment).
         """
         i = self.segment_of(t)
         if i is None:
             return None
         seg = self.segments[i]
         at = self.segment_starts()[i] + timedelta(hours=(t - seg.from_h) / seg.speed)
-        return self.start + timedelta(minutes=round((at - self.start).total_seconds() / 60))
+        rounded = self.start + timedelta(minutes=minutes_of((at - self.start)
+                                                            .total_seconds() / 3600))
+        return min(rounded, self.segment_end(i))
 
     def scenario_hour(self, at: datetime) -> float | None:
         """The scenario hour played at ``at`` on the exercise clock (None: a break or after)."""
@@ -119,16 +122,22 @@ def check_segments(segments: Sequence[Segment]) -> list[str]:
     return problems
 
 
-def to_minute(t: float) -> float:
-    """Scenario hour ``t`` rounded to the nearest whole minute.
+def minutes_of(t: float) -> int:
+    """Scenario hour ``t`` in whole minutes, rounded up.
 
-    The one rounding rule of the MSEL: ``scenario_time``, ``simulated_at`` and
-    every time named in a text are taken from the rounded hour, so they agree.
+    The one rounding rule of the MSEL: ``scenario_time``, ``simulated_at``, the
+    delivery time and every time named in a text are taken from it, so they agree,
+    and an inject never comes before the event it reports.
     """
-    return round(t * 60) / 60
+    return math.ceil(round(t * 60, 6))
+
+
+def to_minute(t: float) -> float:
+    """Scenario hour ``t`` rounded up to the whole minute (see :func:`minutes_of`)."""
+    return minutes_of(t) / 60
 
 
 def scenario_label(t: float) -> str:
-    """``T+hh:mm`` (hours may exceed 24) for scenario hour ``t`` (rounded to the minute)."""
-    minutes = round(t * 60)
+    """``T+hh:mm`` (hours may exceed 24) for scenario hour ``t`` (rounded up to the minute)."""
+    minutes = minutes_of(t)
     return f"T+{minutes // 60:02d}:{minutes % 60:02d}"

@@ -11,9 +11,10 @@ Per team, in this order:
 3. at least ``spacing_min`` minutes between two injects (a later one moves on,
    within its segment), so an hour's injects are spread over it instead of
    arriving in a burst on the hour; the cap is applied again after moving;
-4. no silence longer than ``max_silence_min`` and at least
-   ``min_per_team_hour`` injects in each whole hour of play while the run has
-   events for the team: the gaps are filled with the periodic picture.
+4. no silence longer than ``max_silence_min`` while the run has events for the
+   team, and at least ``min_per_team_hour`` injects in each whole hour of play:
+   the gaps are filled with the team's periodic picture (not for a point or a
+   coordination point, which hear only what concerns them).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 
-from sim.injects.inject import FRAME_KINDS, KIND_ORDER, Inject, Settings
+from sim.injects.inject import FRAME_KINDS, KIND_ORDER, SITE_ROLES, Inject, Settings
 from sim.injects.single import merge
 
 #: Makes a team's periodic picture: (team, hour, since, at, quiet_ok) -> inject or None.
@@ -122,39 +124,45 @@ def spread(injects: Sequence[Inject], s: Settings) -> list[Inject]:
     return out
 
 
-def fill(injects: Sequence[Inject], s: Settings,
-         picture: Picture) -> list[Inject]:
+def fill(injects: Sequence[Inject], s: Settings, picture: Picture) -> list[Inject]:
     """Periodic pictures where a team would be silent too long or short of its minimum.
 
     ``picture(team, t, since, at, quiet_ok)`` makes the picture for a team at scenario
     hour ``t`` delivered at ``at``, with reports counted since ``since``; for a silence,
     ``quiet_ok`` is True and it returns None when the run has no events for the team in
-    that time (silence is then right). The minimum per hour is always met.
+    that time (silence is then right). The minimum per hour is always met. A point or
+    coordination point (``nsp:``, ``cp:``) hears only what concerns it: no fill.
     """
     out = list(injects)
     silence = timedelta(minutes=s.max_silence_min)
+    gap = timedelta(minutes=s.spacing_min)
     clock = s.clock
-    for team, items in by_team(injects).items():
-        times = sorted({i.deliver_at for i in items})
+    for team in by_team(injects):
+        if team.split(":")[0] in SITE_ROLES:
+            continue
         for seg_i, seg in enumerate(clock.segments):
             start, end = clock.segment_starts()[seg_i], clock.segment_end(seg_i)
-            mine = [t for t in times if start <= t <= end]
-            last = start
+            marks: list[datetime] = []  # slots where a picture was not due (quiet or full)
             since = seg.from_h
-            for nxt in [*mine, end]:
-                while nxt - last > silence:
-                    at = last + silence
-                    full = sum(1 for i in out if i.team == team
-                               and hour_of(i.deliver_at, s) == hour_of(at, s))
-                    crowded = full >= s.max_per_team_hour or any(
-                        abs(i.deliver_at - at) < timedelta(minutes=s.spacing_min)
-                        for i in out if i.team == team)
-                    made = None if crowded else _picture_at(picture, team, at, since, s, True)
-                    if made is not None:
-                        out.append(made)
-                        since = made.scenario_h
-                    last = at
-                last = max(last, nxt)
+            while True:
+                times = sorted({start, end, *marks, *(i.deliver_at for i in out if i.team == team
+                                                      and start <= i.deliver_at <= end)})
+                pair = next(((x, y) for x, y in pairwise(times) if y - x > silence), None)
+                if pair is None:
+                    break
+                x, y = pair
+                at = x + silence
+                if y - at < gap:
+                    at = max(x + gap, y - gap)
+                full = sum(1 for i in out if i.team == team
+                           and hour_of(i.deliver_at, s) == hour_of(at, s))
+                made = None if full >= s.max_per_team_hour else _picture_at(
+                    picture, team, at, since, s, True)
+                if made is None:
+                    marks.append(at)
+                    continue
+                out.append(made)
+                since = made.scenario_h
             out.extend(_top_up(out, team, seg_i, s, picture))
     return out
 

@@ -30,8 +30,8 @@ TEXTS = {
            "startex": "STARTEX. Het is {clock} ({when}). Sinds {start} is er een grootschalige "
                       "stroomstoring in Oost-Nederland. Uw startbeeld voor {scope}:",
            "unknown": "Wat u nog niet weet: {items}.",
-           "unknown_restore": "wanneer de stroom terugkomt (de netbeheerder geeft nog geen "
-                              "prognose)",
+           "unknown_restore": "wanneer de stroom terugkomt (de netbeheerder kan nog geen "
+                              "hersteltijd geven)",
            "unknown_calls": "hoeveel inwoners in {names} hulp nodig hebben (112 is daar mobiel "
                             "niet bereikbaar)",
            "unknown_care": "hoeveel kwetsbare inwoners thuis in nood zijn",
@@ -48,8 +48,9 @@ TEXTS = {
            "endex_action": "Spel stoppen; evaluatie voorbereiden.",
            "objective": "Informatiemanagement en besluitvorming",
            "hidden": "Volgens de run (niet bekend bij de spelers): {unreached} kwetsbare "
-                     "inwoners in nood en door niemand bereikt ({where}{clients} cliënten van "
-                     "zorgaanbieders); {harmed} met schade.", "where": "de meeste in {top}; ",
+                     "inwoners in nood en door niemand bereikt ({where}van hen cliënten van "
+                     "zorgaanbieders: {clients}); met schade: {harmed}.",
+           "where": "de meeste in {top}; ",
            "the_area": "het oefengebied", "area_label": "oefengebied"},
     "en": {"control": "Exercise control", "lcms": "LCMS picture (simulated)",
            "startex_subject": "STARTEX: starting situation {label}",
@@ -57,8 +58,7 @@ TEXTS = {
                       "has hit the east of the Netherlands. Your starting situation for "
                       "{scope}:",
            "unknown": "What you do not know yet: {items}.",
-           "unknown_restore": "when power will be back (the grid operator gives no forecast "
-                              "yet)",
+           "unknown_restore": "when power will be back (the grid operator cannot say yet)",
            "unknown_calls": "how many residents in {names} need help (112 cannot be reached "
                             "by mobile there)",
            "unknown_care": "how many vulnerable residents are in danger at home",
@@ -75,8 +75,8 @@ TEXTS = {
            "endex_action": "Stop play; prepare the debrief.",
            "objective": "Information management and decision-making",
            "hidden": "Per the run (not known to the players): {unreached} vulnerable "
-                     "residents in danger and not reached by anyone ({where}{clients} clients of "
-                     "care providers); {harmed} harmed.", "where": "most in {top}; ",
+                     "residents in danger and not reached by anyone ({where}of them clients of "
+                     "care providers: {clients}); harmed: {harmed}.", "where": "most in {top}; ",
            "the_area": "the exercise area", "area_label": "exercise area"},
 }
 

@@ -29,6 +29,8 @@ FRAME_KINDS = ("startex", "situation", "endex")
 TEAM_KINDS = {"meldkamer": "", "copi": "", "rot": "region", "rbt": "region",
               "gbt": "municipality", "bevolkingszorg": "municipality",
               "cp": "site", "nsp": "site"}
+#: The role of the site that a site team (``cp:``, ``nsp:``) is for.
+SITE_ROLES = {"cp": "coordination_point", "nsp": "support_point"}
 #: Policy teams: they get pictures and decisions, never single emergencies.
 POLICY_TEAMS = ("gbt", "rot", "rbt")
 #: Where a single event goes when the operational team it is meant for is not in play.
@@ -114,6 +116,8 @@ class Inject:
     place: str = field(default="", compare=False)
     #: The municipality it is about, by name (to group long merged lists).
     town: str = field(default="", compare=False)
+    #: How many of what it reports (emergency reports: the number of reports).
+    count: int = field(default=1, compare=False)
 
 
 def grip_at(settings: Settings, t: float) -> int:

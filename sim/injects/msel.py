@@ -30,15 +30,12 @@ from sim.errors import Problems
 from sim.injects.clock import ExerciseClock, Segment, check_segments
 from sim.injects.density import fill, limit, merge_similar, spread
 from sim.injects.frames import Frames
-from sim.injects.inject import KIND_ORDER, TEAM_KINDS, Inject, Settings, Team
+from sim.injects.inject import KIND_ORDER, SITE_ROLES, TEAM_KINDS, Inject, Settings, Team
 from sim.injects.outside import outside_candidates
 from sim.injects.single import Singles
 from sim.injects.sources import Candidate, RunData, candidates
 from sim.injects.state import RunState
 from sim.injects.texts import LANGUAGES
-
-#: Roles of sites as the teams name them.
-SITE_ROLES = {"cp": "coordination_point", "nsp": "support_point"}
 
 
 @dataclass(frozen=True)

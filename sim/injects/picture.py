@@ -59,17 +59,20 @@ ASKS = {
 
 WORDS: dict[str, dict[str, Any]] = {
     "nl": {"and": "en", "others": "{n} andere", "power_all": "In {names} geen stroom.",
+           "all": "alle {n} gemeenten",
+           "all_but": "{n} gemeenten (alle behalve {names})",
            "power_some": "In {n} van de {total} gemeenten geen stroom: {names}.",
            "power_none": "Overal stroom.",
            "restored": "Sinds {since} is de stroom terug in {names}.",
            "mobile": "mobiel netwerk weg in {names}", "c2000": "C2000 weg in {names}",
            "water_pressure": "geen waterdruk in {names}",
            "services": "Verbindingen en water: {parts}.",
-           "stations": ("Eén kazerne zonder stroom en zonder werkend noodaggregaat: {names}.",
-                        "{n} kazernes zonder stroom en zonder werkend noodaggregaat: {names}."),
+           "stations": ("Eén coördinatiepunt (kazerne) zonder stroom en zonder werkend "
+                        "noodaggregaat: {names}.", "{n} coördinatiepunten (kazernes) zonder "
+                        "stroom en zonder werkend noodaggregaat: {names}."),
            "stations_none": "Alle coördinatiepunten hebben stroom.",
-           "points": "Noodsteunpunten: {planned} geactiveerd, {open} open, waarvan {full} met "
-                     "stroom (operationeel).",
+           "points": "Noodsteunpunten: {plan} gepland, {planned} geactiveerd, {open} open, "
+                     "waarvan {full} met stroom (operationeel).",
            "points_closed": "Nog dicht: {names}.", "points_none": "Nog geen noodsteunpunt "
                                                                   "geactiveerd.",
            "reports": "Noodmeldingen via noodsteunpunten en kazernes: {n} in {period} tot "
@@ -83,18 +86,21 @@ WORDS: dict[str, dict[str, Any]] = {
                     "Brandstof: {n} locaties wachten op een levering: {names}."),
            "ask": "Gevraagd: {ask}"},
     "en": {"and": "and", "others": "{n} others", "power_all": "No power in {names}.",
+           "all": "all {n} municipalities",
+           "all_but": "{n} municipalities (all but {names})",
            "power_some": "No power in {n} of the {total} municipalities: {names}.",
            "power_none": "Power everywhere.",
            "restored": "Since {since} power is back in {names}.",
            "mobile": "mobile network down in {names}", "c2000": "C2000 down in {names}",
            "water_pressure": "no water pressure in {names}",
            "services": "Communications and water: {parts}.",
-           "stations": ("One fire station without power and without a working backup "
-                        "generator: {names}.", "{n} fire stations without power and without a "
-                        "working backup generator: {names}."),
+           "stations": ("One coordination point (fire station) without power and without a "
+                        "working backup generator: {names}.", "{n} coordination points (fire "
+                        "stations) without power and without a working backup generator: "
+                        "{names}."),
            "stations_none": "Every coordination point has power.",
-           "points": "Support points: {planned} activated, {open} open, of which {full} with "
-                     "power (operational).",
+           "points": "Support points: {plan} planned, {planned} activated, {open} open, of "
+                     "which {full} with power (operational).",
            "points_closed": "Still closed: {names}.",
            "points_none": "No support point activated yet.",
            "reports": "Emergency reports through support points and fire stations: {n} in "
@@ -111,6 +117,8 @@ WORDS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The longest period over which a picture counts emergency reports (and their trend).
+REPORT_WINDOW_H = 6.0
 #: Municipalities named in a picture's lists before "and n others" (most regions: all).
 TOWNS_NAMED = 12
 
@@ -139,6 +147,8 @@ class Picture:
     services: dict[str, Found]
     stations: Found
     planned: Found
+    #: Points the run activates at some time in these municipalities (the plan).
+    plan: int
     open: Found
     operational: Found
     reports: dict[str, int]
@@ -161,7 +171,7 @@ class Picture:
 
 def take_picture(state: RunState, codes: Sequence[str], t: float, since: float) -> Picture:
     """The picture of ``codes`` at hour ``t``; reports and restorations counted since ``since``."""
-    window = max(t - since, 1.0)
+    window = min(max(t - since, 1.0), REPORT_WINDOW_H)
     unreached = state.unreached(codes, t)
     clients = state.unreached(codes, t, CARE_CLIENTS)
     return Picture(
@@ -171,6 +181,7 @@ def take_picture(state: RunState, codes: Sequence[str], t: float, since: float) 
                   for s in ("mobile", "c2000", "water_pressure")},
         stations=state.stations_without_power(codes, t),
         planned=(points := state.points(codes, t))[0], open=points[1], operational=points[2],
+        plan=len(state.points(codes, float("inf"))[0]),
         reports=state.reports(codes, t - window, t),
         reports_before=sum(state.reports(codes, t - 2 * window, t - window).values()),
         report_sources=state.report_sources(codes, t - window, t), unreached=unreached,
@@ -182,8 +193,13 @@ def describe(p: Picture, run: RunData, lang: str, team_kind: str) -> list[str]:
     w = WORDS[lang]
 
     def towns(found: Found | Sequence[str]) -> str:
-        items = found.items if isinstance(found, Found) else found
-        return name_list([run.name_of(c) for c in dict.fromkeys(items)], lang, TOWNS_NAMED)
+        items = list(dict.fromkeys(found.items if isinstance(found, Found) else found))
+        rest = [c for c in p.codes if c not in items]
+        if len(items) > TOWNS_NAMED and len(rest) < len(items):  # name the exceptions
+            return w["all_but"].format(n=len(items), names=name_list(
+                [run.name_of(c) for c in rest], lang, TOWNS_NAMED)) if rest \
+                else w["all"].format(n=len(items))
+        return name_list([run.name_of(c) for c in items], lang, TOWNS_NAMED)
 
     def sites(found: Found, limit: int = 6) -> str:
         return name_list([f"{run.site_name(s)} ({run.name_of(run.sites[s]['municipality'])})"
@@ -193,7 +209,7 @@ def describe(p: Picture, run: RunData, lang: str, team_kind: str) -> list[str]:
     lines = []
     if not p.dark:
         lines.append(w["power_none"])
-    elif len(p.dark) == len(p.codes):
+    elif len(p.dark) == len(p.codes) or len(p.dark) > TOWNS_NAMED:
         lines.append(w["power_all"].format(names=towns(p.dark)))
     else:
         lines.append(w["power_some"].format(n=len(p.dark), total=len(p.codes),
@@ -208,18 +224,18 @@ def describe(p: Picture, run: RunData, lang: str, team_kind: str) -> list[str]:
                                                            names=sites(p.stations))
                  if p.stations else w["stations_none"])
     if p.planned:
-        lines.append(w["points"].format(planned=len(p.planned), open=len(p.open),
+        lines.append(w["points"].format(plan=p.plan, planned=len(p.planned), open=len(p.open),
                                         full=len(p.operational)))
         closed = [s for s in p.planned.items if s not in p.open.items]
         if closed and len(p.codes) == 1:
             lines.append(w["points_closed"].format(names=sites(Found(tuple(closed), ()), 4)))
     else:
         lines.append(w["points_none"])
-    hours = round(max(p.t - p.since, 1.0))
+    hours = round(min(max(p.t - p.since, 1.0), REPORT_WINDOW_H))
     period = w["period"][hours > 1].format(hours=hours)
     n = sum(p.reports.values())
     if n:
-        if p.t - p.since < 1.0 or p.since <= 0 or p.t - 2 * max(p.t - p.since, 1.0) < 0:
+        if p.t - p.since < 1.0 or p.since <= 0 or p.t - 2 * hours < 0:
             trend = ""
         elif n > p.reports_before:
             trend = w["up"].format(period=period, prev=p.reports_before)

@@ -28,6 +28,7 @@ from sim.injects.inject import (
     FALLBACK,
     KIND_ORDER,
     METHODS,
+    SITE_ROLES,
     TEAM_KINDS,
     TEAM_LABEL,
     Inject,
@@ -96,8 +97,9 @@ class Singles:
     def _team(self, kind: str, c: Candidate, municipality: str) -> Team | None:
         target = {"region": c.values.get("region") or self.run.region_of(municipality),
                   "municipality": municipality, "site": c.site, "": ""}[TEAM_KINDS[kind]]
-        if TEAM_KINDS[kind] == "site" and not target:
-            return None
+        if TEAM_KINDS[kind] == "site" and (not target or self.run.sites.get(
+                str(target), {}).get("role") != SITE_ROLES[kind]):
+            return None  # a cp: is a coordination point, an nsp: a support point
         team = Team(kind, str(target))
         if team.key in self.in_play:
             return team
@@ -212,6 +214,9 @@ class Singles:
             values["window"] = window.format(from_clock=self.clock(c.values["from_h"]),
                                              to_clock=self.clock(c.values["to_h"]))
             values["restored_clock"] = self.clock(c.values["restored_at"])
+        if "clients" in c.values:
+            n = int(c.values["clients"])
+            values["clients_text"] = self.words["clients"][min(n, 2)].format(n=n)
         if c.kind == "emergency_report":
             n = int(c.values.get("reports", 1))
             values["reports_text"] = self.words["reports"][min(n, 2)].format(n=n)
@@ -242,7 +247,8 @@ class Singles:
             objective=tpl.objective, grip_level=grip_at(self.s, t),
             notes=self.fill(tpl.notes, c), contingency=False, status="planned",
             sources=c.sources, kind=c.kind, team=team.key, place=self.place(c),
-            town=self.run.name_of(c.municipality))
+            town=self.run.name_of(c.municipality),
+            count=int(c.values.get("reports", 1)) if c.kind == "emergency_report" else 1)
 
     def place(self, c: Candidate) -> str:
         """What the event is about, by name: its site, its municipalities or its region."""
@@ -294,28 +300,31 @@ def merge(group: Sequence[Inject], lang: str) -> Inject:
     if len(group) <= LIST_LINES:
         items = "\n".join(f"- {i.message.removeprefix(EXERCISE + ' - ')}" for i in group)
     else:
-        towns: dict[str, list[str]] = {}
+        towns: dict[str, list[Inject]] = {}
         for i in group:
-            towns.setdefault(i.town, []).append(i.place)
-        ranked = sorted(towns.items(), key=lambda kv: -len(kv[1]))
-        lines = [f"- {town}: {len(places)}x"
-                 + ("" if set(places) == {town}
-                    else f" ({name_list(list(dict.fromkeys(places)), lang, 3)})")
-                 for town, places in ranked[:LIST_TOWNS]]
+            towns.setdefault(i.town, []).append(i)
+        ranked = sorted(towns.items(), key=lambda kv: -sum(i.count for i in kv[1]))
+        lines = []
+        for town, members in ranked[:LIST_TOWNS]:
+            places = list(dict.fromkeys(i.place for i in members))
+            lines.append(f"- {town}: {sum(i.count for i in members)}x"
+                         + ("" if places == [town] else f" ({name_list(places, lang, 3)})"))
         rest = ranked[LIST_TOWNS:]
         if rest:
             lines.append("- " + WORDS[lang]["more_towns"].format(
-                n=len(rest), k=sum(len(p) for _, p in rest),
+                n=len(rest), k=sum(i.count for _, members in rest for i in members),
                 names=name_list([t for t, _ in rest], lang, 8)))
         items = "\n".join(lines)
-    intro = WORDS[lang]["merged"].format(n=len(group), label=label)
+    total = sum(i.count for i in group)
+    intro = WORDS[lang]["merged"].format(n=len(group), label=label) if total == len(group) \
+        else WORDS[lang]["merged_count"].format(n=total, label=label, k=len(group))
     notes = "\n".join(dict.fromkeys(i.notes for i in group if i.notes))
     senders = list(dict.fromkeys(i.sender for i in group))
     places = list(dict.fromkeys(i.place for i in group))
-    subject = (f"{len(group)}x {label}: {name_list(places, lang, 4)}" if len(labels) == 1
+    subject = (f"{total}x {label}: {name_list(places, lang, 4)}" if len(labels) == 1
                else f"{name_list(places, lang, 4)}: {label}")
     best = min(group, key=lambda i: KIND_RANK.get(i.kind, 99))
-    return replace(last, subject=subject, kind=best.kind,
+    return replace(last, subject=subject, kind=best.kind, count=total,
                    sender=senders[0] if len(senders) == 1 else name_list(senders, lang, 3),
                    message=f"{EXERCISE} - {intro}\n{items}", notes=notes,
                    expected_action=" ".join(dict.fromkeys(i.expected_action for i in group)),

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from sim.injects.clock import minutes_of
 from sim.results.folder import read_run_folder
 
 #: Services whose state decides how a message can be sent.
@@ -56,12 +57,12 @@ class RunData:
         return datetime.fromisoformat(str(self.config["outage"]["start"]))
 
     def at(self, t: float) -> datetime:
-        """Simulated local date and time at scenario hour ``t``, rounded to the minute.
+        """Simulated local date and time at scenario hour ``t``, rounded up to the minute.
 
-        The same rounding as ``scenario_label`` (``sim.injects.clock.to_minute``), so
+        The same rounding as ``scenario_label`` (``sim.injects.clock.minutes_of``), so
         ``simulated_at`` and ``scenario_time`` of an inject always agree.
         """
-        return self.start + timedelta(minutes=round(float(t) * 60))
+        return self.start + timedelta(minutes=minutes_of(float(t)))
 
     def region_of(self, municipality: str) -> str:
         """The safety region of a municipality ('' when unknown)."""
@@ -228,26 +229,35 @@ STATUS_EVERY_H = 12.0
 
 
 def _points_status(run: RunData) -> Iterator[Candidate]:
-    """Every 12 hours, per safety region: local points planned, operational and open."""
+    """Every 12 hours, per safety region: local points planned, activated, open, operational.
+
+    Planned: every point the run activates at some time (the municipalities' plan);
+    activated: those activated by then. The sources are the activations by then and
+    the last state of each of those points.
+    """
     activated = _rows(run.events, "point_activated")
     states = _rows(run.events, "point_state")
     if activated.empty:
         return
     horizon = float(run.config.get("horizon_h", run.events["time"].max()))
     region_of_site = {s: run.region_of(info["municipality"]) for s, info in run.sites.items()}
-    planned = sorted(set(activated["site"]))
+    first = activated.groupby("site", sort=True).head(1)
+    planned = sorted(set(first["site"]))
     t = STATUS_EVERY_H
     while t <= horizon + 1e-9:
         tail = states[states["time"] <= t].groupby("site").tail(1)
         state_of = pd.Series(tail["detail"].to_numpy(), index=tail["site"].to_numpy())
+        now = first[first["time"] <= t]
         for region in sorted({region_of_site.get(s, "") for s in planned} - {""}):
             sites = [s for s in planned if region_of_site.get(s) == region]
-            detail = state_of.reindex(sites).fillna("closed")
-            chosen = set(sites)
-            rows = [i for i, s in zip(tail.index, tail["site"], strict=True) if s in chosen]
+            active = now[now["site"].map(region_of_site) == region]
+            detail = state_of.reindex(list(active["site"])).fillna("closed")
+            chosen = set(active["site"])
+            rows = [*active.index,
+                    *(i for i, s in zip(tail.index, tail["site"], strict=True) if s in chosen)]
             code = next(c for c, r in run.municipality_region.items() if r == region)
             yield Candidate("points_status", t, code, "",
-                            {"region": region, "planned": len(sites),
+                            {"region": region, "planned": len(sites), "activated": len(active),
                              "operational": int((detail == "open_full").sum()),
                              "open": int(detail.isin(["open_full", "open_reduced"]).sum())},
                             tuple(event_id(int(i)) for i in rows))

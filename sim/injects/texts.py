@@ -60,8 +60,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
 NL: dict[str, Template] = {
     "grid_out": Template(
         "Netbeheerder (gesimuleerd)", "Stroomuitval {municipality}",
-        "Sinds {clock} is in {municipality} de stroom uitgevallen. De netbeheerder verwacht "
-        "geen herstel binnen 48 uur.",
+        "Sinds {clock} is in {municipality} de stroom uitgevallen. De netbeheerder kan nog "
+        "geen hersteltijd geven.",
         "Beeld vormen, opschalen volgens GRIP, gemeente en coördinatiepunten informeren.",
         "Alarmering en opschaling",
         "Startinject per gemeente; herstel volgens de run om {restored}.",
@@ -108,15 +108,14 @@ NL: dict[str, Template] = {
         "Brandstoflevering met prioriteit (verdringingsreeks) afstemmen.",
         "Brandstoflogistiek"),
     "fuel_low": Template(
-        "Beheerder {site}", "Brandstof onder een kwart bij {site}",
+        "Beheerder {site}", "Brandstof een kwart of minder bij {site}",
         "Bij {site} ({municipality}) zit nog {litres} liter in de tank van {tank_l} liter "
-        "(minder dan een kwart).",
+        "(een kwart of minder).",
         "Brandstof aanvragen bij het ROT; verbruik beperken.", "Brandstoflogistiek",
         "", "Beheerder {site}: nog maar een paar uur brandstof; wanneer komt de tankwagen?"),
     "cp_not_functional": Template(
         "Coördinatiepunt {site}", "Coördinatiepunt {site} niet operationeel",
-        "Coördinatiepunt {site} ({municipality}) is niet meer operationeel: te weinig "
-        "bemensing of geen stroom.",
+        "Coördinatiepunt {site} ({municipality}) is niet meer operationeel.",
         "Aflossing of stroom regelen; berichten tijdelijk via een ander punt laten lopen.",
         "Continuïteit coördinatiepunten"),
     "point_opened": Template(
@@ -165,8 +164,8 @@ NL: dict[str, Template] = {
         "Coördinator {site}: er staan al mensen te wachten voor een dicht pand."),
     "points_status": Template(
         "Informatiemanager ROT {region}", "Stand noodsteunpunten {region} {when}",
-        "Stand {clock}: in {region} {planned} noodsteunpunten geactiveerd, {open} open, "
-        "waarvan {operational} volledig operationeel (met stroom).",
+        "Stand {clock}: in {region} {planned} noodsteunpunten gepland, {activated} "
+        "geactiveerd, {open} open, waarvan {operational} volledig operationeel (met stroom).",
         "Prioriteren: welke punten krijgen aggregaten, brandstof en mensen om binnen 72 uur "
         "operationeel te zijn?", "Sturing op de 72-uursnorm"),
 }
@@ -174,8 +173,8 @@ NL: dict[str, Template] = {
 EN: dict[str, Template] = {
     "grid_out": Template(
         "Grid operator (simulated)", "Power cut in {municipality}",
-        "Since {clock} {municipality} has no power. The grid operator expects no restoration "
-        "within 48 hours.",
+        "Since {clock} {municipality} has no power. The grid operator cannot yet say when "
+        "power will be back.",
         "Build the picture, scale up (GRIP), inform the municipality and coordination points.",
         "Alert and scale-up", "Start inject per municipality; power back per the run at "
         "{restored}.",
@@ -218,15 +217,14 @@ EN: dict[str, Template] = {
         "The generator at {site} ({municipality}) stopped: out of fuel.",
         "Agree fuel deliveries by priority.", "Fuel logistics"),
     "fuel_low": Template(
-        "Site manager {site}", "Fuel below a quarter at {site}",
-        "{site} ({municipality}) has {litres} litres left in its {tank_l}-litre tank (less "
-        "than a quarter).",
+        "Site manager {site}", "Fuel at a quarter or less at {site}",
+        "{site} ({municipality}) has {litres} litres left in its {tank_l}-litre tank (a "
+        "quarter or less).",
         "Ask the ROT for fuel; cut consumption.", "Fuel logistics",
         "", "Site manager {site}: only a few hours of fuel left; when does the truck come?"),
     "cp_not_functional": Template(
         "Coordination point {site}", "Coordination point {site} not working",
-        "Coordination point {site} ({municipality}) no longer works: too few staff or no "
-        "power.",
+        "Coordination point {site} ({municipality}) no longer works.",
         "Arrange relief or power; route messages through another point meanwhile.",
         "Continuity of coordination points"),
     "point_opened": Template(
@@ -275,8 +273,8 @@ EN: dict[str, Template] = {
         "Coordinator {site}: people are already waiting at a closed building."),
     "points_status": Template(
         "Information manager ROT {region}", "Support points in {region} at {when}",
-        "Status at {clock}: in {region} {planned} support points activated, {open} open, "
-        "of which {operational} fully operational (with power).",
+        "Status at {clock}: in {region} {planned} support points planned, {activated} "
+        "activated, {open} open, of which {operational} fully operational (with power).",
         "Set priorities: which points get generators, fuel and people to be operational "
         "within 72 hours?", "Steering on the 72-hour norm"),
 }
@@ -302,7 +300,7 @@ KIND_LABELS = {
            "station_no_power": "kazerne zonder stroom",
            "generator_start_failed": "aggregaat start niet",
            "generator_failed": "aggregaat uitgevallen", "generator_dry": "aggregaat droog",
-           "fuel_low": "brandstof onder een kwart",
+           "fuel_low": "brandstof een kwart of minder",
            "cp_not_functional": "coördinatiepunt niet operationeel",
            "point_opened": "noodsteunpunt open", "supplies_out": "voorraad op",
            "public_order": "onrust bij noodsteunpunt", "emergency_report": "noodmelding",
@@ -317,7 +315,7 @@ KIND_LABELS = {
            "station_no_power": "station without power",
            "generator_start_failed": "generator does not start",
            "generator_failed": "generator broke down", "generator_dry": "generator out of fuel",
-           "fuel_low": "fuel below a quarter",
+           "fuel_low": "fuel at a quarter or less",
            "cp_not_functional": "coordination point not working",
            "point_opened": "support point open", "supplies_out": "supplies out",
            "public_order": "unrest at a support point", "emergency_report": "emergency report",
@@ -338,6 +336,8 @@ WORDS: dict[str, dict[str, Any]] = {
            "contingency_note": "Alleen sturen als de spelers niet hebben gehandeld.",
            "reports": ("{n} noodmeldingen", "één noodmelding", "{n} noodmeldingen"),
            "merged": "{n} berichten ({label}):",
+           "merged_count": "{n}x {label} in {k} berichten:",
+           "clients": ("{n} cliënten", "één cliënt", "{n} cliënten"),
            "more_towns": "{n} andere gemeenten: {k}x ({names})"},
     "en": {"late": " ({hours} hours after the decision)", "reduced": ", without power: no "
            "warmth and no charging", "late_note": "Opened late: check in the run whether the "
@@ -346,5 +346,7 @@ WORDS: dict[str, dict[str, Any]] = {
            "contingency_note": "Send only if the players have not acted.",
            "reports": ("{n} emergency reports", "One emergency report", "{n} emergency reports"),
            "merged": "{n} messages ({label}):",
+           "merged_count": "{n}x {label} in {k} messages:",
+           "clients": ("{n} clients", "one client", "{n} clients"),
            "more_towns": "{n} other municipalities: {k}x ({names})"},
 }

@@ -23,8 +23,8 @@ NL_VARIANTS: dict[str, Template] = {
         "Meldingen zonder 112"),
     "grid_out@gbt": Template(
         "Netbeheerder (gesimuleerd)", "Stroomuitval {municipality}",
-        "Sinds {clock} is in {municipality} de stroom uitgevallen. De netbeheerder verwacht "
-        "geen herstel binnen 48 uur.",
+        "Sinds {clock} is in {municipality} de stroom uitgevallen. De netbeheerder kan nog "
+        "geen hersteltijd geven.",
         "GBT bijeenroepen, noodsteunpunten activeren, inwoners informeren.",
         "Alarmering en opschaling"),
     "mobile_down@gbt": Template(
@@ -56,14 +56,14 @@ NL_VARIANTS: dict[str, Template] = {
     "fuel_low@rot": Template(
         "Beheerder noodstroom {site}", "Brandstofverzoek {site}",
         "Bij {site} ({municipality}) zit nog {litres} liter in de tank van {tank_l} liter "
-        "(minder dan een kwart). Wij vragen een levering.",
+        "(een kwart of minder). Wij vragen een levering.",
         "Leveringen prioriteren volgens de verdringingsreeks en tankwagens inzetten.",
         "Brandstoflogistiek", "",
         "Beheerder {site}: nog maar een paar uur brandstof; wanneer komt de tankwagen?"),
     "cp_not_functional@gbt": Template(
         "Coördinatiepunt {site}", "Coördinatiepunt {site} niet operationeel",
-        "Coördinatiepunt {site} ({municipality}) is niet meer operationeel: te weinig "
-        "bemensing of geen stroom. Inwoners kunnen daar geen hulp meer vragen.",
+        "Coördinatiepunt {site} ({municipality}) is niet meer operationeel. Inwoners kunnen "
+        "daar geen hulp meer vragen.",
         "Inwoners informeren waar zij nu terechtkunnen.", "Informatievoorziening aan de "
                                                           "bevolking"),
     "point_opened@bevolkingszorg": Template(
@@ -89,8 +89,8 @@ NL_VARIANTS: dict[str, Template] = {
         "Openbare orde"),
     "points_status@rot": Template(
         "Gemeenten in {region} (gesimuleerd)", "Stand noodsteunpunten {region} {when}",
-        "Stand {clock}: in {region} {planned} noodsteunpunten geactiveerd, {open} open, "
-        "waarvan {operational} volledig operationeel (met stroom).",
+        "Stand {clock}: in {region} {planned} noodsteunpunten gepland, {activated} "
+        "geactiveerd, {open} open, waarvan {operational} volledig operationeel (met stroom).",
         "Aggregaten, brandstof en mensen toewijzen aan de punten die zonder hulp de 72 uur "
         "niet halen.", "Sturing op de 72-uursnorm"),
 }
@@ -104,8 +104,8 @@ EN_VARIANTS: dict[str, Template] = {
         "Emergency calls without 112"),
     "grid_out@gbt": Template(
         "Grid operator (simulated)", "Power cut in {municipality}",
-        "Since {clock} {municipality} has no power. The grid operator expects no restoration "
-        "within 48 hours.", "Convene the GBT, activate support points, inform residents.",
+        "Since {clock} {municipality} has no power. The grid operator cannot yet say when "
+        "power will be back.", "Convene the GBT, activate support points, inform residents.",
         "Alert and scale-up"),
     "mobile_down@gbt": Template(
         "Telecom operator (simulated)", "Mobile network down in {municipality}",
@@ -137,13 +137,13 @@ EN_VARIANTS: dict[str, Template] = {
     "fuel_low@rot": Template(
         "Backup power manager {site}", "Fuel request {site}",
         "{site} ({municipality}) has {litres} litres left in its {tank_l}-litre tank (less "
-        "than a quarter). We ask for a delivery.",
+        "quarter or less). We ask for a delivery.",
         "Set delivery priorities (order of precedence) and deploy tankers.", "Fuel logistics",
         "", "Site manager {site}: only a few hours of fuel left; when does the truck come?"),
     "cp_not_functional@gbt": Template(
         "Coordination point {site}", "Coordination point {site} not working",
-        "Coordination point {site} ({municipality}) no longer works: too few staff or no "
-        "power. Residents can no longer ask for help there.",
+        "Coordination point {site} ({municipality}) no longer works. Residents can no "
+        "longer ask for help there.",
         "Tell residents where they can go now.", "Public information"),
     "point_opened@bevolkingszorg": Template(
         "Support point coordinator {site}", "Support point {site} open",
@@ -168,8 +168,8 @@ EN_VARIANTS: dict[str, Template] = {
         "Public order"),
     "points_status@rot": Template(
         "Municipalities in {region} (simulated)", "Support points in {region} at {when}",
-        "Status at {clock}: in {region} {planned} support points activated, {open} open, "
-        "of which {operational} fully operational (with power).",
+        "Status at {clock}: in {region} {planned} support points planned, {activated} "
+        "activated, {open} open, of which {operational} fully operational (with power).",
         "Assign generators, fuel and people to the points that will not make 72 hours "
         "without help.", "Steering on the 72-hour norm"),
 }
@@ -190,19 +190,19 @@ NL_OUTSIDE: dict[str, Template] = {
         "Afschaling en nazorg"),
     "care_clients": Template(
         "Thuiszorgorganisatie (gesimuleerd)", "Cliënten niet bereikbaar in {municipality}",
-        "Wij kunnen {clients} cliënten in {municipality} niet bereiken (thuiszorg, beademing "
-        "of zuurstof thuis); telefoon en alarmering werken niet. Kan de gemeente helpen?",
+        "Wij kunnen {clients_text} in {municipality} niet bereiken (thuiszorg, beademing of "
+        "zuurstof thuis). Kan de gemeente helpen?",
         "Prioriteit geven aan bezoek van deze cliënten (uitrukteams, buurtteams).",
         "Zorg voor verminderd zelfredzamen"),
     "care_clients_region": Template(
         "Zorgaanbieders in {region} (gesimuleerd)", "Cliënten niet bereikbaar in {region}",
-        "Zorgaanbieders in {region} melden {clients} cliënten in nood die zij niet kunnen "
+        "Zorgaanbieders in {region} melden {clients_text} in nood die zij niet kunnen "
         "bereiken; de meeste in {top}.",
         "Capaciteit voor bezoek aan kwetsbare inwoners verdelen; zo nodig bijstand vragen.",
         "Zorg voor verminderd zelfredzamen"),
     "media_no_point": Template(
         "Regionale omroep (gesimuleerd)", "Media: geen noodsteunpunt open in {municipality}",
-        "Een verslaggever belt: in {municipality} is om {clock} nog geen noodsteunpunt open, "
+        "Een verslaggever vraagt: in {municipality} is om {clock} nog geen noodsteunpunt open, "
         "terwijl er {planned} gepland zijn. Inwoners weten niet waar zij terechtkunnen. "
         "Wanneer gaan ze open?",
         "Woordvoering afstemmen; inwoners informeren waar en wanneer zij terechtkunnen.",
@@ -213,7 +213,7 @@ NL_OUTSIDE: dict[str, Template] = {
         "De burgemeester van {municipality} laat weten: {planned} noodsteunpunten geactiveerd, "
         "waarvan {operational} operationeel (met stroom). De burgemeester vraagt voorrang voor "
         "aggregaten en brandstof.",
-        "Afweging maken tussen gemeenten en de burgemeester terugbellen.",
+        "Afweging maken tussen gemeenten en de burgemeester antwoorden.",
         "Sturing op de 72-uursnorm"),
 }
 
@@ -232,19 +232,19 @@ EN_OUTSIDE: dict[str, Template] = {
         "Scaling down and aftercare"),
     "care_clients": Template(
         "Home-care organisation (simulated)", "Clients unreachable in {municipality}",
-        "We cannot reach {clients} clients in {municipality} (home care, ventilation or oxygen "
-        "at home); telephones and alarms do not work. Can the municipality help?",
+        "We cannot reach {clients_text} in {municipality} (home care, ventilation or oxygen "
+        "at home). Can the municipality help?",
         "Give visits to these clients priority (outreach and neighbourhood teams).",
         "Care for residents with reduced self-reliance"),
     "care_clients_region": Template(
         "Care providers in {region} (simulated)", "Clients unreachable in {region}",
-        "Care providers in {region} report {clients} clients in danger they cannot reach; "
+        "Care providers in {region} report {clients_text} in danger they cannot reach; "
         "most in {top}.",
         "Share the capacity for visits to vulnerable residents; ask for help if needed.",
         "Care for residents with reduced self-reliance"),
     "media_no_point": Template(
         "Regional broadcaster (simulated)", "Media: no support point open in {municipality}",
-        "A reporter calls: in {municipality} no support point is open at {clock}, although "
+        "A reporter asks: in {municipality} no support point is open at {clock}, although "
         "{planned} are planned. Residents do not know where to go. When will they open?",
         "Agree the press line; tell residents where and when they can go.",
         "Public information"),
@@ -253,7 +253,7 @@ EN_OUTSIDE: dict[str, Template] = {
         "The mayor of {municipality} lets you know: {planned} support points activated, "
         "of which {operational} operational (with power). The mayor asks for priority for "
         "generators and fuel.",
-        "Weigh the municipalities against each other and call the mayor back.",
+        "Weigh the municipalities against each other and answer the mayor.",
         "Steering on the 72-hour norm"),
 }
 
