@@ -490,6 +490,54 @@ def wrongly_typed_column(cfg, tmp):
 
 
 @geodata_case()
+def station_with_an_infinite_tank(cfg, tmp):
+    stations = embedded("fire_stations")
+    stations["tank_l"] = 500.0
+    stations.loc[3, "tank_l"] = float("inf")
+    use_frame(cfg, "fire_stations", stations, tmp)
+    return Expect("fire_stations.tank_l", "inf", ("finite number <= 100000",
+                                                  str(stations.loc[3, "id"])))
+
+
+@geodata_case()
+def station_with_a_generator_of_1e300_kva(cfg, tmp):
+    stations = embedded("fire_stations")
+    stations["generator_kva"] = 60.0
+    stations.loc[2, "generator_kva"] = 1e300
+    use_frame(cfg, "fire_stations", stations, tmp)
+    return Expect("fire_stations.generator_kva", "1e+300", ("<= 5000",))
+
+
+@geodata_case()
+def station_name_with_escape_codes(cfg, tmp):
+    stations = embedded("fire_stations")
+    stations.loc[4, "name"] = "Post\x1b[31m rood\x07"
+    use_frame(cfg, "fire_stations", stations, tmp)
+    return Expect("fire_stations.name", "x1b", ("control characters",
+                                                str(stations.loc[4, "id"])))
+
+
+@geodata_case()
+def capacity_that_is_a_word_in_a_later_row(cfg, tmp):
+    sites = embedded("support_point_candidates")
+    sites["capacity"] = sites["capacity"].astype(object)
+    sites.loc[3, "capacity"] = "veel"
+    use_frame(cfg, "support_point_candidates", sites, tmp)
+    return Expect("support_point_candidates.capacity", "veel",
+                  ("must be of type int", str(sites.loc[3, "id"]), "row 4"))
+
+
+@geodata_case()
+def fractional_capacity(cfg, tmp):
+    sites = embedded("support_point_candidates")
+    sites["capacity"] = sites["capacity"].astype(float)
+    sites.loc[6, "capacity"] = 12.5
+    use_frame(cfg, "support_point_candidates", sites, tmp)
+    return Expect("support_point_candidates.capacity", "12.5",
+                  ("a whole number", str(sites.loc[6, "id"])))
+
+
+@geodata_case()
 def shapefile_without_crs(cfg, tmp):
     use_layer(cfg, "fire_stations", no_crs_shapefile(tmp))
     return Expect("region.layers.fire_stations.crs", "None",

@@ -7,6 +7,7 @@ raised, so ``sim.geo.load`` can report every problem of every layer at once.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,12 +249,33 @@ def check_layer(
         try:
             frame[column] = cast(values, kind)
         except (TypeError, ValueError):
+            at = first_bad(values, kind)
             problems.add(
                 f"{name}.{column}",
-                values.iloc[0],
-                f"must be of type {kind}; got values such as {values.head(3).tolist()}",
+                values.iloc[at],
+                f"must be of type {kind}{' (a whole number)' if kind == 'int' else ''}; "
+                f"the value of {schema.id_column} {str(frame[schema.id_column].iloc[at])!r} "
+                f"(row {at + 1} of {source.path or 'the layer'}) is not",
             )
             ok = False
+            continue
+        if kind == "str":
+            odd = frame[column].map(has_control_characters)
+            if odd.any():
+                at = int(np.flatnonzero(odd.to_numpy())[0])
+                where = frame.loc[odd, schema.id_column].astype(str).tolist()[:MAX_LISTED]
+                problems.add(f"{name}.{column}", frame[column].iloc[at],
+                             "must not hold control characters (line breaks, escape codes); "
+                             f"found for {where}")
+                ok = False
+        elif kind in ("int", "float"):
+            cap = MAXIMA.get(column, np.inf)
+            wrong = ~np.isfinite(frame[column].to_numpy(float)) | (frame[column] > cap)
+            if wrong.any():
+                bad = frame.loc[wrong, schema.id_column].astype(str).tolist()[:MAX_LISTED]
+                problems.add(f"{name}.{column}", frame.loc[wrong, column].iloc[0].item(),
+                             f"must be a finite number <= {cap:g}; not so for {bad}")
+                ok = False
     if not ok:
         return None
     ids = frame[schema.id_column]
@@ -295,6 +317,28 @@ def check_layer(
     # Extra columns ride along, except the files' own feature ids (a GeoPackage keeps its own).
     keep = [c for c in frame.columns if c != "geometry" and c.lower() not in FID_COLUMNS]
     return frame[[*keep, "geometry"]]
+
+
+#: Upper bounds of numeric geodata columns: far above any real site, below nonsense.
+MAXIMA = {"generator_kva": 5000.0, "tank_l": 100_000.0, "capacity": 100_000.0,
+          "residents": 2_000_000.0, "population": 2_000_000.0, "crew_volunteer": 1000.0,
+          "crew_professional": 1000.0}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(value: object) -> bool:
+    """Whether text holds a control character (tab, line break, escape, bell, ...)."""
+    return isinstance(value, str) and _CONTROL.search(value) is not None
+
+
+def first_bad(values: pd.Series, kind: str) -> int:
+    """The position of the first value that cannot be cast to ``kind``."""
+    for i, value in enumerate(values):
+        try:
+            cast(pd.Series([value]), kind)
+        except (TypeError, ValueError):
+            return i
+    return 0
 
 
 def cast(values: pd.Series, kind: str) -> pd.Series:
