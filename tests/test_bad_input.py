@@ -537,6 +537,36 @@ def fractional_capacity(cfg, tmp):
                   ("a whole number", str(sites.loc[6, "id"])))
 
 
+def municipalities_needing_the_table(cfg: dict[str, Any], tmp: Path, table: Path) -> None:
+    """Municipal boundaries without region and population: the table must fill them."""
+    frame = embedded("municipalities")[["code", "name", "geometry"]]
+    use_frame(cfg, "municipalities", frame, tmp)
+    set_key(cfg, "region.municipality_table", str(table))
+
+
+@geodata_case()
+def empty_municipality_table(cfg, tmp):
+    (tmp / "table.csv").write_bytes(b"")
+    municipalities_needing_the_table(cfg, tmp, tmp / "table.csv")
+    return Expect("region.municipality_table", "table.csv", ("is empty",))
+
+
+@geodata_case()
+def binary_municipality_table(cfg, tmp):
+    (tmp / "table.csv").write_bytes(bytes(range(128, 256)) * 3)
+    municipalities_needing_the_table(cfg, tmp, tmp / "table.csv")
+    return Expect("region.municipality_table", "table.csv", ("not a readable UTF-8 CSV",))
+
+
+@geodata_case()
+def municipality_table_matching_no_code(cfg, tmp):
+    (tmp / "table.csv").write_text("cbs_code,region,population,population_year\n"
+                                   "XX01,Noord,100,2025\n", encoding="utf-8")
+    municipalities_needing_the_table(cfg, tmp, tmp / "table.csv")
+    return Expect("region.municipality_table", "table.csv",
+                  ("holds none of the", "XX01", "GM0"))
+
+
 @geodata_case()
 def shapefile_without_crs(cfg, tmp):
     use_layer(cfg, "fire_stations", no_crs_shapefile(tmp))

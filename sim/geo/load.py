@@ -31,6 +31,7 @@ from sim.geo.read import (
     fill_from_table,
     layer_field,
     read_layer,
+    read_table,
 )
 from sim.geo.schema import (
     DEMAND_POINTS,
@@ -110,6 +111,8 @@ def load_region(spec: GeodataSpec) -> RegionData:
                        problems, provenance)
     if frame is not None:
         frame = fill_from_table(frame, spec.municipality_table, problems)
+        if problems.about("region.municipality_table"):
+            problems.raise_if_any()  # anything further would only follow from it
         frame = check(frame, MUNICIPALITIES)
     if frame is None:
         problems.raise_if_any()
@@ -401,8 +404,11 @@ def _derive_regions(municipalities: gpd.GeoDataFrame, spec: GeodataSpec) -> gpd.
                            crs=municipalities.crs)
     out["code"] = ""
     out["full_name"] = ""
-    if spec.municipality_table is not None and Path(spec.municipality_table).is_file():
-        table = pd.read_csv(spec.municipality_table).rename(
+    table = read_table(spec.municipality_table, "region.municipality_table", Problems()) \
+        if spec.municipality_table is not None and Path(spec.municipality_table).is_file() \
+        else None
+    if table is not None:
+        table = table.rename(
             columns={"safety_region": "region_code", "safety_region_name": "region_name"})
         if {"region", "region_code", "region_name"} <= set(table.columns):
             info = table.groupby("region").first()

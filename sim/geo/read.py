@@ -186,6 +186,23 @@ def rename_columns(
     return renamed.loc[:, ~renamed.columns.duplicated(keep="last")]
 
 
+def read_table(path: Path | str, key: str, problems: Problems,
+               **options: object) -> pd.DataFrame | None:
+    """A CSV table, or None with the problem named (empty, not text, not a table)."""
+    try:
+        table = pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError:
+        problems.add(key, str(path), "is empty; allowed: a CSV table with a header row")
+        return None
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        problems.add(key, str(path), f"is not a readable UTF-8 CSV table ({type(exc).__name__})")
+        return None
+    if table.empty:
+        problems.add(key, str(path), "has a header but no rows")
+        return None
+    return table
+
+
 def fill_from_table(
     frame: gpd.GeoDataFrame, table_path: Path | None, problems: Problems
 ) -> gpd.GeoDataFrame:
@@ -199,9 +216,11 @@ def fill_from_table(
     if not Path(table_path).is_file():
         problems.add("region.municipality_table", str(table_path), "must be an existing CSV file")
         return frame
-    table = pd.read_csv(table_path, dtype={"cbs_code": str}).rename(
-        columns={"cbs_code": "code", "municipality": "name"}
-    )
+    table = read_table(table_path, "region.municipality_table", problems,
+                       dtype={"cbs_code": str})
+    if table is None:
+        return frame
+    table = table.rename(columns={"cbs_code": "code", "municipality": "name"})
     need = {"code", *missing}
     if not need <= set(table.columns):
         problems.add(
@@ -211,6 +230,12 @@ def fill_from_table(
         )
         return frame
     merged = frame.merge(table[["code", *missing]], on="code", how="inner")
+    if merged.empty:
+        problems.add("region.municipality_table", str(table_path),
+                     f"holds none of the {len(frame)} codes of the municipality file (such as "
+                     f"{frame['code'].astype(str).head(3).tolist()}); its codes are such as "
+                     f"{table['code'].astype(str).head(3).tolist()}")
+        return frame
     if len(merged) < len(frame):
         log.info("%d municipalities of the file are not in %s and are left out",
                  len(frame) - len(merged), Path(table_path).name)
