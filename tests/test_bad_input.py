@@ -568,6 +568,14 @@ def municipality_table_matching_no_code(cfg, tmp):
 
 
 @geodata_case()
+def geojson_without_features(cfg, tmp):
+    (tmp / "stations.geojson").write_text('{"type": "FeatureCollection", "features": []}',
+                                          encoding="utf-8")
+    use_layer(cfg, "fire_stations", tmp / "stations.geojson")
+    return Expect("region.layers.fire_stations.path", "stations.geojson", ("no features",))
+
+
+@geodata_case()
 def shapefile_without_crs(cfg, tmp):
     use_layer(cfg, "fire_stations", no_crs_shapefile(tmp))
     return Expect("region.layers.fire_stations.crs", "None",

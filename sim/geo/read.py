@@ -248,6 +248,10 @@ def check_layer(
 ) -> gpd.GeoDataFrame | None:
     """Required columns, types, ids, geometry; returns the layer with its schema's columns."""
     name = schema.name
+    if frame.empty:
+        problems.add(layer_field(name, "path"), str(source.path) if source.path else None,
+                     f"layer {name} has no features; allowed: a file with at least one")
+        return None
     absent = [c for c in schema.required if c not in frame.columns]
     if absent:
         problems.add(
