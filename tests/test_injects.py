@@ -357,3 +357,24 @@ def test_a_run_made_before_a_setting_existed_takes_its_default(run_folder, tmp_p
     (copy / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     _, _, s = generate(copy, ["min_per_team_hour=2"], tmp_path / "out")
     assert (s.min_per_team_hour, s.spacing_min, s.max_silence_min) == (2, 10.0, 45.0)
+
+
+def test_control_characters_never_reach_an_export_or_the_terminal(run_folder, tmp_path):
+    run = load_run(run_folder)
+    code = "GM0153"
+    run.municipality_name[code] = "Enschede\r=cmd|' /C calc'!A0\x1b[31m\x07\x0b"
+    s = settings_from({**run.config["injects"], "teams": ["meldkamer", f"gbt:{code}"],
+                       "municipalities": [code]}, known_names(run))
+    injects = build_msel(run, s)
+    assert any("\r" in i.message or "\x1b" in i.message or "\x1b" in i.track for i in injects)
+    write_msel(tmp_path / "out", injects, s)  # Excel refused ESC, VT and BEL before
+    out = tmp_path / "out"
+    for name in ("msel_controller.csv", "msel_player.csv", "cards_controller.html",
+                 "msel_controller.json"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert not any(ch in text for ch in "\x1b\x07\x0b\r"), name
+    rows = list(csv.reader((out / "msel_controller.csv").open(encoding="utf-8", newline="")))
+    assert {len(r) for r in rows} == {len(rows[0])}  # no row split by a carriage return
+    assert not any(c.startswith("=") for r in rows for c in r)
+    wb = openpyxl.load_workbook(out / "msel_controller.xlsx")
+    assert any("Enschede" in ws.title for ws in wb.worksheets)

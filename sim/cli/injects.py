@@ -28,6 +28,7 @@ from sim.errors import InputError, Problem
 from sim.injects.generate import generate
 from sim.injects.msel import count_by
 from sim.injects.names import LISTS, names_table
+from sim.injects.safety import printable
 from sim.injects.sources import load_run
 
 
@@ -74,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
         try:
-            print(names_table(run, args.listing).to_string(index=False))
+            table = names_table(run, args.listing).map(printable)
+            print(table.to_string(index=False))
             sys.stdout.flush()
         except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -88,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    tracks = ", ".join(f"{k} {v}" for k, v in sorted(count_by(injects, "track").items()))
+    tracks = ", ".join(f"{printable(k)} {v}"
+                       for k, v in sorted(count_by(injects, "track").items()))
     print(f"{len(injects)} injects from {settings.clock.start:%Y-%m-%d %H:%M} to "
           f"{settings.clock.end():%H:%M} written to {target} ({tracks})")
 

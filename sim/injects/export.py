@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from sim.injects.clock import ExerciseClock
 from sim.injects.inject import Inject, Settings
-from sim.injects.safety import escape, neutralise
+from sim.injects.safety import escape, neutralise, printable
 
 #: Columns of the controller version, in order (stable names).
 CONTROLLER_COLUMNS = ("id", "scenario_time", "simulated_at", "deliver_at", "track", "sender",
@@ -106,7 +106,7 @@ def json_text(injects: Sequence[Inject], columns: Sequence[str], settings: Setti
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
-    clean = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Track"
+    clean = "".join(ch for ch in printable(name) if ch not in "[]:*?/\\")[:31] or "Track"
     base, n = clean, 2
     while clean in used:
         suffix = f" ({n})"
