@@ -62,3 +62,24 @@ def test_a_results_dir_through_a_file_is_named(tmp_path):
     assert "results_dir" in proc.stderr and "is a file, not a folder" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert files_under(tmp_path) == [blocker]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setting", ["segments=[{from_h:2,to_h:nan}]", "contingency_after_min=nan",
+                                     "break_min=-30", "segments=[{from_h:2,to_h:inf}]"])
+def test_the_injects_command_names_bad_settings_and_makes_no_folder(shared_root, tmp_path,
+                                                                    setting):
+    import subprocess
+    import sys
+
+    from conftest import shared_run
+
+    run = shared_run(shared_root, "injects", ["region.select.regions=[VNOG,Twente]",
+                                              "injects.enabled=true", "research.figures=false",
+                                              "research.gis=false"])
+    out = tmp_path / "parent" / "msel"
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.injects", str(run), "--out", str(out),
+                           setting], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert f"injects.{setting.split('=')[0]}" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "parent").exists()
