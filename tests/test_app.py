@@ -41,6 +41,12 @@ def test_manifest_records_version_seed_and_timings(default_run):
     assert manifest["events_processed"] > 1000
     assert sorted(manifest["files"]) == RUN_FILES
     assert manifest["derived_files"] == ["coverage.gpkg", "figures/"]
+    # The manifest never lists a file that is not there: they are drawn before the
+    # folder becomes visible.
+    for name in manifest["derived_files"]:
+        assert (default_run / name).exists(), name
+    assert not list(default_run.parent.glob(".*.partial"))
+    assert not (default_run / ".owner").exists()
     assert manifest["git_revision"] is None or len(manifest["git_revision"]["commit"]) == 40
 
 
@@ -226,3 +232,44 @@ def test_sweep_writes_one_folder_per_job(joblib_sweep):
 ])
 def test_the_tests_fast_compose_gives_what_hydra_composes(overrides):
     assert compose_config(overrides) == hydra_compose(overrides)
+
+
+def test_a_killed_run_leaves_no_visible_folder_and_its_remains_go_next_time(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from sim.results.folder import OWNER, remove_stale_partials, write_run_folder
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    parent = tmp_path / "runs" / "oost5_default"
+    killed = parent / ".2026-01-01_00-00-00-000000.partial"
+    (killed / "figures").mkdir(parents=True)
+    (parent / "2026-01-01_00-00-00-000000").mkdir()  # made by Hydra, left empty
+    (killed / "figures" / ".coverage_curve.partial.png").write_bytes(b"half a figure")
+    host = socket.gethostname()
+    (killed / OWNER).write_text(f"{host} {dead.pid}\n")
+    running = parent / ".2026-01-01_00-00-01-000000.partial"  # a parallel job, alive
+    running.mkdir()
+    (running / OWNER).write_text(f"{host} {os.getpid()}\n")
+    written = write_run_folder(parent / "2026-01-02_00-00-00-000000", {"a.txt": "x"})
+    assert not killed.exists() and running.exists()
+    assert not (parent / "2026-01-01_00-00-00-000000").exists()
+    assert sorted(p.name for p in written.iterdir()) == ["a.txt"]
+    assert remove_stale_partials(parent) == []
+
+
+def test_a_failure_while_drawing_leaves_no_run_folder(tmp_path):
+    from sim.results.folder import write_run_folder
+
+    def broken(staging):
+        (staging / "figures").mkdir()
+        raise RuntimeError("drawing failed")
+
+    target = tmp_path / "runs" / "x" / "run1"
+    with pytest.raises(RuntimeError):
+        write_run_folder(target, {"manifest.json": "{}"}, extra=broken)
+    assert not target.exists()
+    assert not list(target.parent.glob(".*"))

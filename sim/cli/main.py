@@ -124,20 +124,26 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     research = research_settings(container.get("research") or {},
                                  scenario.region.municipalities["code"].astype(str))
     result = run(scenario)
-    # Drawn from the run folder once it is complete (sim.research.figures).
+    # Drawn from the folder's own files before it becomes visible, so that the folder is
+    # whole or absent: a run killed while drawing leaves only a hidden .partial folder.
+    with_injects = isinstance(injects, dict) and bool(injects.get("enabled"))
     derived = [*(["coverage.gpkg"] if research.gis else []),
-               *(["figures/"] if research.figures else [])]
+               *(["figures/"] if research.figures else []),
+               *(["injects/"] if with_injects else [])]
+
+    def derive(staging: Path) -> None:
+        if with_injects:
+            target, msel, _ = generate_injects(staging)
+            log.info("%d injects written to %s", len(msel), target.name)
+        if research.figures or research.gis:
+            files = draw_run(staging, research)
+            log.info("%d figure and GIS files written (research.figures=false and "
+                     "research.gis=false skip them)", len(files))
+
     written = write_run(run_dir, result, OmegaConf.to_yaml(OmegaConf.create(container)),
                         RunInfo(started=started, wall_s=time.perf_counter() - t0,
                                 command=list(sys.argv), overrides=overrides,
-                                derived_files=derived))
-    if isinstance(injects, dict) and injects.get("enabled"):
-        target, msel, _ = generate_injects(written)
-        log.info("%d injects written to %s", len(msel), target)
-    if research.figures or research.gis:
-        files = draw_run(written, research)
-        log.info("%d figure and GIS files written (research.figures=false and "
-                 "research.gis=false skip them)", len(files))
+                                derived_files=derived), extra=derive)
     if HydraConfig.get().mode != RunMode.MULTIRUN:  # a sweep ends with its own table
         print(f"\n{(written / 'headline.md').read_text(encoding='utf-8')}", flush=True)
     return written

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -48,10 +49,12 @@ def write_run_folder(
     if run_dir.exists() and any(run_dir.iterdir()):
         raise RunFolderError(f"{run_dir} exists and is not empty; refusing to overwrite it")
     run_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(run_dir.parent)
     staging = run_dir.parent / f".{run_dir.name}.partial"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
+    (staging / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
     try:
         for name, text in texts.items():
             (staging / name).write_text(text, encoding="utf-8")
@@ -59,6 +62,7 @@ def write_run_folder(
             write_geopackage(layers, staging / layers_file)
         if extra is not None:
             extra(staging)
+        (staging / OWNER).unlink()
         if run_dir.exists():
             run_dir.rmdir()  # empty: made by the launcher before the run started
         os.replace(staging, run_dir)
@@ -66,6 +70,43 @@ def write_run_folder(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return run_dir
+
+
+#: In a staging folder: the host and process writing it (to clean up after a kill).
+OWNER = ".owner"
+
+
+def remove_stale_partials(parent: Path) -> list[Path]:
+    """Remove hidden ``.<name>.partial`` folders whose writer was killed; return them.
+
+    A folder is stale when the process named in its ``.owner`` file no longer runs on
+    this host; a folder of a process still running (a parallel job) is left alone. The
+    empty run folder the launcher made for the killed run goes too.
+    """
+    removed = []
+    for staging in parent.glob(".*.partial"):
+        owner = staging / OWNER
+        if not staging.is_dir() or not owner.is_file():
+            continue
+        host, _, pid = owner.read_text(encoding="utf-8").strip().partition(" ")
+        if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        removed.append(staging)
+        visible = parent / staging.name[1:].removesuffix(".partial")
+        if visible.is_dir() and not any(visible.iterdir()):
+            visible.rmdir()  # made empty by the launcher for the killed run
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -80,8 +121,13 @@ class RunInfo:
     derived_files: Sequence[str] = ()
 
 
-def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo) -> Path:
-    """Write a run's folder: config, manifest, summary, tables and region layers, atomically."""
+def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo,
+              extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a run's folder: config, manifest, summary, tables and region layers, atomically.
+
+    ``extra(staging)`` draws what derives from the folder's files (figures, GIS layers,
+    injects: ``info.derived_files``) before the folder becomes visible.
+    """
     scenario = result.scenario
     tables = {f"{name}.csv": frame.to_csv(index=False, float_format="%.6g")
               for name, frame in result.tables().items()}
@@ -110,7 +156,7 @@ def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo)
         **tables,
     }
     layers = {**scenario.region.layers(), "site_results": result.site_results}
-    return write_run_folder(run_dir, texts, layers=layers)
+    return write_run_folder(run_dir, texts, layers=layers, extra=extra)
 
 
 def read_run_folder(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
