@@ -83,3 +83,13 @@ def test_the_injects_command_names_bad_settings_and_makes_no_folder(shared_root,
     assert proc.returncode == 2, proc.stderr
     assert f"injects.{setting.split('=')[0]}" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "parent").exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_that_stops_at_compose_time_leaves_nothing(tmp_path):
+    results = tmp_path / "results"
+    proc = run_cli(["-m", "horizon_h=80,abc", "research.figures=false", "research.gis=false"],
+                   results, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr[-1500:]
+    assert "horizon_h" in proc.stderr and "'abc'" in proc.stderr
+    assert not results.exists()

@@ -207,6 +207,22 @@ def progress_line(done: int, failed: int, total: int, elapsed_s: float) -> str:
     return text
 
 
+#: Sweep folders begun in this process, with their results_dir (to clean up after a
+#: sweep that stops before any job ran).
+STARTED_SWEEPS: list[tuple[Path, Path]] = []
+
+
+def remove_unstarted_sweeps() -> list[Path]:
+    """Remove sweep folders that hold only Hydra's ``multirun.yaml``; return them."""
+    removed = []
+    for folder, results_dir in STARTED_SWEEPS:
+        if folder.is_dir() and [p.name for p in folder.iterdir()] == ["multirun.yaml"]:
+            (folder / "multirun.yaml").unlink()
+            remove_if_empty(folder, up_to=results_dir)
+            removed.append(folder)
+    return removed
+
+
 class SweepCallback(Callback):
     """Progress while a sweep runs; tables, figures and the exit status at its end."""
 
@@ -241,6 +257,7 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Start printing progress as the jobs' status files appear."""
         folder = Path(str(config.hydra.sweep.dir))
+        STARTED_SWEEPS.append((folder, Path(str(config.results_dir))))
         self._total = count_jobs(list(config.hydra.overrides.task))
         self._start = time.perf_counter()
         print(f"[sweep] {self._total} jobs into {folder}", file=sys.stderr, flush=True)
@@ -275,4 +292,13 @@ def main() -> None:
         print(f"error: invalid input:\n  - {problem}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     register_configs()
-    _app()
+    try:
+        _app()
+    except SystemExit as exc:
+        if exc.code not in (0, None) and remove_unstarted_sweeps():
+            # A sweep value that does not fit its key stops the sweep before any job:
+            # Hydra has named the key and value above; that is bad input, not a failure.
+            print("error: the sweep stopped before any job ran (see above); nothing is kept",
+                  file=sys.stderr)
+            sys.exit(EXIT_BAD_INPUT)
+        raise
