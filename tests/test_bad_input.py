@@ -528,6 +528,27 @@ def capacity_that_is_a_word_in_a_later_row(cfg, tmp):
 
 
 @geodata_case()
+def population_that_is_a_word(cfg, tmp):
+    towns = embedded("municipalities")
+    towns["population"] = towns["population"].astype(object)
+    towns.loc[5, "population"] = "veel"
+    use_frame(cfg, "municipalities", towns, tmp)
+    return Expect("municipalities.population", "veel",
+                  ("must be of type int", str(towns.loc[5, "code"]), "row 6",
+                   "municipalities.gpkg"))
+
+
+@geodata_case()
+def fractional_population(cfg, tmp):
+    towns = embedded("municipalities")
+    towns["population"] = towns["population"].astype(float)
+    towns.loc[2, "population"] = 1234.5
+    use_frame(cfg, "municipalities", towns, tmp)
+    return Expect("municipalities.population", "1234.5",
+                  ("a whole number", str(towns.loc[2, "code"])))
+
+
+@geodata_case()
 def fractional_capacity(cfg, tmp):
     sites = embedded("support_point_candidates")
     sites["capacity"] = sites["capacity"].astype(float)
