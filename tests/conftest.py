@@ -104,13 +104,18 @@ def compose_config(overrides: list[str] | None = None) -> dict[str, Any]:
 _DEFAULT: dict[str, Any] | None = None
 
 
-@pytest.fixture
-def default_cfg() -> dict[str, Any]:
-    """A fresh deep copy of the composed default config (safe to mutate)."""
+def default_cfg_copy() -> dict[str, Any]:
+    """A fresh deep copy of the composed default config (composed once per process)."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = compose_config()
     return copy.deepcopy(_DEFAULT)
+
+
+@pytest.fixture
+def default_cfg() -> dict[str, Any]:
+    """A fresh deep copy of the composed default config (safe to mutate)."""
+    return default_cfg_copy()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sim.params.population import NEEDS
 POINT_COLUMNS = (
     "arrived", "admitted", "served", "turned_away", "no_supplies", "not_offered",
     "wait_hours", "backlog", "staff", "helpers", "water_l", "food_rations", "blankets",
-    "warmth_occupied",
+    "warmth_occupied", "left_at_closing",
 )
 
 
@@ -62,5 +62,5 @@ class Flows:
             frame[f"arrived_{need}"] = self.arrived_by_need[:, :, k].reshape(-1)
             frame[f"served_{need}"] = self.served_by_need[:, :, k].reshape(-1)
         active = (self.open_state[:, :, 0].reshape(-1) > 0) | (frame["arrived"] > 0) | (
-            frame["backlog"] > 0)
+            frame["backlog"] > 0) | (frame["left_at_closing"] > 0)
         return frame[active.to_numpy()].reset_index(drop=True)

@@ -252,8 +252,9 @@ class Residents:
         st = m.params.staffing
         state, on_duty = self._states()
         is_open = state > 0
-        # A point that closed loses its queue.
+        # A point that closed loses its queue: those admitted leave unserved (counted).
         lost = (~is_open) & (self.backlog_work > 0)
+        left = np.where(lost, self.backlog.sum(axis=1), 0.0)
         self.backlog_work[lost] = 0.0
         self.backlog[lost] = 0.0
         # Arrivals per demand point and need (drawn in full every slice).
@@ -384,6 +385,7 @@ class Residents:
         row[:, 11] = self.food
         row[:, 12] = self.blankets
         row[:, 13] = self.warm_ring.sum(axis=0)
+        row[:, 14] = left
         self._rows.append(row)
         self._arr_need.append(arrived)
         self._srv_need.append(served)
