@@ -14,8 +14,8 @@ Two steps, each a subcommand:
 ``compare A B``
     Compares two snapshots and prints every difference: for each run,
     ``config.yaml`` (apart from ``results_dir``), the names of the files in the
-    run folder, the keys of ``manifest.json``, ``events.csv``, every
-    ``timeseries_*.csv``, ``vulnerable_cases.csv``, ``summary.json``, the GIS
+    run folder, the keys of ``manifest.json``, the event log, every time series
+    and the vulnerable cases (Parquet or CSV), ``summary.json``, the GIS
     layers (``region.gpkg``, ``coverage.gpkg``) layer by layer and field by
     field (geometry as WKB), and the MSEL files (CSV and JSON text, Excel cell
     by cell, the HTML cards); the sweep's tables; the redrawn GIS layers and
@@ -45,6 +45,8 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
+from sim.results.folder import read_table, table_file
+
 #: The README's injects example (section "Injects for exercise designers").
 INJECTS_EXAMPLE = (
     "injects.enabled=true",
@@ -60,8 +62,8 @@ SWEEP = ("seed=1,2", "stations.backup_share=0.2,0.6", "region.select.regions=[Tw
          "horizon_h=72", "outage.duration.hours=48", "research.figures=false",
          "research.gis=false")
 SWEEP_TABLES = ("sweep_results.csv", "sweep_summary.csv")
-#: Text files compared as they are.
-TEXT_FILES = ("events.csv", "vulnerable_cases.csv")
+#: Tables compared by value (Parquet or CSV).
+TABLES = ("events", "vulnerable_cases")
 GIS_FILES = ("region.gpkg", "coverage.gpkg")
 
 
@@ -189,15 +191,15 @@ def compare_run(a: Path, b: Path) -> list[str]:
     kb = list(json.loads((b / "manifest.json").read_text(encoding="utf-8")))
     if ka != kb:
         out.append(f"manifest.json keys: {ka} != {kb}")
-    names = sorted({p.name for p in a.glob("timeseries_*.csv")}
-                   | {p.name for p in b.glob("timeseries_*.csv")})
-    for name in (*TEXT_FILES, *names):
-        fa, fb = a / name, b / name
-        if not fa.exists() or not fb.exists():
-            out.append(f"{name}: missing in {'A' if not fa.exists() else 'B'}")
-        elif fa.read_bytes() != fb.read_bytes():
-            why = _frames_differ(pd.read_csv(fa), pd.read_csv(fb)) or "bytes differ"
-            out.append(f"{name}: {why}")
+    stems = sorted({p.stem for folder in (a, b) for p in folder.glob("timeseries_*.*")})
+    for stem in (*TABLES, *stems):
+        fa, fb = table_file(a, stem), table_file(b, stem)
+        if fa is None or fb is None:
+            out.append(f"{stem}: missing in {'A' if fa is None else 'B'}")
+        elif fa.suffix != fb.suffix or fa.read_bytes() != fb.read_bytes():
+            why = _frames_differ(read_table(a, stem), read_table(b, stem))
+            if why or fa.suffix != fb.suffix:  # Parquet against CSV: the values decide
+                out.append(f"{stem}: {why or 'same values, another format'}")
     out += [f"summary.json{line}" for line in _json_differences(_indicators(a), _indicators(b))]
     for name in GIS_FILES:
         fa, fb = a / name, b / name

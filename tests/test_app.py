@@ -13,13 +13,14 @@ from conftest import compose_config, files_under, hydra_compose
 
 from sim.params.validate import prepare
 from sim.paths import SCENARIO_DIR
+from sim.results.folder import read_table
 from sim.results.run import run
 
 PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-RUN_FILES = ["config.yaml", "events.csv", "headline.md", "manifest.json", "region.gpkg",
+RUN_FILES = ["config.yaml", "events.parquet", "headline.md", "manifest.json", "region.gpkg",
              "shortfall.csv", "sites.csv", "summary.json",
-             "timeseries_municipalities.csv", "timeseries_points.csv", "timeseries_region.csv",
-             "timeseries_sites.csv", "vulnerable_cases.csv"]
+             "timeseries_municipalities.parquet", "timeseries_points.parquet",
+             "timeseries_region.csv", "timeseries_sites.parquet", "vulnerable_cases.parquet"]
 #: Drawn from the complete run folder by default (research.gis, research.figures).
 DERIVED = ["coverage.gpkg", "figures"]
 
@@ -84,18 +85,18 @@ def test_summary_counts_the_region(default_run):
 def test_event_log_and_time_series_are_written(default_run):
     import pandas as pd
 
-    events = pd.read_csv(default_run / "events.csv")
+    events = read_table(default_run, "events")
     assert list(events.columns) == ["time", "kind", "municipality", "site", "value", "detail"]
     assert events["time"].is_monotonic_increasing and events["time"].max() <= 168
     region = pd.read_csv(default_run / "timeseries_region.csv")
     assert len(region) == 169 and region["hour"].tolist() == list(range(169))
     assert region["residents_without_grid_share"].iloc[1] == 1.0
     assert region["residents_without_grid_share"].iloc[-1] == 0.0
-    munis = pd.read_csv(default_run / "timeseries_municipalities.csv")
+    munis = read_table(default_run, "timeseries_municipalities")
     assert len(munis) == 76 * 169
     assert set(munis.columns) >= {"hour", "municipality", "grid", "mobile", "c2000",
                                   "water_pressure", "heating", "payment", "fixed_network"}
-    sites = pd.read_csv(default_run / "timeseries_sites.csv")
+    sites = read_table(default_run, "timeseries_sites")
     assert set(sites["source"]) <= {"grid", "fixed", "mobile", "none"}
     # Named, so a planner reads "Brandweerpost Raalte", not only an id.
     assert (sites["name"].str.len() > 0).all() and sites["municipality"].str.match("GM").all()

@@ -846,7 +846,7 @@ def test_bad_input_leaves_earlier_runs_untouched(default_run, tmp_path):
     assert len(run_dirs) == 1
     assert {p.parent for p in before} <= {*run_dirs, *(d / "figures" for d in run_dirs)}
     assert {p.name for p in before} >= {"manifest.json", "summary.json", "config.yaml",
-                                        "region.gpkg", "events.csv"}
+                                        "region.gpkg", "events.parquet"}
     folders_before = sorted(p for p in results.rglob("*") if p.is_dir())
 
     bad = run_cli(["outage.duration.hours=-5"], results)

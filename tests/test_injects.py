@@ -20,6 +20,7 @@ from sim.injects.export import CONTROLLER_ONLY, PLAYER_COLUMNS, write_msel
 from sim.injects.generate import generate
 from sim.injects.msel import build_msel, known_names, settings_from
 from sim.injects.sources import load_run
+from sim.results.folder import read_table
 
 #: Two regions with injects; no research figures (not what these tests are about).
 SCOPE = ["region.select.regions=[VNOG,Twente]", "injects.enabled=true", "research.figures=false",
@@ -65,8 +66,8 @@ def test_injects_are_in_time_order_and_inside_play(msel, settings):
 
 
 def test_every_source_exists_in_the_run(run_folder, msel):
-    events = pd.read_csv(run_folder / "events.csv")
-    cases = set(pd.read_csv(run_folder / "vulnerable_cases.csv")["case"])
+    events = read_table(run_folder, "events")
+    cases = set(read_table(run_folder, "vulnerable_cases")["case"])
     sources = [s for text in msel["sources"] for s in text.split()]
     assert sources
     for s in sources:
@@ -289,7 +290,7 @@ def test_status_injects_agree_with_the_time_series(run_folder, msel):
 
 
 def test_fuel_injects_rest_on_the_generators_records(run_folder, msel):
-    events = pd.read_csv(run_folder / "events.csv")
+    events = read_table(run_folder, "events")
     fuel = msel[msel["subject"].str.contains("randstof een kwart of minder|Brandstofverzoek")
                 & (msel["contingency"] == 0)]
     assert len(fuel) > 0

@@ -21,6 +21,7 @@ from sim.injects.inject import POLICY_TEAMS, Inject
 from sim.injects.msel import build_msel, known_names, settings_from
 from sim.injects.sources import RunData, load_run
 from sim.injects.state import RunState
+from sim.results.folder import read_table
 
 TEAMS = ["rot:IJsselland", "gbt:GM0193"]
 #: Outside parties' kinds and the record kinds their sources must be.
@@ -124,7 +125,7 @@ def test_outside_parties_are_traced_to_the_run(run, default_run):
     s = exercise(run, segments=[{"from_h": 20, "to_h": 100, "speed": 20}],
                  max_per_team_hour=6)
     injects = build_msel(run, s)
-    events = pd.read_csv(default_run / "events.csv")
+    events = read_table(default_run, "events")
     cases = run.cases.set_index("case")
     seen = set()
     for inj in injects:

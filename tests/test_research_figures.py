@@ -137,7 +137,7 @@ def test_figures_scale_with_the_resolution_asked_for(run_folder, tmp_path):
 
 
 def test_the_command_redraws_at_another_hour_without_running_the_model(run_folder, tmp_path):
-    before = (run_folder / "events.csv").stat().st_mtime_ns
+    before = (run_folder / "events.parquet").stat().st_mtime_ns
     proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(run_folder),
                            "map_hour=48", "formats=[svg]", "timeline_municipality=GM0153",
                            "--out", str(tmp_path / "out")],
@@ -146,7 +146,7 @@ def test_the_command_redraws_at_another_hour_without_running_the_model(run_folde
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"coverage_map_48h.svg", "activation_timeline_GM0153.svg", "coverage.gpkg"} <= names
     assert "coverage_map_72h.svg" not in names
-    assert (run_folder / "events.csv").stat().st_mtime_ns == before
+    assert (run_folder / "events.parquet").stat().st_mtime_ns == before
 
 
 @pytest.mark.parametrize(("setting", "field"), [

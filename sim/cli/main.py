@@ -16,6 +16,7 @@ status 1 if there were any.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -45,7 +46,7 @@ from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
 from sim.research.figures import draw_run
 from sim.research.figures import settings_from as research_settings
-from sim.results.folder import RunInfo, remove_if_empty, write_run
+from sim.results.folder import RunInfo, remove_if_empty, table_settings, write_run
 from sim.results.run import run
 from sim.sweeps.aggregate import aggregate
 from sim.sweeps.status import count_finished, write_status
@@ -123,27 +124,29 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
         check_injects(injects, scenario.region, float(container["horizon_h"]))
     research = research_settings(container.get("research") or {},
                                  scenario.region.municipalities["code"].astype(str))
+    tables_as = table_settings(container.get("tables") or {})
     result = run(scenario)
     # Drawn from the folder's own files before it becomes visible, so that the folder is
     # whole or absent: a run killed while drawing leaves only a hidden .partial folder.
-    with_injects = isinstance(injects, dict) and bool(injects.get("enabled"))
-    derived = [*(["coverage.gpkg"] if research.gis else []),
-               *(["figures/"] if research.figures else []),
+    whole = tables_as.keep == "all"  # keep=summary: nothing to draw from
+    with_injects = isinstance(injects, dict) and bool(injects.get("enabled")) and whole
+    gis, figures = research.gis and whole, research.figures and whole
+    derived = [*(["coverage.gpkg"] if gis else []), *(["figures/"] if figures else []),
                *(["injects/"] if with_injects else [])]
 
     def derive(staging: Path) -> None:
         if with_injects:
             target, msel, _ = generate_injects(staging)
             log.info("%d injects written to %s", len(msel), target.name)
-        if research.figures or research.gis:
-            files = draw_run(staging, research)
+        if figures or gis:
+            files = draw_run(staging, dataclasses.replace(research, figures=figures, gis=gis))
             log.info("%d figure and GIS files written (research.figures=false and "
                      "research.gis=false skip them)", len(files))
 
     written = write_run(run_dir, result, OmegaConf.to_yaml(OmegaConf.create(container)),
                         RunInfo(started=started, wall_s=time.perf_counter() - t0,
                                 command=list(sys.argv), overrides=overrides,
-                                derived_files=derived), extra=derive)
+                                derived_files=derived), extra=derive, tables_as=tables_as)
     if HydraConfig.get().mode != RunMode.MULTIRUN:  # a sweep ends with its own table
         print(f"\n{(written / 'headline.md').read_text(encoding='utf-8')}", flush=True)
     return written

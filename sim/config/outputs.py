@@ -66,3 +66,13 @@ class ResearchConfig:
     #: A CBS code, or None: the hardest-hit municipality with activated points.
     timeline_municipality: str | None = None
 
+
+
+@dataclass
+class TablesConfig:
+    """How the run's large tables are written (``sim.results.folder``)."""
+
+    #: parquet (compressed) or csv.
+    format: str = MISSING
+    #: all, or summary: keep only the summary, manifest, config and small tables.
+    keep: str = MISSING

@@ -24,7 +24,7 @@ from sim.config.groups import (
     StationsConfig,
     SupportPointsConfig,
 )
-from sim.config.outputs import InjectsConfig, ResearchConfig
+from sim.config.outputs import InjectsConfig, ResearchConfig, TablesConfig
 from sim.config.population import PopulationConfig
 
 
@@ -51,3 +51,4 @@ class Config:
     comms: CommsConfig = field(default_factory=CommsConfig)
     injects: InjectsConfig = field(default_factory=InjectsConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
+    tables: TablesConfig = field(default_factory=TablesConfig)

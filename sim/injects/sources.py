@@ -24,7 +24,7 @@ import pandas as pd
 import pyogrio
 
 from sim.injects.clock import minutes_of
-from sim.results.folder import read_run_folder
+from sim.results.folder import read_run_folder, read_table
 
 #: Services whose state decides how a message can be sent.
 SERVICES = ("mobile", "fixed_network", "c2000")
@@ -102,9 +102,7 @@ def load_run(folder: Path) -> RunData:
     """Read a run folder written by ``python -m sim``."""
     folder = Path(folder)
     config, events = read_run_folder(folder)
-    cases_file = folder / "vulnerable_cases.csv"
-    cases = pd.read_csv(cases_file, dtype={"municipality": str, "point": str},
-                        keep_default_na=False) if cases_file.exists() else pd.DataFrame()
+    cases = read_table(folder, "vulnerable_cases", empty_text=True)
     gpkg = folder / "region.gpkg"
     m = pyogrio.read_dataframe(gpkg, layer="municipalities", read_geometry=False)
     sites: dict[str, dict[str, Any]] = {}

@@ -50,6 +50,7 @@ from sim.research.layers import (
 )
 from sim.research.maps import coverage_map, difference_map, small_multiples, vulnerable_map
 from sim.results.files import save_figure
+from sim.results.folder import table_file
 
 DEFAULTS = CONFIG_DIR / "research" / "default.yaml"
 #: Formats matplotlib writes that the figures may be saved in.
@@ -227,15 +228,16 @@ def municipality_codes(folder: Path) -> list[str]:
 def find_runs(path: Path) -> list[Path]:
     """The run folders at ``path``: itself, or its sub-folders that hold a run (a sweep)."""
     path = Path(path)
-    if (path / "events.csv").is_file():
+    if table_file(path, "events") is not None:
         return [path]
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is not a folder")
-    runs = sorted((p for p in path.iterdir() if (p / "events.csv").is_file()),
+    runs = sorted((p for p in path.iterdir() if p.is_dir() and table_file(p, "events")),
                   key=lambda p: (len(p.name), p.name))
     if not runs:
-        raise FileNotFoundError(f"{path} holds no run folder (a folder with events.csv), "
-                                "nor is it one")
+        raise FileNotFoundError(f"{path} holds no run folder (a folder with its event log, "
+                                "events.parquet or events.csv), nor is it one (a sweep "
+                                "written with tables.keep=summary has none)")
     return runs
 
 

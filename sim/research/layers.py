@@ -55,7 +55,7 @@ from sim.research.coverage import (
     source_at,
     working_points,
 )
-from sim.results.folder import read_run_folder
+from sim.results.folder import read_run_folder, read_table
 from sim.results.records import latest
 
 #: Hours at which municipalities' coverage is reported in the GIS layer.
@@ -141,12 +141,7 @@ def load_run_layers(folder: Path) -> RunLayers:
     folder = Path(folder)
     config, events = read_run_folder(folder)
 
-    def table(name: str) -> pd.DataFrame:
-        path = folder / name
-        codes = {c: str for c in ("municipality", "site", "demand_point", "point", "case")}
-        return pd.read_csv(path, dtype=codes) if path.exists() else pd.DataFrame()
-
-    cases = table("vulnerable_cases.csv")
+    cases = read_table(folder, "vulnerable_cases")
     gpkg = folder / "region.gpkg"
     geodata = _manifest(folder).get("geodata", {})
 
@@ -157,8 +152,8 @@ def load_run_layers(folder: Path) -> RunLayers:
                      municipalities=layer("municipalities"), regions=layer("regions"),
                      demand_points=layer("demand_points"), fire_stations=layer("fire_stations"),
                      candidates=layer("support_point_candidates"),
-                     point_series=table("timeseries_points.csv"),
-                     region_series=table("timeseries_region.csv"),
+                     point_series=read_table(folder, "timeseries_points"),
+                     region_series=read_table(folder, "timeseries_region"),
                      synthetic=tuple(synthetic_layers(geodata)),
                      boundaries=str(geodata.get("municipalities", "")))
 

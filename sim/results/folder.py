@@ -28,6 +28,7 @@ import yaml
 from sim import __version__
 from sim.geo.write import write_geopackage
 from sim.paths import PROJECT_ROOT
+from sim.errors import Problems
 from sim.results.files import dump_json
 from sim.results.headline import headline_text, run_title
 from sim.results.run import RunResult
@@ -39,7 +40,7 @@ class RunFolderError(RuntimeError):
 
 def write_run_folder(
     run_dir: Path,
-    texts: Mapping[str, str],
+    texts: Mapping[str, str | bytes],
     layers: Mapping[str, gpd.GeoDataFrame] | None = None,
     layers_file: str = "region.gpkg",
     extra: Callable[[Path], None] | None = None,
@@ -57,7 +58,10 @@ def write_run_folder(
     (staging / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
     try:
         for name, text in texts.items():
-            (staging / name).write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):
+                (staging / name).write_bytes(text)
+            else:
+                (staging / name).write_text(text, encoding="utf-8")
         if layers:
             write_geopackage(layers, staging / layers_file)
         if extra is not None:
@@ -121,16 +125,91 @@ class RunInfo:
     derived_files: Sequence[str] = ()
 
 
+#: The run's large tables: Parquet by default, CSV on request; left out by keep=summary.
+LARGE_TABLES = ("events", "timeseries_points", "timeseries_sites",
+                "timeseries_municipalities", "vulnerable_cases")
+TABLE_FORMATS = ("parquet", "csv")
+KEEP = ("all", "summary")
+#: Id columns read as text (CSV would make numbers of some).
+_TEXT_COLUMNS = ("municipality", "site", "demand_point", "point", "case", "detail")
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """How the large tables are written (``tables`` in the config)."""
+
+    format: str = "parquet"
+    keep: str = "all"
+
+
+def table_settings(cfg: Mapping[str, Any]) -> TableSettings:
+    """The ``tables`` settings, checked; raise ``InputError`` naming each bad value."""
+    problems = Problems()
+    fmt = str(cfg.get("format", "parquet"))
+    keep = str(cfg.get("keep", "all"))
+    if fmt not in TABLE_FORMATS:
+        problems.add("tables.format", cfg.get("format"), f"one of {list(TABLE_FORMATS)}")
+    if keep not in KEEP:
+        problems.add("tables.keep", cfg.get("keep"), f"one of {list(KEEP)}")
+    problems.raise_if_any()
+    return TableSettings(fmt, keep)
+
+
+def table_file(folder: Path, stem: str) -> Path | None:
+    """The file of table ``stem`` in a run folder (Parquet or CSV), None when absent."""
+    for suffix in (".parquet", ".csv"):
+        path = Path(folder) / f"{stem}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def read_table(folder: Path, stem: str, empty_text: bool = False) -> pd.DataFrame:
+    """Table ``stem`` of a run folder, from Parquet or CSV (empty when absent).
+
+    Id columns are text. ``empty_text``: missing text is "" (else missing, NaN/None).
+    """
+    path = table_file(folder, stem)
+    if path is None:
+        return pd.DataFrame()
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        if empty_text:
+            for column in frame.columns:
+                if frame[column].dtype == object:
+                    frame[column] = frame[column].fillna("")
+        return frame
+    return pd.read_csv(path, dtype=dict.fromkeys(_TEXT_COLUMNS, str),
+                       keep_default_na=not empty_text)
+
+
+def _table_bytes(frame: pd.DataFrame, fmt: str) -> bytes | str:
+    if fmt == "csv":
+        return frame.to_csv(index=False, float_format="%.6g")
+    out = frame.copy()
+    for column in out.columns:  # Parquet needs one type per column: text, or missing
+        if out[column].dtype == object:
+            out[column] = out[column].map(
+                lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+    return out.to_parquet(index=False, compression="zstd")
+
+
 def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo,
-              extra: Callable[[Path], None] | None = None) -> Path:
+              extra: Callable[[Path], None] | None = None,
+              tables_as: TableSettings = TableSettings()) -> Path:
     """Write a run's folder: config, manifest, summary, tables and region layers, atomically.
 
     ``extra(staging)`` draws what derives from the folder's files (figures, GIS layers,
     injects: ``info.derived_files``) before the folder becomes visible.
     """
     scenario = result.scenario
-    tables = {f"{name}.csv": frame.to_csv(index=False, float_format="%.6g")
-              for name, frame in result.tables().items()}
+    tables: dict[str, str | bytes] = {}
+    for name, frame in result.tables().items():
+        if name not in LARGE_TABLES:
+            tables[f"{name}.csv"] = frame.to_csv(index=False, float_format="%.6g")
+        elif tables_as.keep == "all":
+            tables[f"{name}.{tables_as.format}"] = _table_bytes(frame, tables_as.format)
+    whole = tables_as.keep == "all"
     manifest: dict[str, Any] = {
         "scenario": scenario.params.name,
         "seed": scenario.params.seed,
@@ -142,8 +221,9 @@ def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo,
         "command": list(info.command),
         "overrides": list(info.overrides),
         "geodata": dict(scenario.region.provenance),
-        "files": ["config.yaml", "manifest.json", "summary.json", "headline.md", "region.gpkg",
-                  *tables],
+        "files": ["config.yaml", "manifest.json", "summary.json", "headline.md",
+                  *(["region.gpkg"] if whole else []), *tables],
+        "tables": {"format": tables_as.format, "keep": tables_as.keep},
         "events_processed": result.model.events_processed,
         "derived_files": list(info.derived_files),
     }
@@ -155,22 +235,23 @@ def write_run(run_dir: Path, result: RunResult, config_yaml: str, info: RunInfo,
         "manifest.json": dump_json(manifest),
         **tables,
     }
-    layers = {**scenario.region.layers(), "site_results": result.site_results}
+    layers = {**scenario.region.layers(), "site_results": result.site_results} if whole \
+        else None
     return write_run_folder(run_dir, texts, layers=layers, extra=extra)
 
 
 def read_run_folder(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """The resolved config and the event log of a run folder written by ``python -m sim``."""
     folder = Path(folder)
-    needed = ["config.yaml", "events.csv", "region.gpkg"]
-    missing = [name for name in needed if not (folder / name).exists()]
+    missing = [name for name in ("config.yaml", "region.gpkg") if not (folder / name).exists()]
+    if table_file(folder, "events") is None:
+        missing.append("events.parquet (or events.csv)")
     if missing:
         raise FileNotFoundError(f"{folder} is not a complete run folder: "
-                                f"missing {', '.join(missing)}")
+                                f"missing {', '.join(missing)} (a sweep job written with "
+                                "tables.keep=summary keeps only its summary)")
     config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    events = pd.read_csv(folder / "events.csv", dtype={"municipality": str, "site": str,
-                                                       "detail": str}, keep_default_na=False)
-    return config, events
+    return config, read_table(folder, "events", empty_text=True)
 
 
 def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
