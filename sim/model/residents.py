@@ -255,8 +255,7 @@ class Residents:
         # A point that closed loses its queue: those admitted leave unserved (counted).
         lost = (~is_open) & (self.backlog_work > 0)
         left = np.where(lost, self.backlog.sum(axis=1), 0.0)
-        self.backlog_work[lost] = 0.0
-        self.backlog[lost] = 0.0
+        self.backlog_work[lost], self.backlog[lost] = 0.0, 0.0
         # Arrivals per demand point and need (drawn in full every slice).
         lam = self.dp_res[:, None] * self.rates(t0 + length / 2)[self.dp_m] * length
         n = self.rng.poisson(lam).astype(float)
@@ -381,9 +380,7 @@ class Residents:
         row[:, 7] = self.backlog.sum(axis=1)
         row[:, 8] = counter
         row[:, 9] = helpers
-        row[:, 10] = self.water
-        row[:, 11] = self.food
-        row[:, 12] = self.blankets
+        row[:, 10], row[:, 11], row[:, 12] = self.water, self.food, self.blankets
         row[:, 13] = self.warm_ring.sum(axis=0)
         row[:, 14] = left
         self._rows.append(row)
