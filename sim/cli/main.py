@@ -39,18 +39,13 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config.schema import Config
 from sim.errors import InputError, Problem
 from sim.geo.schema import LAYER_NAMES
-from sim.injects.generate import check_settings as check_injects
-from sim.injects.generate import generate as generate_injects
 from sim.params.reader import NAME, renamed
-from sim.params.validate import prepare
 from sim.paths import CONFIG_DIR, PROJECT_ROOT
-from sim.research.figures import draw_run
-from sim.research.figures import settings_from as research_settings
-from sim.results.folder import RunInfo, remove_if_empty, table_settings, write_run
-from sim.results.run import run
-from sim.sweeps.aggregate import aggregate
 from sim.sweeps.status import count_finished, write_status
-from sim.sweeps.tables import report
+
+# The model, its writers and the figures are imported where a job needs them, not
+# here: a sweep's main process only composes and dispatches, and each worker imports
+# them once, in parallel with the others (benchmarks/bench_sweep.py).
 
 log = logging.getLogger("sim")
 
@@ -109,6 +104,14 @@ OPEN_MAPPINGS = (
 
 def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     """Validate, run and write one run folder; raise ``InputError`` on bad input."""
+    from sim.injects.generate import check_settings as check_injects
+    from sim.injects.generate import generate as generate_injects
+    from sim.params.validate import prepare
+    from sim.research.figures import draw_run
+    from sim.research.figures import settings_from as research_settings
+    from sim.results.folder import RunInfo, table_settings, write_run
+    from sim.results.run import run
+
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
@@ -215,6 +218,13 @@ def progress_line(done: int, failed: int, total: int, elapsed_s: float) -> str:
 STARTED_SWEEPS: list[tuple[Path, Path]] = []
 
 
+def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
+    """``sim.results.folder.remove_if_empty``, imported when needed."""
+    from sim.results.folder import remove_if_empty as remove
+
+    remove(folder, up_to)
+
+
 def remove_unstarted_sweeps() -> list[Path]:
     """Remove sweep folders that hold only Hydra's ``multirun.yaml``; return them."""
     removed = []
@@ -277,6 +287,9 @@ class SweepCallback(Callback):
         if not folder.is_dir():
             return
         self._show(folder)
+        from sim.sweeps.aggregate import aggregate
+        from sim.sweeps.tables import report
+
         tables = aggregate(folder)
         print(report(tables), file=sys.stderr, flush=True)
         if tables.failed:

@@ -12,9 +12,10 @@ import os
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # matplotlib is heavy; only figure code needs it
+    from matplotlib.figure import Figure
 
 
 def dump_json(data: Any) -> str:
