@@ -518,6 +518,15 @@ def station_name_with_escape_codes(cfg, tmp):
 
 
 @geodata_case()
+def station_name_that_is_a_spreadsheet_formula(cfg, tmp):
+    stations = embedded("fire_stations")
+    stations.loc[1, "name"] = '=HYPERLINK("http://evil","x")'
+    use_frame(cfg, "fire_stations", stations, tmp)
+    return Expect("fire_stations.name", "HYPERLINK", ("spreadsheet formula",
+                                                      str(stations.loc[1, "id"])))
+
+
+@geodata_case()
 def capacity_that_is_a_word_in_a_later_row(cfg, tmp):
     sites = embedded("support_point_candidates")
     sites["capacity"] = sites["capacity"].astype(object)
@@ -779,7 +788,7 @@ def test_station_just_outside_is_snapped_within_tolerance(default_cfg, tmp_path)
 def test_cli_rejects_unknown_key_and_wrong_type_at_compose_time(tmp_path, override, names):
     results = tmp_path / "results"
     proc = run_cli([override], results)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     for text in names:
         assert text in proc.stderr
     assert not results.exists()

@@ -28,6 +28,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "repeat for more; default: the headline indicators")
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
     args = parser.parse_args(argv)
+    folder = args.folder
+    is_sweep = (folder / "multirun.yaml").is_file() or any(
+        (job / "status.json").is_file() for job in folder.glob("*") if job.is_dir()
+    ) if folder.is_dir() else False
+    if not is_sweep:
+        print(f"error: invalid input:\n  - folder = {str(folder)!r}: not a sweep folder (one "
+              "with multirun.yaml or job folders holding status.json, under results/sweeps)",
+              file=sys.stderr)
+        sys.exit(2)
     try:
         tables = aggregate(args.folder, args.indicators, figures=not args.no_figures)
     except (FileNotFoundError, ValueError) as exc:

@@ -43,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"error: a run folder lacks {exc} (written by an older version?)",
               file=sys.stderr)
         sys.exit(2)
+    except OSError as exc:  # --out through a file, or where we may not write
+        print(f"error: invalid input:\n  - --out: cannot write to {exc.filename!s} "
+              f"({exc.strerror}); allowed: a folder in a place you may write", file=sys.stderr)
+        sys.exit(2)
     where = sorted({str(p.parent) for p in written})
     print(f"{len(written)} files from {folders} run(s) written to "
           f"{', '.join(where) or 'nowhere (figures=false gis=false)'}")

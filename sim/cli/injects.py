@@ -90,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except OSError as exc:  # --out through a file, or where we may not write
+        print(f"error: invalid input:\n  - --out = {str(args.out)!r}: cannot write there "
+              f"({exc.strerror}); allowed: a new folder in a place you may write",
+              file=sys.stderr)
+        sys.exit(2)
     tracks = ", ".join(f"{printable(k)} {v}"
                        for k, v in sorted(count_by(injects, "track").items()))
     print(f"{len(injects)} injects from {settings.clock.start:%Y-%m-%d %H:%M} to "

@@ -71,6 +71,24 @@ def register_configs() -> None:
         replace=True)
 
 
+#: Set when a job starts in this process (a failure before it is a composing error).
+JOB_STARTED: list[bool] = []
+#: The first folder on the way to results_dir that did not exist before the command.
+CREATED_FROM: list[Path] = []
+
+
+def first_new_folder(argv: Sequence[str]) -> Path | None:
+    """The topmost folder of ``results_dir`` (given or ``results``) that does not exist yet."""
+    given = [a.split("=", 1)[1] for a in argv if a.startswith("results_dir=")]
+    path = Path(given[-1] if given else "results").expanduser().absolute()
+    new = None
+    for part in (path, *path.parents):
+        if part.exists():
+            return new
+        new = part
+    return new
+
+
 def results_dir_problem(argv: Sequence[str]) -> str | None:
     """Why the ``results_dir`` given on the command line cannot be a folder (None: it can).
 
@@ -169,6 +187,7 @@ def _sweep_job(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _app(cfg: DictConfig) -> None:
+    JOB_STARTED.append(True)
     logging.getLogger("pyogrio").setLevel(logging.WARNING)  # per job: launchers may fork
     hc = HydraConfig.get()
     run_dir = Path(hc.runtime.output_dir)
@@ -219,9 +238,17 @@ STARTED_SWEEPS: list[tuple[Path, Path]] = []
 
 
 def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
-    """``sim.results.folder.remove_if_empty``, imported when needed."""
+    """``sim.results.folder.remove_if_empty``, imported when needed.
+
+    Goes up past ``up_to`` to the first folder this command made on the way to
+    results_dir, so a rejected command leaves no folder it made.
+    """
     from sim.results.folder import remove_if_empty as remove
 
+    if up_to is not None and CREATED_FROM and (
+            CREATED_FROM[0] == Path(up_to).absolute()
+            or CREATED_FROM[0] in Path(up_to).absolute().parents):
+        up_to = CREATED_FROM[0]
     remove(folder, up_to)
 
 
@@ -307,14 +334,21 @@ def main() -> None:
     if problem:
         print(f"error: invalid input:\n  - {problem}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    new = first_new_folder(sys.argv[1:])
+    if new is not None:
+        CREATED_FROM.append(new)
     register_configs()
     try:
         _app()
     except SystemExit as exc:
-        if exc.code not in (0, None) and remove_unstarted_sweeps():
+        if exc.code in (0, None):
+            raise
+        if remove_unstarted_sweeps():
             # A sweep value that does not fit its key stops the sweep before any job:
             # Hydra has named the key and value above; that is bad input, not a failure.
             print("error: the sweep stopped before any job ran (see above); nothing is kept",
                   file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
+        if exc.code == 1 and not JOB_STARTED and not STARTED_SWEEPS:
+            sys.exit(EXIT_BAD_INPUT)  # Hydra could not compose the config: named above
         raise

@@ -289,13 +289,14 @@ def check_layer(
             ok = False
             continue
         if kind == "str":
-            odd = frame[column].map(has_control_characters)
+            odd = frame[column].map(lambda v: has_control_characters(v) or (
+                isinstance(v, str) and v.startswith(("=", "+", "@"))))
             if odd.any():
                 at = int(np.flatnonzero(odd.to_numpy())[0])
                 where = frame.loc[odd, schema.id_column].astype(str).tolist()[:MAX_LISTED]
                 problems.add(f"{name}.{column}", frame[column].iloc[at],
-                             "must not hold control characters (line breaks, escape codes); "
-                             f"found for {where}")
+                             "must not hold control characters (line breaks, escape codes) "
+                             f"nor start like a spreadsheet formula (=, +, @); found for {where}")
                 ok = False
         elif kind in ("int", "float"):
             cap = MAXIMA.get(column, np.inf)

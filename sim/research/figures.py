@@ -232,7 +232,8 @@ def find_runs(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is not a folder")
-    runs = sorted((p for p in path.iterdir() if p.is_dir() and table_file(p, "events")),
+    runs = sorted((p for p in path.iterdir()  # a hidden .partial folder is no run
+                   if p.is_dir() and not p.name.startswith(".") and table_file(p, "events")),
                   key=lambda p: (len(p.name), p.name))
     if not runs:
         raise FileNotFoundError(f"{path} holds no run folder (a folder with its event log, "
