@@ -30,9 +30,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     folder = args.folder
     is_sweep = (folder / "multirun.yaml").is_file() or any(
-        (job / "status.json").is_file() for job in folder.glob("*") if job.is_dir()
-    ) if folder.is_dir() else False
-    if not is_sweep:
+        (job / "status.json").is_file() for job in folder.glob("*") if job.is_dir())
+    if folder.exists() and not is_sweep:  # a missing folder is named as such below
         print(f"error: invalid input:\n  - folder = {str(folder)!r}: not a sweep folder (one "
               "with multirun.yaml or job folders holding status.json, under results/sweeps)",
               file=sys.stderr)
