@@ -77,10 +77,15 @@ JOB_STARTED: list[bool] = []
 CREATED_FROM: list[Path] = []
 
 
+def given_results_dir(argv: Sequence[str]) -> str | None:
+    """The ``results_dir`` given on the command line (the last one), if any."""
+    given = [a.split("=", 1)[1] for a in argv if a.startswith("results_dir=")]
+    return given[-1] if given else None
+
+
 def first_new_folder(argv: Sequence[str]) -> Path | None:
     """The topmost folder of ``results_dir`` (given or ``results``) that does not exist yet."""
-    given = [a.split("=", 1)[1] for a in argv if a.startswith("results_dir=")]
-    path = Path(given[-1] if given else "results").expanduser().absolute()
+    path = Path(given_results_dir(argv) or "results").expanduser().absolute()
     new = None
     for part in (path, *path.parents):
         if part.exists():
@@ -95,9 +100,20 @@ def results_dir_problem(argv: Sequence[str]) -> str | None:
     Checked before Hydra, which would make the run folder in it and fail with a
     traceback: a path through a file, or a folder that cannot be written.
     """
-    given = [a.split("=", 1)[1] for a in argv if a.startswith("results_dir=")]
-    if not given:
+    given = given_results_dir(argv)
+    if given is None:
         return None
+    path = Path(given).expanduser()
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                return (f"results_dir = {given!r}: {str(part)!r} is a file, not a folder; "
+                        "allowed: a folder that exists or can be made")
+            if not os.access(part, os.W_OK | os.X_OK):
+                return (f"results_dir = {given!r}: cannot write in {str(part)!r}; "
+                        "allowed: a folder you may write in")
+            return None
+    return None
     path = Path(given[-1]).expanduser()
     for part in (path, *path.parents):
         if part.exists():

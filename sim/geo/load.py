@@ -30,8 +30,8 @@ from sim.geo.read import (
     check_layer,
     fill_from_table,
     layer_field,
+    read_csv_table,
     read_layer,
-    read_table,
 )
 from sim.geo.schema import (
     DEMAND_POINTS,
@@ -404,7 +404,7 @@ def _derive_regions(municipalities: gpd.GeoDataFrame, spec: GeodataSpec) -> gpd.
                            crs=municipalities.crs)
     out["code"] = ""
     out["full_name"] = ""
-    table = read_table(spec.municipality_table, "region.municipality_table", Problems()) \
+    table = read_csv_table(spec.municipality_table, "region.municipality_table", Problems()) \
         if spec.municipality_table is not None and Path(spec.municipality_table).is_file() \
         else None
     if table is not None:

@@ -186,7 +186,7 @@ def rename_columns(
     return renamed.loc[:, ~renamed.columns.duplicated(keep="last")]
 
 
-def read_table(path: Path | str, key: str, problems: Problems,
+def read_csv_table(path: Path | str, key: str, problems: Problems,
                **options: object) -> pd.DataFrame | None:
     """A CSV table, or None with the problem named (empty, not text, not a table)."""
     try:
@@ -216,7 +216,7 @@ def fill_from_table(
     if not Path(table_path).is_file():
         problems.add("region.municipality_table", str(table_path), "must be an existing CSV file")
         return frame
-    table = read_table(table_path, "region.municipality_table", problems,
+    table = read_csv_table(table_path, "region.municipality_table", problems,
                        dtype={"cbs_code": str})
     if table is None:
         return frame

@@ -15,6 +15,7 @@ notes, not to the players.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sim.injects.clock import scenario_label, to_minute
 from sim.injects.inject import METHODS, TEAM_KINDS, Inject, Settings, Team, grip_at
@@ -23,6 +24,9 @@ from sim.injects.single import Singles
 from sim.injects.sources import RunData
 from sim.injects.state import RunState, count_by_place
 from sim.injects.texts import EXERCISE
+
+if TYPE_CHECKING:  # msel builds the frames; its Names only types the argument here
+    from sim.injects.msel import Names
 
 TEXTS = {
     "nl": {"control": "Oefenleiding", "lcms": "LCMS-beeld (gesimuleerd)",
@@ -84,23 +88,17 @@ TEXTS = {
 class Frames:
     """Frame injects for the teams in play."""
 
-    def __init__(self, run: RunData, s: Settings, state: RunState, singles: Singles) -> None:
+    def __init__(self, run: RunData, s: Settings, state: RunState, singles: Singles,
+                 names: Names) -> None:
         self.run, self.s, self.state, self.singles = run, s, state, singles
         self.lang = s.language
         self.w = TEXTS[self.lang]
         self.area = sorted(c for c in run.municipality_name if singles.in_scope_place(c))
+        self.names = names
 
     def codes(self, team: Team) -> list[str]:
-        """The municipalities a team is responsible for."""
-        scope = TEAM_KINDS[team.kind]
-        if scope == "region":
-            return sorted(c for c, r in self.run.municipality_region.items()
-                          if r == team.target)
-        if scope == "municipality":
-            return [team.target]
-        if scope == "site":
-            return [str(self.run.sites[team.target]["municipality"])]
-        return self.area
+        """The municipalities a team is responsible for (the exercise area: no target)."""
+        return sorted(self.names.codes(team)) if team.target else self.area
 
     def scope(self, team: Team, label: bool = False) -> str:
         """What a team is responsible for, as a text names it (``label``: in a subject)."""

@@ -223,7 +223,7 @@ def build_msel(run: RunData, settings: Settings) -> list[Inject]:
     """The MSEL of a run for the chosen teams, scope and exercise clock."""
     state = RunState(run)
     singles = Singles(run, settings)
-    frames = Frames(run, settings, state, singles)
+    frames = Frames(run, settings, state, singles, known_names(run))
     clock = settings.clock
     events = sorted([*candidates(run), *outside_candidates(run, state)],
                     key=lambda c: (c.time, c.kind, c.municipality, c.site, c.sources))
