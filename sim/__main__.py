@@ -1,6 +1,6 @@
 """``python -m sim``: run the default scenario or any composed config."""
 
-from sim.cli.main import main
+from sim.cli.main import console
 
 if __name__ == "__main__":
-    main()
+    console()

@@ -17,6 +17,7 @@ status 1 if there were any.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import math
 import os
@@ -83,6 +84,15 @@ def given_results_dir(argv: Sequence[str]) -> str | None:
     return given[-1] if given else None
 
 
+def starts_pool(argv: Sequence[str]) -> bool:
+    """Whether this command is a sweep on the pool launcher with more than one worker."""
+    if not any(a in ("-m", "--multirun") for a in argv):
+        return False
+    launcher = [a.split("=", 1)[1] for a in argv if a.startswith("hydra/launcher=")]
+    workers = [a.split("=", 1)[1] for a in argv if a.startswith("hydra.launcher.n_jobs=")]
+    return (not launcher or launcher[-1] == "pool") and (not workers or workers[-1] != "1")
+
+
 def first_new_folder(argv: Sequence[str]) -> Path | None:
     """The topmost folder of ``results_dir`` (given or ``results``) that does not exist yet."""
     path = Path(given_results_dir(argv) or "results").expanduser().absolute()
@@ -114,17 +124,6 @@ def results_dir_problem(argv: Sequence[str]) -> str | None:
                         "allowed: a folder you may write in")
             return None
     return None
-    path = Path(given[-1]).expanduser()
-    for part in (path, *path.parents):
-        if part.exists():
-            if not part.is_dir():
-                return (f"results_dir = {given[-1]!r}: {str(part)!r} is a file, not a folder; "
-                        "allowed: a folder that exists or can be made")
-            if not os.access(part, os.W_OK | os.X_OK):
-                return (f"results_dir = {given[-1]!r}: cannot write in {str(part)!r}; "
-                        "allowed: a folder you may write in")
-            return None
-    return None
 
 
 #: Config mappings whose keys are the user's: column mappings and per-region settings.
@@ -141,8 +140,7 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
     from sim.injects.generate import check_settings as check_injects
     from sim.injects.generate import generate as generate_injects
     from sim.params.validate import prepare
-    from sim.research.figures import draw_run
-    from sim.research.figures import settings_from as research_settings
+    from sim.research.settings import settings_from as research_settings
     from sim.results.folder import RunInfo, table_settings, write_run
     from sim.results.run import run
 
@@ -176,6 +174,8 @@ def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
             target, msel, _ = generate_injects(staging)
             log.info("%d injects written to %s", len(msel), target.name)
         if figures or gis:
+            from sim.research.figures import draw_run  # matplotlib: only where drawn
+
             files = draw_run(staging, dataclasses.replace(research, figures=figures, gis=gis))
             log.info("%d figure and GIS files written (research.figures=false and "
                      "research.gis=false skip them)", len(files))
@@ -288,6 +288,7 @@ class SweepCallback(Callback):
         self._start = time.perf_counter()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._importer: threading.Thread | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Launchers pickle the callbacks to send them to the jobs; the watcher stays here.
@@ -320,12 +321,17 @@ class SweepCallback(Callback):
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, args=(folder,), daemon=True)
         self._thread.start()
+        # The gatherer's imports (pandas, scipy) while the jobs start, not after they end.
+        self._importer = threading.Thread(target=importlib.import_module,
+                                          args=("sim.sweeps.aggregate",), daemon=True)
+        self._importer.start()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Gather the sweep; exit with status 1 naming the failed jobs, if any."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for thread in (self._thread, self._importer):
+            if thread is not None:
+                thread.join()
         folder = Path(str(config.hydra.sweep.dir))
         if not folder.is_dir():
             return
@@ -339,8 +345,32 @@ class SweepCallback(Callback):
             sys.exit(1)
 
 
+def console() -> None:
+    """Console entry point: :func:`main`, then leave without Python's teardown.
+
+    Python's teardown of the imported libraries (pandas, scipy, geopandas,
+    matplotlib) takes about half a second after everything is written; every file
+    is written atomically and closed before this returns, and the log and the
+    terminal are flushed, so the process leaves at once with main's exit status.
+    An error that is not an exit (a traceback) leaves the usual way.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main() -> None:
-    """Console entry point."""
+    """Run or sweep, as the command line says (exits 2 on bad input)."""
     moved = renamed(sys.argv[1:])
     if moved:  # Hydra would only say the key is not in the config
         print("error: invalid input:\n" + "\n".join(f"  - {m}" for m in moved),
@@ -354,6 +384,12 @@ def main() -> None:
     if new is not None:
         CREATED_FROM.append(new)
     register_configs()
+    if starts_pool(sys.argv[1:]):
+        # The pool launcher's workers fork from a server that imports the model once;
+        # started now, it imports while Hydra composes here.
+        from hydra_plugins.blackout_sim_launcher._pool import fork_context
+
+        fork_context()
     try:
         _app()
     except SystemExit as exc:

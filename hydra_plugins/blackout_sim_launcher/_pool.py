@@ -1,0 +1,179 @@
+"""The pool launcher's work (``pool_launcher`` holds what Hydra sees).
+
+A module whose name starts with ``_`` is not executed by Hydra's plugin scan, so
+the functions the workers are sent by name stay the same objects.
+"""
+
+import itertools
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, run_job, setup_globals
+from omegaconf import DictConfig, open_dict
+
+log = logging.getLogger(__name__)
+
+#: Modules every job of this project imports; the fork server imports them once.
+PRELOAD = ["sim.cli.main", "sim.params.validate", "sim.results.run", "sim.results.folder",
+           "sim.injects.generate", "sim.research.settings", "pyarrow.parquet"]
+
+
+
+def workers_for(n_jobs: int, jobs: int, cpus: int | None = None) -> int:
+    """Worker processes for ``jobs`` jobs: joblib's meaning of ``n_jobs``, at most one per job."""
+    if cpus is None:
+        cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                else os.cpu_count() or 1)
+    if n_jobs == 0:
+        raise ValueError("hydra.launcher.n_jobs = 0: allowed: a positive number of workers, "
+                         "or -1 for one per CPU core (-2 all but one, ...)")
+    wanted = n_jobs if n_jobs > 0 else max(1, cpus + 1 + n_jobs)
+    return max(1, min(wanted, jobs))
+
+
+def fork_context() -> multiprocessing.context.BaseContext:
+    """The fork-server context, its server started (importing ``PRELOAD``) if it is not yet.
+
+    ``sim.cli.main`` calls this as a sweep's command starts, so that the server's
+    imports run beside Hydra's composing in the main process.
+    """
+    from multiprocessing import forkserver
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+    return ctx
+
+
+#: (hydra_context, config, task_function, singleton_state) of this process's sweep.
+SWEEP: list[Any] = []
+
+
+def _start_worker(payload: bytes, main_pid: int) -> None:
+    import cloudpickle
+
+    SWEEP[:] = cloudpickle.loads(payload)
+    threading.Thread(target=_end_with, args=(main_pid,), daemon=True).start()
+
+
+def _end_with(main_pid: int) -> None:
+    """End this worker when the sweep's main process has gone (killed, say)."""
+    import time
+
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
+
+
+def compose(idx: int, overrides: Sequence[str]) -> DictConfig:
+    hydra_context, config, _, singleton_state = SWEEP
+    setup_globals()
+    Singleton.set_state(singleton_state)
+    cfg = hydra_context.config_loader.load_sweep_config(config, list(overrides))
+    with open_dict(cfg):
+        cfg.hydra.job.id = f"{cfg.hydra.job.name}_{idx}"
+        cfg.hydra.job.num = idx
+    return cfg
+
+
+def _compose_in_worker(idx: int, overrides: Sequence[str]) -> bytes:
+    """The composed config, or the error that stopped it with its causes (pickled)."""
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps(("ok", compose(idx, overrides)))
+    except Exception as exc:  # sent back whole, to be raised in the main process
+        chain: list[BaseException] = []
+        cause: BaseException | None = exc
+        while cause is not None and len(chain) < 10:
+            try:
+                cloudpickle.dumps(cause)
+                chain.append(cause)
+            except Exception:
+                chain.append(RuntimeError(f"{type(cause).__name__}: {cause}"))
+            cause = cause.__cause__
+        return cloudpickle.dumps(("error", chain))
+
+
+def raise_composing_error(chain: Sequence[BaseException]) -> None:
+    """Raise a worker's composing error in this process, its causes linked again.
+
+    Pickling drops ``__cause__``; Hydra prints the cause (the key and the value that
+    did not fit), so it is linked again here.
+    """
+    for error, cause in itertools.pairwise(chain):
+        error.__cause__ = cause
+    raise chain[0]
+
+
+def run(cfg: DictConfig) -> JobReturn:
+    hydra_context, _, task_function, singleton_state = SWEEP
+    setup_globals()
+    Singleton.set_state(singleton_state)
+    HydraConfig.instance().set_config(cfg)
+    return run_job(hydra_context=hydra_context, task_function=task_function, config=cfg,
+                   job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
+
+
+def _run_in_worker(cfg_pickled: bytes) -> bytes:
+    import cloudpickle
+
+    return cloudpickle.dumps(run(cloudpickle.loads(cfg_pickled)))
+
+
+def launch_on_workers(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int,
+                  workers: int, state: Any) -> list[JobReturn]:
+    """Compose every job (here while the fork server imports, then on the workers), run them."""
+    import cloudpickle
+
+    sweep = [launcher.hydra_context, launcher.config, launcher.task_function, state]
+    payload = cloudpickle.dumps(sweep)
+    jobs = [(initial_job_idx + i, list(o)) for i, o in enumerate(job_overrides)]
+    ctx = launcher._ctx or fork_context()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
+                             initargs=(payload, os.getpid())) as pool:
+        ready = threading.Event()
+        starter = threading.Thread(target=_start_workers, args=(pool, ready), daemon=True)
+        starter.start()
+        # While the fork server still imports the model, the jobs are composed here;
+        # the rest are composed on the workers once they are up.
+        SWEEP[:] = sweep
+        configs: dict[int, Any] = {}
+        todo = list(jobs)
+        while todo and not ready.is_set():
+            idx, overrides = todo.pop(0)
+            configs[idx] = compose(idx, overrides)
+        starter.join()
+        composing = [(idx, pool.submit(_compose_in_worker, idx, o)) for idx, o in todo]
+        for idx, future in composing:
+            outcome, value = cloudpickle.loads(future.result())
+            if outcome == "error":
+                raise_composing_error(value)
+            configs[idx] = value
+        running: list[Future[bytes]] = [
+            pool.submit(_run_in_worker, cloudpickle.dumps(configs[idx])) for idx, _ in jobs]
+        return [cloudpickle.loads(f.result()) for f in running]
+
+
+def _ready() -> bool:
+    return True
+
+
+def _start_workers(pool: ProcessPoolExecutor, ready: threading.Event) -> None:
+    """Start the pool's workers (they fork once the fork server has imported the model)."""
+    try:
+        pool.submit(_ready).result()
+    finally:
+        ready.set()

@@ -1,0 +1,123 @@
+"""A sweep launcher for one machine whose workers start with the model already imported.
+
+Hydra's joblib launcher spends, for every sweep, time that does not shrink with
+more workers: the sweeper composes every job's config in the main process to
+check it, each job composes it again in its worker, and every worker imports the
+model (pandas, geopandas, networkx, SimPy, pyarrow) on its own before the first
+job. On two cores that fixed time held a 4-job sweep to a speed-up of about 1.4
+(``benchmarks/bench_sweep.py``).
+
+``hydra/launcher=pool`` (the project's default) does the same work once and in
+parallel:
+
+1. the workers are forked from a fork server that imported the model once
+   (``_pool.PRELOAD``); the server is started as soon as the sweep's command starts,
+   so its imports run beside Hydra's own composing in the main process;
+2. every job's config is composed once before any job runs: in the main
+   process while the fork server imports, then on the workers; one that cannot
+   be composed stops the sweep with Hydra's message and nothing runs (as Hydra's
+   own check before launching would);
+3. the jobs run on the workers with the configs composed in step 2.
+
+With ``n_jobs=1`` (or a single job) everything runs in the main process, in
+order, as the joblib launcher does. Workers end themselves when the main process
+dies (a killed sweep leaves no worker behind).
+
+``hydra/sweeper=composing`` is Hydra's basic sweeper that leaves the check of
+each job's config to a launcher that does it itself (``pool``); with any other
+launcher it checks as the basic sweeper does.
+"""
+
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, filter_overrides, setup_globals
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
+
+from hydra_plugins.blackout_sim_launcher import _pool
+from hydra_plugins.blackout_sim_launcher._pool import fork_context, workers_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PoolLauncherConf:
+    """``hydra/launcher=pool``."""
+
+    _target_: str = "hydra_plugins.blackout_sim_launcher.pool_launcher.PoolLauncher"
+    #: Worker processes: -1 for one per CPU core, -2 for all but one; 1 runs in order here.
+    n_jobs: int = -1
+
+
+@dataclass
+class ComposingSweeperConf:
+    """``hydra/sweeper=composing``."""
+
+    _target_: str = "hydra_plugins.blackout_sim_launcher.pool_launcher.ComposingSweeper"
+    max_batch_size: int | None = None
+    params: dict[str, str] | None = None
+
+
+ConfigStore.instance().store(group="hydra/launcher", name="pool", node=PoolLauncherConf,
+                             provider="blackout-sim")
+ConfigStore.instance().store(group="hydra/sweeper", name="composing",
+                             node=ComposingSweeperConf, provider="blackout-sim")
+
+
+class ComposingSweeper(BasicSweeper):
+    """Hydra's basic sweeper; the check of every job's config is left to a ``pool`` launcher."""
+
+    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        """Composed once, in parallel, by a launcher that does it; here otherwise."""
+        if not getattr(self.launcher, "composes_first", False):
+            super().validate_batch_is_legal(batch)
+
+
+class PoolLauncher(Launcher):
+    """Runs a sweep's jobs on worker processes of this machine (see the module docstring)."""
+
+    #: Tells :class:`ComposingSweeper` that this launcher checks every job's config itself.
+    composes_first = True
+
+    def __init__(self, n_jobs: int = -1) -> None:
+        self.n_jobs = int(n_jobs)
+        self.config: DictConfig | None = None
+        self.task_function: TaskFunction | None = None
+        self.hydra_context: HydraContext | None = None
+        self._ctx: multiprocessing.context.BaseContext | None = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
+              config: DictConfig) -> None:
+        """Keep the sweep's context; start the fork server unless one worker will do."""
+        self.config, self.task_function, self.hydra_context = config, task_function, hydra_context
+        workers_for(self.n_jobs, 2)  # n_jobs = 0 is refused before anything runs
+        if self.n_jobs != 1:
+            self._ctx = fork_context()
+
+    def launch(self, job_overrides: Sequence[Sequence[str]],
+               initial_job_idx: int) -> Sequence[JobReturn]:
+        """Compose every job (all or none run), then run them; results in job order."""
+        assert self.config is not None and self.hydra_context is not None
+        setup_globals()
+        sweep_dir = str(self.config.hydra.sweep.dir)
+        os.makedirs(sweep_dir, exist_ok=True)
+        workers = workers_for(self.n_jobs, len(job_overrides))
+        log.info("Launching %d jobs on %d worker%s, sweep output dir : %s", len(job_overrides),
+                 workers, "" if workers == 1 else "s", sweep_dir)
+        for idx, overrides in enumerate(job_overrides):
+            log.info("\t#%d : %s", initial_job_idx + idx, " ".join(filter_overrides(overrides)))
+        state = Singleton.get_state()
+        if workers == 1:
+            _pool.SWEEP[:] = [self.hydra_context, self.config, self.task_function, state]
+            configs = [_pool.compose(initial_job_idx + i, o) for i, o in enumerate(job_overrides)]
+            return [_pool.run(cfg) for cfg in configs]
+        return _pool.launch_on_workers(self, job_overrides, initial_job_idx, workers, state)
