@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
+from sim.config.aid import AidConfig
 from sim.config.groups import (
     CascadeConfig,
     CommsConfig,
@@ -49,6 +50,7 @@ class Config:
     power: PowerConfig = field(default_factory=PowerConfig)
     fuel: FuelConfig = field(default_factory=FuelConfig)
     comms: CommsConfig = field(default_factory=CommsConfig)
+    aid: AidConfig = field(default_factory=AidConfig)
     injects: InjectsConfig = field(default_factory=InjectsConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
     tables: TablesConfig = field(default_factory=TablesConfig)

@@ -21,6 +21,7 @@ import simpy
 
 from sim.geo.network import Site as Location
 from sim.geo.network import TravelTimes
+from sim.model.aid import OutsideHelp
 from sim.model.care import Region as CareRegion
 from sim.model.cascade import SERVICES, Cascade, build_cascade
 from sim.model.comms import Comms, Place
@@ -124,6 +125,7 @@ class Model:
             for r, base in self.bases.items()
         }
         self.fuel = FuelLogistics(self, dict(self.bases))
+        self.aid = OutsideHelp(self)
         self.cp_of = {s.municipality: s for s in self.sites.values()
                       if s.role == "coordination_point"}
         self.coordination: dict[str, CoordinationPoint] = {}
@@ -398,11 +400,10 @@ class Model:
                 times = outside_demand_times(rate, until, rng)
                 picks = rng.choice(len(points), size=len(times), p=weights / weights.sum())
                 for t, k in zip(times, picks, strict=True):
-                    g = points.geometry.iloc[int(k)]
-                    loc = Location(str(points["municipality"].iloc[int(k)]), float(g.x),
-                                   float(g.y))
-                    self.env.process(self._outside_request(float(t), region, kind,
-                                                           demand.litres, loc))
+                    g, code = points.geometry.iloc[int(k)], points["municipality"].iloc[int(k)]
+                    loc = Location(str(code), float(g.x), float(g.y))
+                    self.env.process(self._outside_request(float(t), region, kind, demand.litres,
+                                                           loc))
 
     def _outside_request(self, t: float, region: str, kind: str, litres: float,
                          location: Location) -> Generator[simpy.Event, None, None]:
@@ -412,8 +413,8 @@ class Model:
     def _staff_population(self, affected: set[str]) -> dict[str, float]:
         """The population each municipality's staff pool is counted on.
 
-        A municipality split into outage areas (``part_of``) keeps one pool for the
-        whole municipality, shared by its affected parts by their residents.
+        A municipality split into outage areas (``part_of``) keeps one pool for the whole
+        municipality, shared by its affected parts by their residents.
         """
         m = self.region.municipalities
         population = dict(zip(m["code"], m["population"].astype(float), strict=True))
@@ -426,11 +427,9 @@ class Model:
                 whole[parent] = whole.get(parent, 0.0) + population[code]
                 if code in affected:
                     hit[parent] = hit.get(parent, 0.0) + population[code]
-        out = dict(population)
-        for code, parent in part_of.items():
-            if parent and code in affected and hit.get(parent):
-                out[code] = whole[parent] * population[code] / hit[parent]
-        return out
+        return {**population, **{code: whole[parent] * population[code] / hit[parent]
+                                 for code, parent in part_of.items()
+                                 if parent and code in affected and hit.get(parent)}}
 
     def _care_region(self, codes: list[str]) -> CareRegion:
         """Regions, affected residents and services per municipality, for the care chain."""
@@ -476,8 +475,8 @@ class Model:
             self.params.population.slice_h, self._care_region(codes))
         roles = {s.id: s.role for s in self.sites.values()}
         generators = {s.fixed.id: s.id for s in self.sites.values() if s.fixed is not None}
-        for pool in self.mobile.values():
-            generators.update({u.gen.id: "" for u in pool.units})
+        generators.update({u.gen.id: "" for pool in self.mobile.values() for u in pool.units})
+        generators.update({g: "" for g in self.aid.generator_ids()})
         records = self.rec.frame()
         # The rows live on in the frame; dropped now they are freed at once, not in the
         # garbage collector's pass over the whole model once the run is over.

@@ -21,7 +21,7 @@ import numpy as np
 import simpy
 
 from sim.geo.network import Site as Location
-from sim.model.power import FUEL_KIND
+from sim.model.power import FUEL_KIND, Timer
 from sim.model.power import Generator as DieselGenerator
 
 if TYPE_CHECKING:
@@ -110,6 +110,24 @@ class FuelLogistics:
         event = self.wakeup[req.region]
         if not event.triggered:
             event.succeed()
+        aid = self.model.params.aid
+        if req.generator is not None and aid.enabled:  # still waiting then: ask outside
+            Timer(self.env, aid.fuel_wait_h, lambda: self._check_overdue(req))
+
+    def overdue(self, region: str) -> int:
+        """Generators' requests of the region that have waited ``aid.fuel_wait_h`` or longer."""
+        since = self.env.now - self.model.params.aid.fuel_wait_h + 1e-9
+        return sum(1 for q in self.queues[region]
+                   if q.request.generator is not None and q.received <= since)
+
+    def _check_overdue(self, req: FuelRequest) -> None:
+        waiting = self.overdue(req.region)
+        if waiting:
+            self.model.aid.trucks_short(req.region, waiting, req.municipality)
+
+    def add_truck(self, region: str, truck_id: str) -> None:
+        """A truck from outside arrives full at the region's depot and joins its fleet."""
+        self.env.process(self._truck(region, truck_id, self.depots[region]))
 
     # --- trucks --------------------------------------------------------------------------
 

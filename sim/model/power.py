@@ -339,12 +339,15 @@ class Site:
 
 
 class MobileUnit:
-    """One mobile generator of a regional pool."""
+    """One mobile generator of a regional pool (or lent to it from outside)."""
 
-    def __init__(self, gen: Generator, location: Location) -> None:
+    def __init__(self, gen: Generator, location: Location,
+                 on_release: Callable[[], None] | None = None) -> None:
         self.gen = gen
         self.location = location
         self.busy = False
+        #: For a unit from outside: called when the region no longer needs it.
+        self.on_release = on_release
 
 
 class MobilePool:
@@ -378,12 +381,30 @@ class MobilePool:
         self.queued.add(site.id)
         self.dispatch()
 
+    def join(self, unit_id: str, on_release: Callable[[], None]) -> None:
+        """A unit from outside arrives at the region's base and serves like its own."""
+        p = self.model.params.power
+        unit = MobileUnit(Generator(self.model, unit_id, "mobile", p.mobile_kva, p.mobile_tank_l,
+                                    site=None, can_fail=False),
+                          self.model.bases[self.region], on_release)
+        self.units.append(unit)
+        self.dispatch()
+        self._free(unit)
+
+    def _free(self, unit: MobileUnit) -> None:
+        """An idle unit from outside goes back when no site waits."""
+        if not unit.busy and unit.on_release is not None and not self.queue:
+            self.units.remove(unit)
+            unit.on_release()
+
     def dispatch(self) -> None:
         """Send idle units to the most urgent requests, nearest unit first."""
         m = self.model
         while self.queue:
             idle = [u for u in self.units if not u.busy]
             if not idle:
+                m.aid.generators_short(self.region, [
+                    (s.role, s.municipality, s.id) for *_, s in sorted(self.queue)])
                 return
             _, _, _, site = heapq.heappop(self.queue)
             self.queued.discard(site.id)
@@ -411,6 +432,7 @@ class MobilePool:
             m.rec.add(m.env.now, "mobile_aborted", site.municipality, site.id,
                       detail=unit.gen.id)
             self.dispatch()
+            self._free(unit)
             return
         site.mobile = unit
         site.mobile_requested = False
@@ -429,6 +451,7 @@ class MobilePool:
         m = self.model
         m.rec.add(m.env.now, "mobile_released", site.municipality, site.id, detail=unit.gen.id)
         self.dispatch()
+        self._free(unit)
 
 
 class Technicians:

@@ -44,6 +44,16 @@ KINDS: dict[str, str] = {
     "mobile_requested": "a site asked for a mobile generator; detail the priority kind",
     "mobile_dispatched": "a mobile generator left for a site; value travel hours",
     "mobile_arrived": "a mobile generator was connected at a site",
+    "aid_requested": "a region's ROT asked the LOCC for one unit from outside (detail: "
+                     "request:resource:region::, resource generator or truck)",
+    "aid_withdrawn": "the LOCC withdrew a request the region no longer needed (value: hours "
+                     "since the request)",
+    "aid_granted": "the LOCC granted a unit from outside (detail: "
+                   "request:resource:region:source:unit; value: hours since the request)",
+    "aid_arrived": "a unit from outside reached the region's base and joined its pool or "
+                   "fleet (value: hours since the request)",
+    "aid_released": "a generator from outside went back to its source (value: hours since "
+                    "the request)",
     "mobile_released": "a mobile generator left a site (its grid is back for good, or its "
                        "own generator runs again)",
     "mobile_aborted": "a mobile generator arrived where it was no longer needed",

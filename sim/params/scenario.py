@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sim.geo.load import GeodataSpec, RegionData
 from sim.geo.network import NetworkParams
+from sim.params.aid import AidParams
 from sim.params.cascade import CascadeParams
 from sim.params.comms import CommsParams
 from sim.params.fuel import FuelParams
@@ -38,6 +39,7 @@ class Params:
     power: PowerParams
     fuel: FuelParams
     comms: CommsParams
+    aid: AidParams
 
     @property
     def streams(self) -> Streams:

@@ -18,6 +18,7 @@ from sim.config import schema
 from sim.errors import InputError, Problems
 from sim.geo.areas import AreaSpec, split_areas
 from sim.geo.load import RegionData, load_region
+from sim.params.aid import read_aid
 from sim.params.cascade import read_cascade
 from sim.params.comms import read_comms
 from sim.params.fuel import read_fuel
@@ -69,6 +70,7 @@ def prepare(cfg: Mapping[str, Any]) -> Scenario:
         geodata=geodata, network=network, outage=outage, stations=stations,
         support_points=support, staffing=staffing, population=population,
         cascade=read_cascade(c), power=power, fuel=read_fuel(c), comms=read_comms(c),
+        aid=read_aid(c),
     )
 
     region: RegionData | None = None

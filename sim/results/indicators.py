@@ -28,6 +28,7 @@ from sim.model.flows import POINT_COLUMNS
 from sim.model.timeline import Timeline
 from sim.model.vulnerable import REACHED
 from sim.params.population import NEEDS
+from sim.results.aid import aid_indicators
 from sim.results.points import cp_functional_share, points_indicators
 from sim.results.records import (
     HOURS_REPORTED,
@@ -440,6 +441,7 @@ def indicators(result: ModelResult, population: Mapping[str, int],
         "staffing": staffing_indicators(result),
         "mobile_generators": mobile_indicators(result),
         "fuel": fuel_indicators(result),
+        "outside_help": aid_indicators(result),
         "messages": message_indicators(result),
         "events_processed": result.events_processed,
     }

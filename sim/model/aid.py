@@ -1,0 +1,282 @@
+"""Help from outside the affected area, asked for by a region's ROT and allocated by the LOCC.
+
+A region asks (a *bijstandsaanvraag*) when its own means fall short:
+
+- generators: sites wait in the region's mobile pool with no unit free; the
+  region asks for one unit per waiting site beyond what it has already asked for;
+- fuel trucks: generators' fuel requests have waited ``fuel_wait_h`` for a truck;
+  the region asks for one truck per ``fuel_requests_per_truck`` overdue requests
+  beyond what it has already asked for.
+
+The request reaches the LOCC (Landelijk Operationeel Coordinatiecentrum) after
+``channel_h`` and waits for its next round (every ``round_h`` hours). In a
+round the LOCC first withdraws requests the region no longer needs, then ranks
+the rest -- the documented priority rule:
+
+1. by the kind of need, in the order of ``aid.priority`` (default: coordination
+   points, then local support points, then fuel);
+2. then the region that has received least from outside so far (a fair share
+   between regions that ask at once);
+3. then the oldest request.
+
+Each in turn gets the free unit that arrives soonest (mobilisation plus travel),
+from any pool; a request no pool can meet stays on the table for the next round.
+A granted unit mobilises at its source, travels to the region's base and joins
+the region's mobile pool or truck fleet. A generator goes back to its source
+when the region no longer needs it (its site has the grid again and no other
+site waits); it is free for another region after travelling back. Trucks stay
+to the end of the run.
+
+The pools (``aid.sources``):
+
+- ``regions``: every safety region that is not dark spares a few units: regions
+  in the modelled area that the outage spares send from their base over the
+  network, the others of the 25 from outside the modelled area (``travel_h``);
+  a national black-out leaves none;
+- ``defence``: Defensie's units (``available_share`` of them) from its base,
+  over the network when the base is in the modelled area;
+- ``market``: contracted units, fewer as more of the country is dark.
+
+Every step is an event of its own kind: ``aid_requested``, ``aid_granted``,
+``aid_arrived``, ``aid_withdrawn`` and ``aid_released``, with the detail
+``request:resource:region:source:unit`` and, from granted on, the hours since
+the request as value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.geo.network import Site as Location
+from sim.model.power import Timer
+from sim.params.aid import NATIONAL_POPULATION, NATIONAL_REGIONS, Source
+
+if TYPE_CHECKING:
+    from sim.model.engine import Model
+
+GENERATOR, TRUCK = "generator", "truck"
+#: The prefix of the ids of units from outside (``AID-<source>-<n>``).
+PREFIX = "AID-"
+
+
+@dataclass
+class Unit:
+    """One generator or truck of a pool outside the affected area."""
+
+    id: str
+    resource: str
+    source: str
+    mobilise_h: float
+    #: Where it is based on the network (None: outside the modelled area).
+    origin: Location | None
+    #: Travel to any region's base when ``origin`` is None.
+    travel_h: float
+    free: bool = True
+
+
+@dataclass
+class Request:
+    """A region's request for one unit."""
+
+    id: str
+    region: str
+    resource: str
+    kind: str
+    municipality: str
+    site: str
+    sent: float
+    unit: Unit | None = None
+
+
+class OutsideHelp:
+    """The pools outside the affected area and the LOCC that allocates them."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.params = model.params.aid
+        self.units: list[Unit] = self._pools() if self.params.enabled else []
+        self.table: list[Request] = []
+        #: (region, resource) -> requests sent and not yet arrived or withdrawn.
+        self.asked: dict[tuple[str, str], int] = defaultdict(int)
+        #: (region, resource) -> units granted and on their way.
+        self.coming: dict[tuple[str, str], int] = defaultdict(int)
+        #: Region -> units granted so far (the fair-share rank).
+        self.received: dict[str, int] = defaultdict(int)
+        self._round_at: float | None = None
+        self._ids = 0
+
+    # --- the pools -----------------------------------------------------------------------
+
+    def dark_regions(self) -> set[str]:
+        """Safety regions of the modelled area with at least one affected municipality."""
+        m = self.model.region.municipalities
+        affected = set(self.model.scenario.affected_codes())
+        return set(m.loc[m["code"].isin(affected), "region"].astype(str))
+
+    def dark_share(self) -> float:
+        """Share of the Dutch population in the dark (residents of affected municipalities)."""
+        m = self.model.region.municipalities
+        affected = set(self.model.scenario.affected_codes())
+        dark = float(m.loc[m["code"].isin(affected), "population"].sum())
+        return min(1.0, dark / NATIONAL_POPULATION)
+
+    def _pools(self) -> list[Unit]:
+        p = self.params
+        units: list[Unit] = []
+
+        def add(source: Source, n_generators: int, n_trucks: int,
+                origin: Location | None, tag: str = "") -> None:
+            for resource, n in ((GENERATOR, n_generators), (TRUCK, n_trucks)):
+                for _ in range(n):
+                    k = sum(1 for u in units if u.source == source.name) + 1
+                    units.append(Unit(f"{PREFIX}{source.name}{tag}-{k}", resource, source.name,
+                                      source.mobilise_h, origin, source.travel_h))
+
+        modelled = sorted(set(self.model.region.municipalities["region"].astype(str)))
+        dark = self.dark_regions()
+        for region in modelled:
+            if region not in dark:  # spared by the outage: sends from its base
+                add(p.regions, p.regions.generators, p.regions.trucks,
+                    self.model.bases[region])
+        outside = max(0, NATIONAL_REGIONS - len(modelled))
+        add(p.regions, outside * p.regions.generators,
+            outside * p.regions.trucks, None)
+        share = p.defence_available_share
+        add(p.defence, round(p.defence.generators * share), round(p.defence.trucks * share),
+            self._town(p.defence.base))
+        left = max(0.0, 1.0 - p.market_shrink * self.dark_share())
+        add(p.market, math.floor(p.market.generators * left + 1e-9),
+            math.floor(p.market.trucks * left + 1e-9),
+            None)
+        return units
+
+    def _town(self, code: str | None) -> Location | None:
+        """The largest town of a modelled municipality (None: not in the modelled area)."""
+        dp = self.model.region.demand_points
+        towns = dp[dp["municipality"] == code]
+        if code is None or towns.empty:
+            return None
+        g = towns.sort_values(["residents", "id"], ascending=[False, True]).geometry.iloc[0]
+        return Location(code, float(g.x), float(g.y))
+
+    def generator_ids(self) -> list[str]:
+        """Ids of the outside generators (they join regional pools as mobile units)."""
+        return [u.id for u in self.units if u.resource == GENERATOR]
+
+    def travel(self, unit: Unit, region: str) -> float:
+        """Hours from the unit's base to the region's base."""
+        if unit.origin is None:
+            return unit.travel_h
+        return self.model.travel.between(unit.origin, self.model.bases[region])
+
+    # --- the region asks -------------------------------------------------------------------
+
+    def generators_short(self, region: str, waiting: list[tuple[str, str, str]]) -> None:
+        """Sites (kind, municipality, site id; most urgent first) wait with no unit free."""
+        for kind, municipality, site in waiting[self.asked[(region, GENERATOR)]:]:
+            self._ask(region, GENERATOR, kind, municipality, site)
+
+    def trucks_short(self, region: str, overdue: int, municipality: str) -> None:
+        """``overdue`` fuel requests of the region's generators wait past ``fuel_wait_h``."""
+        need = math.ceil(overdue / self.params.fuel_requests_per_truck)
+        for _ in range(need - self.asked[(region, TRUCK)]):
+            self._ask(region, TRUCK, "fuel", municipality, "")
+
+    def _ask(self, region: str, resource: str, kind: str, municipality: str, site: str) -> None:
+        if not self.params.enabled or self.params.rank(kind) is None:
+            return
+        m = self.model
+        self._ids += 1
+        req = Request(f"A{self._ids:04d}", region, resource, kind, municipality, site,
+                      m.env.now)
+        self.asked[(region, resource)] += 1
+        self._record("aid_requested", req, 0.0)
+        Timer(m.env, self.params.channel_h, lambda: self._on_table(req))
+
+    def _record(self, kind: str, req: Request, value: float) -> None:
+        unit = req.unit
+        detail = (f"{req.id}:{req.resource}:{req.region}:"
+                  f"{unit.source if unit else ''}:{unit.id if unit else ''}")
+        self.model.rec.add(self.model.env.now, kind, req.municipality, req.site, value=value,
+                           detail=detail)
+
+    # --- the LOCC ----------------------------------------------------------------------------
+
+    def _on_table(self, req: Request) -> None:
+        self.table.append(req)
+        self._next_round()
+
+    def _next_round(self) -> None:
+        """The LOCC's next round: the next whole multiple of ``round_h`` after now."""
+        if not self.table or self._round_at is not None:
+            return
+        now, step = self.model.env.now, self.params.round_h
+        self._round_at = (math.floor(now / step + 1e-9) + 1) * step
+        Timer(self.model.env, self._round_at - now, self._round)
+
+    def need(self, region: str, resource: str) -> int:
+        """Units the region still lacks: sites waiting, or trucks for the overdue requests."""
+        m = self.model
+        if resource == GENERATOR:
+            return len(m.mobile[region].queue)
+        return math.ceil(m.fuel.overdue(region) / self.params.fuel_requests_per_truck)
+
+    def _round(self) -> None:
+        self._round_at = None
+        p = self.params
+        pending: dict[tuple[str, str], list[Request]] = defaultdict(list)
+        for req in self.table:
+            pending[(req.region, req.resource)].append(req)
+        for (region, resource), reqs in sorted(pending.items()):
+            allowed = max(0, self.need(region, resource) - self.coming[(region, resource)])
+            for req in reqs[allowed:]:  # the region no longer lacks them: withdrawn
+                self.table.remove(req)
+                self.asked[(region, resource)] -= 1
+                self._record("aid_withdrawn", req, self.model.env.now - req.sent)
+        waiting = sorted(self.table,
+                         key=lambda r: (p.rank(r.kind), self.received[r.region], r.sent, r.id))
+        for req in waiting:
+            free = [u for u in self.units if u.free and u.resource == req.resource]
+            if not free:
+                continue
+            unit = min(free, key=lambda u: (u.mobilise_h + self.travel(u, req.region), u.id))
+            self._grant(req, unit)
+        self.table = [r for r in self.table if r.unit is None]
+        self._next_round()
+
+    def _grant(self, req: Request, unit: Unit) -> None:
+        m = self.model
+        unit.free = False
+        req.unit = unit
+        self.received[req.region] += 1
+        self.coming[(req.region, req.resource)] += 1
+        self._record("aid_granted", req, m.env.now - req.sent)
+        Timer(m.env, unit.mobilise_h + self.travel(unit, req.region), lambda: self._arrive(req))
+
+    def _arrive(self, req: Request) -> None:
+        m = self.model
+        unit = req.unit
+        assert unit is not None
+        self.asked[(req.region, req.resource)] -= 1
+        self.coming[(req.region, req.resource)] -= 1
+        self._record("aid_arrived", req, m.env.now - req.sent)
+        if unit.resource == GENERATOR:
+            m.mobile[req.region].join(unit.id, lambda: self._release(req))
+        else:
+            m.fuel.add_truck(req.region, unit.id)
+
+    def _release(self, req: Request) -> None:
+        """A generator the region no longer needs goes back to its source."""
+        m = self.model
+        unit = req.unit
+        assert unit is not None
+        self._record("aid_released", req, m.env.now - req.sent)
+
+        def back() -> None:
+            unit.free = True
+            self._next_round()
+
+        Timer(m.env, self.travel(unit, req.region), back)
