@@ -14,7 +14,8 @@ Not run by CI (it takes a few minutes). Sections:
 6. the plan's pre-screen against the exact optimum, its designation and costs
    against outside figures (``docs/plan_validation.py``);
 7. the sensitivity study against the Ishigami function's known indices
-   (``docs/sensitivity_validation.py``).
+   (``docs/sensitivity_validation.py``);
+8. help from outside against what real outages reported (``docs/aid_validation.py``).
 
 Everything is computed here from the project's code and configs; the reported
 values are quoted from ``reference/parameters.md`` (see the presets' comments).
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "docs"))
 
+from aid_validation import aid_section  # noqa: E402
 from conftest import (  # noqa: E402  (the tests' composition, as Hydra does it)
     compose_config,
     default_mix,
@@ -535,6 +537,7 @@ def main() -> None:
             geodata_section(),
             plan_section(),
             sensitivity_section(),
+            aid_section(),
         ]) + "\n"
     write_text_atomic(OUT, text)
     print(f"written {OUT}")

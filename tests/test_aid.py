@@ -23,8 +23,9 @@ from sim.results.run import build_network
 
 
 def params(**change) -> AidParams:
-    base = dict(enabled=True, fuel_wait_h=4, fuel_requests_per_truck=5, channel_h=1.0,
-                round_h=2.0, priority=("coordination_point", "support_point", "fuel"),
+    base = dict(enabled=True, ask_after_h=0.0, fuel_wait_h=4, fuel_requests_per_truck=5,
+                channel_h=1.0, round_h=2.0,
+                priority=("coordination_point", "support_point", "fuel"),
                 regions=Source("regions", 2, 1, 6.0, 2.0),
                 defence=Source("defence", 20, 6, 12.0, 2.0, base="GM9999"),
                 defence_available_share=1.0,
@@ -118,7 +119,8 @@ def test_between_equal_needs_the_region_that_received_least_goes_first():
 
 def test_a_kind_left_out_of_the_priority_is_never_asked_for():
     locc, model = _one_unit_locc(priority=("coordination_point",))
-    locc.generators_short("North", [("support_point", "GM0000", "SP-1")])
+    locc.generators_short(SimpleNamespace(region="North"),
+                          [(0.0, "support_point", "GM0000", "SP-1")])
     assert locc.asked[("North", GENERATOR)] == 0 and len(model.rec.frame()) == 0
 
 
@@ -169,6 +171,12 @@ def test_outside_generators_arrive_after_the_request_path_mobilisation_and_trave
             least += travel[row.source]
         assert row.time >= requested[row.request] + least - 1e-6
         assert row.value == pytest.approx(row.time - requested[row.request])
+    # a region asks for a site only once it has waited ask_after_h with no unit of its own
+    asked_at = twente_with_help.of_kind("mobile_requested").groupby("site")["time"].min()
+    generators = events[(events["kind"] == "aid_requested") & (events["resource"] == "generator")]
+    assert len(generators) > 0
+    assert (generators["time"].to_numpy()
+            >= asked_at[generators["site"]].to_numpy() + cfg["ask_after_h"] - 1e-6).all()
     # every unit that arrived was granted first, and each request arrives at most once
     granted = events[events["kind"] == "aid_granted"]
     assert set(arrived["request"]) <= set(granted["request"])

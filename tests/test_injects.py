@@ -379,3 +379,34 @@ def test_control_characters_never_reach_an_export_or_the_terminal(run_folder, tm
     assert not any(c.startswith("=") for r in rows for c in r)
     wb = openpyxl.load_workbook(out / "msel_controller.xlsx")
     assert any("Enschede" in ws.title for ws in wb.worksheets)
+
+
+def test_the_locc_answers_a_region_with_what_it_granted_and_when_it_arrives(run_folder):
+    from sim.injects.single import Singles
+    from sim.injects.sources import candidates
+
+    run = load_run(run_folder)
+    events = run.events
+    detail = events["detail"].str.split(":")
+    granted = events[events["kind"] == "aid_granted"]
+    assert len(granted) > 0, "two dark regions ask for help from outside"
+    found = candidates(run)
+    # Candidate.values is the event's values (a dict), not a pandas attribute
+    answers = [(c, c.values) for c in found if c.kind == "locc_answer"]  # noqa: PD011
+    assert sum(v["units"] for _, v in answers) == len(granted)
+    arrived = events["kind"] == "aid_arrived"
+    arrival = dict(zip(detail[arrived].str[0], events.loc[arrived, "time"], strict=True))
+    for c, v in answers:
+        same = (events["kind"] == "aid_granted") & (events["time"] == c.time) \
+            & (detail.str[2] == v["region"]) & (detail.str[1] == v["resource"])
+        assert same.sum() == v["units"]
+        assert v["arrive_h"] == max(arrival[r] for r in detail[same].str[0])
+    asked = (events["kind"] == "aid_requested") & (detail.str[1] == "generator")
+    regions = {c.values["region"] for c in found if c.kind == "mutual_aid"}  # noqa: PD011
+    assert regions == set(detail[asked].str[2])
+    s = settings_from(run.config["injects"], known_names(run))
+    assert s.language == "nl"
+    first = answers[0][0]
+    text = Singles(run, s).inject(first, s.teams[0], run.at(first.time))
+    assert text.sender == "LOCC" and "Het LOCC kent ROT" in text.message
+    assert "verwachte aankomst" in text.message and "?" not in text.message

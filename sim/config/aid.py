@@ -55,6 +55,7 @@ class AidConfig:
     """Help from outside: the request path to the LOCC and the pools it allocates."""
 
     enabled: bool = MISSING
+    ask_after_h: float = MISSING
     fuel_wait_h: float = MISSING
     fuel_requests_per_truck: int = MISSING
     channel_h: float = MISSING

@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from sim.injects.inject import FRAME_KINDS, KIND_ORDER, SITE_ROLES, Inject, Settings
+from sim.injects.inject import FRAME_KINDS, KIND_ORDER, REGION_KINDS, SITE_ROLES, Inject, Settings
 from sim.injects.single import merge
 
 #: Makes a team's periodic picture: (team, hour, since, at, quiet_ok) -> inject or None.
@@ -66,7 +66,8 @@ def merge_similar(injects: Sequence[Inject], s: Settings) -> list[tuple[Inject, 
         open_: dict[str, list[Inject]] = {}
         same_moment: dict[tuple[str, float], list[Inject]] = {}
         for inj in items:
-            at_site = inj.place != inj.town  # a site, not a whole municipality
+            # a site, not a whole municipality or region
+            at_site = inj.place != inj.town and inj.kind not in REGION_KINDS
             group = (same_moment.get((inj.place, inj.scenario_h)) if at_site else None) \
                 or open_.get(inj.kind)
             if group is not None and inj.deliver_at - group[0].deliver_at <= window \

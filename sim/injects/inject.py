@@ -18,11 +18,13 @@ from sim.injects.clock import ExerciseClock
 
 #: Kinds of injects, most important first (the density limit keeps these first).
 KIND_ORDER = ("points_status", "grid_out", "grid_forecast", "grid_restored",
-              "station_no_power", "mutual_aid", "mayor_call", "public_order",
+              "station_no_power", "mutual_aid", "locc_answer", "mayor_call", "public_order",
               "care_clients_region", "care_clients", "key_holder_late", "media_no_point",
               "emergency_report", "vulnerable_reported", "cp_not_functional", "supplies_out",
               "generator_dry", "point_opened", "c2000_down", "mobile_down",
               "water_pressure_down", "generator_start_failed", "generator_failed", "fuel_low")
+#: Injects about a whole safety region (their place is the region, not a site).
+REGION_KINDS = ("points_status", "mutual_aid", "locc_answer")
 #: Injects that frame the play, not drawn from single events (always kept).
 FRAME_KINDS = ("startex", "situation", "endex")
 #: Teams that can be in play: kind and what names it (region, municipality, site, nothing).

@@ -28,6 +28,7 @@ from sim.injects.inject import (
     FALLBACK,
     KIND_ORDER,
     METHODS,
+    REGION_KINDS,
     SITE_ROLES,
     TEAM_KINDS,
     TEAM_LABEL,
@@ -214,6 +215,13 @@ class Singles:
             values["window"] = window.format(from_clock=self.clock(c.values["from_h"]),
                                              to_clock=self.clock(c.values["to_h"]))
             values["restored_clock"] = self.clock(c.values["restored_at"])
+        if c.kind == "locc_answer":
+            one, many = self.words["aid_units"][c.values["resource"]]
+            values["what"] = one if int(c.values["units"]) == 1 else many
+            values["from_text"] = name_list([self.words["aid_from"][f] for f in c.values["from"]],
+                                            self.lang)
+            values["arrive_clock"] = (self.clock(c.values["arrive_h"])
+                                      if c.values["arrive_h"] is not None else "?")
         if "clients" in c.values:
             n = int(c.values["clients"])
             values["clients_text"] = self.words["clients"][min(n, 2)].format(n=n)
@@ -256,7 +264,7 @@ class Singles:
             return self.run.site_name(c.site)
         if "codes" in c.values:
             return name_list([self.run.name_of(m) for m in c.values["codes"]], self.lang, 3)
-        if c.kind in ("points_status", "mutual_aid"):
+        if c.kind in REGION_KINDS:
             return str(c.values["region"])
         return self.run.name_of(c.municipality)
 

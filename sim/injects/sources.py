@@ -145,7 +145,7 @@ def candidates(run: RunData) -> list[Candidate]:
     out: list[Candidate] = []
     for make in (_grid_out, _service_down, _station_no_power, _generator_trouble, _fuel_low,
                  _cp_not_functional, _key_holder_late, _point_opened, _supplies_out,
-                 _public_order, _emergency_reports, _mutual_aid, _neighbour_reports,
+                 _public_order, _emergency_reports, _mutual_aid, _locc_answer, _neighbour_reports,
                  _points_status):
         out.extend(make(run))
     return sorted(out, key=lambda c: (c.time, c.kind, c.municipality, c.site, c.sources))
@@ -311,8 +311,25 @@ def _emergency_reports(run: RunData) -> Iterator[Candidate]:
 
 
 def _mutual_aid(run: RunData) -> Iterator[Candidate]:
-    """A region asks the others for mobile generators when its requests outrun its pool."""
+    """A region asks the LOCC for mobile generators (its first request and those with it).
+
+    Runs without help from outside (``aid.enabled=false``) have no requests: then the
+    moment its requests outrun its own pool is taken.
+    """
     pools = (run.config.get("power", {}).get("mobile", {}) or {}).get("per_region", {}) or {}
+    asked = _rows(run.events, "aid_requested")
+    asked = asked[asked["detail"].str.split(":").str[1] == "generator"]
+    if len(asked):
+        region = asked["detail"].str.split(":").str[2]
+        for name, mine in asked.groupby(region, sort=True):
+            first = mine.iloc[0]
+            # the requests of the first LOCC round: those sent within two hours
+            n = int((mine["time"] <= float(first["time"]) + 2.0).sum())
+            yield Candidate("mutual_aid", float(first["time"]), str(first["municipality"]), "",
+                            {"region": str(name), "requests": n,
+                             "pool": int(pools.get(str(name), pools.get("default", 0)))},
+                            (event_id(int(mine.index[0])),))
+        return
     req = _rows(run.events, "mobile_requested")
     for region, pool in sorted(pools.items()):
         mine = req[req["municipality"].map(run.region_of) == region]
@@ -323,6 +340,28 @@ def _mutual_aid(run: RunData) -> Iterator[Candidate]:
         yield Candidate("mutual_aid", float(row["time"]), str(row["municipality"]), "",
                         {"region": region, "pool": int(pool), "requests": len(mine)},
                         (event_id(index),))
+
+
+def _locc_answer(run: RunData) -> Iterator[Candidate]:
+    """The LOCC grants a region units from outside (one inject per region and round)."""
+    granted = _rows(run.events, "aid_granted")
+    if granted.empty:
+        return
+    parts = granted["detail"].str.split(":")
+    arrived = _rows(run.events, "aid_arrived")
+    arrival = dict(zip(arrived["detail"].str.split(":").str[0], arrived["time"], strict=True))
+    keys = pd.DataFrame({"region": parts.str[2], "resource": parts.str[1],
+                         "source": parts.str[3], "request": parts.str[0],
+                         "time": granted["time"]}, index=granted.index)
+    for (_, name, resource), group in keys.groupby(["time", "region", "resource"], sort=True):
+        first = group.index[0]
+        arrive = [arrival[r] for r in group["request"] if r in arrival]
+        yield Candidate("locc_answer", float(group["time"].iloc[0]),
+                        str(run.events.loc[first, "municipality"]), "",
+                        {"region": str(name), "resource": str(resource), "units": len(group),
+                         "from": sorted(set(group["source"])),
+                         "arrive_h": max(arrive) if arrive else None},
+                        tuple(event_id(int(i)) for i in group.index[:5]))
 
 
 def _neighbour_reports(run: RunData) -> Iterator[Candidate]:

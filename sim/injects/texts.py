@@ -53,7 +53,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "emergency_report": ("meldkamer",), "vulnerable_reported": ("nsp",),
     "points_status": ("rot", "rbt"), "care_clients": ("gbt", "bevolkingszorg"),
     "care_clients_region": ("rot",), "media_no_point": ("gbt",), "mayor_call": ("rot",),
-    "mutual_aid": ("rot",),
+    "mutual_aid": ("rot",), "locc_answer": ("rot",),
 }
 
 
@@ -146,6 +146,15 @@ NL: dict[str, Template] = {
         "voorraad {pool}.",
         "Afwegen of en hoeveel aggregaten kunnen worden afgestaan; afstemmen in Oost-5.",
         "Interregionale samenwerking"),
+    "locc_answer": Template(
+        "LOCC", "Bijstand toegekend: {units} {what}",
+        "Het LOCC kent ROT {region} {units} {what} toe ({from_text}); verwachte aankomst bij "
+        "de regionale uitvalsbasis: {arrive_clock}.",
+        "Ontvangst en inzet voorbereiden: welke locaties eerst, wie begeleidt, brandstof.",
+        "Interregionale samenwerking",
+        "Toegekend op het uur van de LOCC-ronde; aankomst volgens de run.",
+        "LOCC belt opnieuw: de {what} voor ROT {region} zijn onderweg; wie ontvangt ze bij de "
+        "uitvalsbasis en waar gaan ze eerst heen?"),
     "vulnerable_reported": Template(
         "Buurvrouw (gesimuleerd)", "Kwetsbare bewoner gemeld bij {site}",
         "Een buurvrouw meldt bij noodsteunpunt {site}: een bewoner ({group_text}) in "
@@ -255,6 +264,15 @@ EN: dict[str, Template] = {
         "{pool}.",
         "Decide whether and how many generators can be lent; agree within Oost-5.",
         "Cross-regional cooperation"),
+    "locc_answer": Template(
+        "LOCC", "Aid granted: {units} {what}",
+        "The LOCC grants ROT {region} {units} {what} ({from_text}); expected at the regional "
+        "base: {arrive_clock}.",
+        "Prepare reception and use: which sites first, who escorts, fuel.",
+        "Cross-regional cooperation",
+        "Granted at the hour of the LOCC round; arrival as in the run.",
+        "The LOCC calls again: the {what} for ROT {region} are on their way; who receives "
+        "them at the base and where do they go first?"),
     "vulnerable_reported": Template(
         "Neighbour (simulated)", "Vulnerable resident reported at {site}",
         "A neighbour reports at support point {site}: a resident ({group_text}) in "
@@ -304,7 +322,8 @@ KIND_LABELS = {
            "cp_not_functional": "coördinatiepunt niet operationeel",
            "point_opened": "noodsteunpunt open", "supplies_out": "voorraad op",
            "public_order": "onrust bij noodsteunpunt", "emergency_report": "noodmelding",
-           "mutual_aid": "bijstandsverzoek", "vulnerable_reported": "kwetsbare bewoner gemeld",
+           "mutual_aid": "bijstandsverzoek", "locc_answer": "bijstand toegekend",
+           "vulnerable_reported": "kwetsbare bewoner gemeld",
            "key_holder_late": "sleutelhouder niet bereikbaar",
            "points_status": "stand noodsteunpunten", "grid_forecast": "prognose stroomherstel",
            "grid_restored": "stroom terug", "care_clients": "cliënten niet bereikbaar",
@@ -319,7 +338,8 @@ KIND_LABELS = {
            "cp_not_functional": "coordination point not working",
            "point_opened": "support point open", "supplies_out": "supplies out",
            "public_order": "unrest at a support point", "emergency_report": "emergency report",
-           "mutual_aid": "mutual aid request", "vulnerable_reported": "vulnerable resident "
+           "mutual_aid": "mutual aid request", "locc_answer": "aid granted",
+           "vulnerable_reported": "vulnerable resident "
            "reported", "key_holder_late": "key holder unreachable",
            "points_status": "support point status", "grid_forecast": "restoration forecast",
            "grid_restored": "power back", "care_clients": "clients unreachable",
@@ -338,6 +358,10 @@ WORDS: dict[str, dict[str, Any]] = {
            "merged": "{n} berichten ({label}):",
            "merged_count": "{n}x {label} in {k} berichten:",
            "clients": ("{n} cliënten", "één cliënt", "{n} cliënten"),
+           "aid_units": {"generator": ("mobiel aggregaat", "mobiele aggregaten"),
+                         "truck": ("tankwagen", "tankwagens")},
+           "aid_from": {"regions": "andere veiligheidsregio's", "defence": "Defensie",
+                        "market": "contractpartners"},
            "more_towns": "{n} andere gemeenten: {k}x ({names})"},
     "en": {"late": " ({hours} hours after the decision)", "reduced": ", without power: no "
            "warmth and no charging", "late_note": "Opened late: check in the run whether the "
@@ -348,5 +372,9 @@ WORDS: dict[str, dict[str, Any]] = {
            "merged": "{n} messages ({label}):",
            "merged_count": "{n}x {label} in {k} messages:",
            "clients": ("{n} clients", "one client", "{n} clients"),
+           "aid_units": {"generator": ("mobile generator", "mobile generators"),
+                         "truck": ("fuel truck", "fuel trucks")},
+           "aid_from": {"regions": "other safety regions", "defence": "Defensie",
+                        "market": "contracted suppliers"},
            "more_towns": "{n} other municipalities: {k}x ({names})"},
 }

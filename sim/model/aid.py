@@ -2,8 +2,9 @@
 
 A region asks (a *bijstandsaanvraag*) when its own means fall short:
 
-- generators: sites wait in the region's mobile pool with no unit free; the
-  region asks for one unit per waiting site beyond what it has already asked for;
+- generators: sites have waited ``ask_after_h`` in the region's mobile pool with
+  no unit free (the ROT first tries its own means); the region asks for one unit
+  per such site beyond what it has already asked for;
 - fuel trucks: generators' fuel requests have waited ``fuel_wait_h`` for a truck;
   the region asks for one truck per ``fuel_requests_per_truck`` overdue requests
   beyond what it has already asked for.
@@ -56,6 +57,7 @@ from sim.params.aid import NATIONAL_POPULATION, NATIONAL_REGIONS, Source
 
 if TYPE_CHECKING:
     from sim.model.engine import Model
+    from sim.model.power import MobilePool
 
 GENERATOR, TRUCK = "generator", "truck"
 #: The prefix of the ids of units from outside (``AID-<source>-<n>``).
@@ -107,6 +109,8 @@ class OutsideHelp:
         self.received: dict[str, int] = defaultdict(int)
         self._round_at: float | None = None
         self._ids = 0
+        #: Sites whose wait is looked at again once it reaches ``ask_after_h``.
+        self._looking: set[str] = set()
 
     # --- the pools -----------------------------------------------------------------------
 
@@ -174,10 +178,28 @@ class OutsideHelp:
 
     # --- the region asks -------------------------------------------------------------------
 
-    def generators_short(self, region: str, waiting: list[tuple[str, str, str]]) -> None:
-        """Sites (kind, municipality, site id; most urgent first) wait with no unit free."""
-        for kind, municipality, site in waiting[self.asked[(region, GENERATOR)]:]:
-            self._ask(region, GENERATOR, kind, municipality, site)
+    def generators_short(self, pool: MobilePool,
+                         waiting: list[tuple[float, str, str, str]]) -> None:
+        """Sites wait with no unit free: ask for those that have waited ``ask_after_h``.
+
+        ``waiting``: (queued at, kind, municipality, site id), most urgent first. The
+        others are looked at again when their wait reaches ``ask_after_h``.
+        """
+        if not self.params.enabled:
+            return
+        now, after = self.model.env.now, self.params.ask_after_h
+        due = [w for w in waiting if now - w[0] >= after - 1e-9]
+        for _, kind, municipality, site in due[self.asked[(pool.region, GENERATOR)]:]:
+            self._ask(pool.region, GENERATOR, kind, municipality, site)
+        for queued, *_, site in waiting:
+            if now - queued < after - 1e-9 and site not in self._looking:
+                self._looking.add(site)
+                Timer(self.model.env, queued + after - now,
+                      lambda site=site: self._look_again(pool, site))
+
+    def _look_again(self, pool: MobilePool, site: str) -> None:
+        self._looking.discard(site)
+        pool.dispatch()
 
     def trucks_short(self, region: str, overdue: int, municipality: str) -> None:
         """``overdue`` fuel requests of the region's generators wait past ``fuel_wait_h``."""

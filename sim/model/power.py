@@ -403,8 +403,8 @@ class MobilePool:
         while self.queue:
             idle = [u for u in self.units if not u.busy]
             if not idle:
-                m.aid.generators_short(self.region, [
-                    (s.role, s.municipality, s.id) for *_, s in sorted(self.queue)])
+                m.aid.generators_short(self, [(t, s.role, s.municipality, s.id)
+                                              for _, t, _, s in sorted(self.queue)])
                 return
             _, _, _, site = heapq.heappop(self.queue)
             self.queued.discard(site.id)

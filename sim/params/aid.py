@@ -33,6 +33,7 @@ class AidParams:
     """The request path and the pools; the counts are the configured sizes."""
 
     enabled: bool
+    ask_after_h: float
     fuel_wait_h: float
     fuel_requests_per_truck: int
     channel_h: float
@@ -75,6 +76,7 @@ def read_aid(c: Reader) -> AidParams:
                     hours(f"{s}.market.mobilise_h"), hours(f"{s}.market.travel_h", 48))
     return AidParams(
         enabled=c.flag("aid.enabled"),
+        ask_after_h=hours("aid.ask_after_h", MAX_HOURS),
         fuel_wait_h=c.number("aid.fuel_wait_h", lo=0, hi=MAX_HOURS, lo_open=True),
         fuel_requests_per_truck=c.integer("aid.fuel_requests_per_truck", 1, 1000),
         channel_h=hours("aid.channel_h", 48),
