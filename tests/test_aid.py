@@ -16,7 +16,7 @@ from sim.model.records import Recorder
 from sim.params.aid import NATIONAL_REGIONS, AidParams, Source
 from sim.params.validate import prepare
 from sim.results.aid import aid_events, aid_indicators, generator_waits
-from sim.results.indicators import mobile_indicators
+from sim.results.indicators import mobile_indicators, staffing_indicators
 from sim.results.run import build_network
 
 # --- the pools and the LOCC, on a stand-in model -----------------------------------------
@@ -26,10 +26,11 @@ def params(**change) -> AidParams:
     base = dict(enabled=True, ask_after_h=0.0, fuel_wait_h=4, fuel_requests_per_truck=5,
                 channel_h=1.0, round_h=2.0,
                 priority=("coordination_point", "support_point", "fuel"),
-                regions=Source("regions", 2, 1, 6.0, 2.0),
+                regions=Source("regions", 2, 1, 6.0, 2.0, crews=2),
                 defence=Source("defence", 20, 6, 12.0, 2.0, base="GM9999"),
                 defence_available_share=1.0,
-                market=Source("market", 30, 4, 8.0, 2.0), market_shrink=1.0)
+                market=Source("market", 30, 4, 8.0, 2.0), market_shrink=1.0,
+                red_cross=Source("red_cross", 0, 0, 12.0, 2.0, crews=60), crew_size=4)
     return AidParams(**{**base, **change})
 
 
@@ -58,13 +59,15 @@ def test_a_regional_outage_draws_on_the_regions_outside_it_a_national_one_on_non
     oost5 = ["IJsselland", "Twente", "VNOG", "VGGM", "VGZ"]
     regional = OutsideHelp(stand_in(oost5, dark=oost5, aid=aid))
     from_regions = [u for u in regional.units if u.source == "regions"]
-    assert len(from_regions) == (NATIONAL_REGIONS - 5) * 3  # 2 generators + 1 truck each
+    # 2 generators, 1 truck and 2 fire crews each
+    assert len(from_regions) == (NATIONAL_REGIONS - 5) * 5
     assert all(u.origin is None for u in from_regions)  # from outside the modelled area
 
     country = [f"R{i}" for i in range(NATIONAL_REGIONS)]
     national = OutsideHelp(stand_in(country, dark=country, aid=aid, population=800_000))
     assert not [u for u in national.units if u.source == "regions"]
     assert not [u for u in national.units if u.source == "market"]  # the whole country dark
+    assert not [u for u in national.units if u.source == "red_cross"]  # each team at home
     assert len([u for u in national.units if u.source == "defence"]) == 26  # shared by all
 
 
@@ -73,13 +76,14 @@ def test_regions_the_outage_spares_send_from_their_base_on_the_network():
     regions = ["Twente", "IJsselland"]
     help_ = OutsideHelp(stand_in(regions, dark=["Twente"], aid=aid))
     spared = [u for u in help_.units if u.source == "regions" and u.origin is not None]
-    assert len(spared) == 3 and {u.origin.municipality for u in spared} == {"GM0001"}
+    assert len(spared) == 5 and {u.origin.municipality for u in spared} == {"GM0001"}
 
 
 def test_the_market_shrinks_with_the_dark_share_and_defence_with_commitments():
     # just under a tenth of the country dark: 30 contracted units, 27 left
     small = OutsideHelp(stand_in(["A"], dark=["A"], aid=params(), population=1_804_402))
     assert sum(u.source == "market" and u.resource == GENERATOR for u in small.units) == 27
+    assert sum(u.source == "red_cross" for u in small.units) == 54
     busy = OutsideHelp(stand_in(["A"], dark=["A"], aid=params(defence_available_share=0.4)))
     assert sum(u.source == "defence" and u.resource == GENERATOR for u in busy.units) == 8
 
@@ -143,7 +147,8 @@ TWENTE = ["region.select.regions=[Twente]", "horizon_h=72", "outage.duration.hou
 NO_SOURCES = ["aid.sources.regions.generators_per_region=0",
               "aid.sources.regions.trucks_per_region=0", "aid.sources.defence.generators=0",
               "aid.sources.defence.trucks=0", "aid.sources.market.generators=0",
-              "aid.sources.market.trucks=0"]
+              "aid.sources.market.trucks=0", "aid.sources.regions.crews_per_region=0",
+              "aid.sources.red_cross.teams=0"]
 
 
 def simulate(overrides: list[str]):
@@ -205,3 +210,29 @@ def test_more_contracted_generators_shorten_the_wait_for_one():
     many = simulate([*only_market, "aid.sources.market.generators=60"])
     assert mobile_indicators(many)["connected"] > mobile_indicators(few)["connected"]
     assert generator_waits(many).mean() < generator_waits(few).mean() - 1.0
+
+
+def test_crews_from_outside_join_posts_that_stayed_short_and_cut_the_hours_short():
+    # few staff, and a third of them leaving each day: posts stay short, the region
+    # asks for crews and teams
+    scarce = [*TWENTE, "staffing.volunteer_availability_day=0.15",
+              "staffing.volunteer_availability_night=0.25", "staffing.leave_per_day=0.35"]
+    helped = simulate(scarce)
+    alone = simulate([*scarce, "aid.enabled=false"])
+    events = aid_events(helped)
+    crews = events[events["resource"].isin(["fire_crew", "relief_team"])]
+    arrived = crews[crews["kind"] == "aid_arrived"]
+    assert len(arrived) > 0
+    cfg = compose_config(scarce)["aid"]
+    # each crew was asked for by a post short of its minimum for ask_after_h
+    duty = helped.of_kind("staff_on_duty")
+    for row in crews[crews["kind"] == "aid_requested"].itertuples():
+        before = duty[(duty["site"] == row.site) & (duty["time"] <= row.time)]
+        staffed = before["detail"].str.split(":").str[3].astype(int)
+        assert staffed.iloc[-1] == 0  # still short when the region asked
+        last_ok = before.loc[staffed == 1, "time"].max() if (staffed == 1).any() else 0.0
+        assert row.time - last_ok >= cfg["ask_after_h"] - 1e-6
+    hours = aid_indicators(helped)["staff_hours"]
+    assert hours["outside"] > 0 and 0 < hours["outside_share"] < 1
+    assert staffing_indicators(helped)["staff_hours_short"] \
+        < staffing_indicators(alone)["staff_hours_short"]

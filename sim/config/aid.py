@@ -13,6 +13,7 @@ class RegionsAidConfig:
 
     generators_per_region: int = MISSING
     trucks_per_region: int = MISSING
+    crews_per_region: int = MISSING
     mobilise_h: float = MISSING
     travel_h: float = MISSING
 
@@ -42,12 +43,22 @@ class MarketAidConfig:
 
 
 @dataclass
+class RedCrossAidConfig:
+    """The Red Cross's relief teams from outside the affected area."""
+
+    teams: int = MISSING
+    mobilise_h: float = MISSING
+    travel_h: float = MISSING
+
+
+@dataclass
 class AidSourcesConfig:
     """The pools outside the affected area."""
 
     regions: RegionsAidConfig = field(default_factory=RegionsAidConfig)
     defence: DefenceAidConfig = field(default_factory=DefenceAidConfig)
     market: MarketAidConfig = field(default_factory=MarketAidConfig)
+    red_cross: RedCrossAidConfig = field(default_factory=RedCrossAidConfig)
 
 
 @dataclass
@@ -60,5 +71,6 @@ class AidConfig:
     fuel_requests_per_truck: int = MISSING
     channel_h: float = MISSING
     round_h: float = MISSING
+    crew_size: int = MISSING
     priority: list[str] = MISSING
     sources: AidSourcesConfig = field(default_factory=AidSourcesConfig)

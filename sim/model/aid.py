@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,9 +58,15 @@ from sim.params.aid import NATIONAL_POPULATION, NATIONAL_REGIONS, Source
 
 if TYPE_CHECKING:
     from sim.model.engine import Model
+    from sim.model.power import Generator as DieselGenerator
     from sim.model.power import MobilePool
+    from sim.model.staffing import Post
 
 GENERATOR, TRUCK = "generator", "truck"
+#: Staff from outside: fire crews for coordination points, relief teams for local points.
+FIRE_CREW, RELIEF_TEAM = "fire_crew", "relief_team"
+#: The staff kind of each crew resource (in ``shift_end`` records' details).
+STAFF_KIND = {FIRE_CREW: "outside_fire", RELIEF_TEAM: "outside_relief"}
 #: The prefix of the ids of units from outside (``AID-<source>-<n>``).
 PREFIX = "AID-"
 
@@ -111,6 +118,13 @@ class OutsideHelp:
         self._ids = 0
         #: Sites whose wait is looked at again once it reaches ``ask_after_h``.
         self._looking: set[str] = set()
+        #: Every generator from outside that joined a regional pool.
+        self.joined: list[DieselGenerator] = []
+        #: Posts short of their minimum staff (by id), those asked for, and by request.
+        self.short: dict[str, Post] = {}
+        self.short_since: dict[str, float] = {}
+        self.asked_for: set[str] = set()
+        self.for_post: dict[str, Post] = {}
 
     # --- the pools -----------------------------------------------------------------------
 
@@ -132,11 +146,11 @@ class OutsideHelp:
         units: list[Unit] = []
 
         def add(source: Source, n_generators: int, n_trucks: int,
-                origin: Location | None, tag: str = "") -> None:
-            for resource, n in ((GENERATOR, n_generators), (TRUCK, n_trucks)):
+                origin: Location | None, crews: tuple[str, int] = (FIRE_CREW, 0)) -> None:
+            for resource, n in ((GENERATOR, n_generators), (TRUCK, n_trucks), crews):
                 for _ in range(n):
                     k = sum(1 for u in units if u.source == source.name) + 1
-                    units.append(Unit(f"{PREFIX}{source.name}{tag}-{k}", resource, source.name,
+                    units.append(Unit(f"{PREFIX}{source.name}-{k}", resource, source.name,
                                       source.mobilise_h, origin, source.travel_h))
 
         modelled = sorted(set(self.model.region.municipalities["region"].astype(str)))
@@ -144,10 +158,10 @@ class OutsideHelp:
         for region in modelled:
             if region not in dark:  # spared by the outage: sends from its base
                 add(p.regions, p.regions.generators, p.regions.trucks,
-                    self.model.bases[region])
+                    self.model.bases[region], (FIRE_CREW, p.regions.crews))
         outside = max(0, NATIONAL_REGIONS - len(modelled))
         add(p.regions, outside * p.regions.generators,
-            outside * p.regions.trucks, None)
+            outside * p.regions.trucks, None, (FIRE_CREW, outside * p.regions.crews))
         share = p.defence_available_share
         add(p.defence, round(p.defence.generators * share), round(p.defence.trucks * share),
             self._town(p.defence.base))
@@ -155,6 +169,8 @@ class OutsideHelp:
         add(p.market, math.floor(p.market.generators * left + 1e-9),
             math.floor(p.market.trucks * left + 1e-9),
             None)
+        lit = max(0.0, 1.0 - self.dark_share())  # relief teams of the dark area stay in it
+        add(p.red_cross, 0, 0, None, (RELIEF_TEAM, math.floor(p.red_cross.crews * lit + 1e-9)))
         return units
 
     def _town(self, code: str | None) -> Location | None:
@@ -194,12 +210,13 @@ class OutsideHelp:
         for queued, *_, site in waiting:
             if now - queued < after - 1e-9 and site not in self._looking:
                 self._looking.add(site)
-                Timer(self.model.env, queued + after - now,
-                      lambda site=site: self._look_again(pool, site))
+                Timer(self.model.env, queued + after - now, self._look_again(pool, site))
 
-    def _look_again(self, pool: MobilePool, site: str) -> None:
-        self._looking.discard(site)
-        pool.dispatch()
+    def _look_again(self, pool: MobilePool, site: str) -> Callable[[], None]:
+        def look() -> None:
+            self._looking.discard(site)
+            pool.dispatch()
+        return look
 
     def trucks_short(self, region: str, overdue: int, municipality: str) -> None:
         """``overdue`` fuel requests of the region's generators wait past ``fuel_wait_h``."""
@@ -207,9 +224,10 @@ class OutsideHelp:
         for _ in range(need - self.asked[(region, TRUCK)]):
             self._ask(region, TRUCK, "fuel", municipality, "")
 
-    def _ask(self, region: str, resource: str, kind: str, municipality: str, site: str) -> None:
+    def _ask(self, region: str, resource: str, kind: str, municipality: str,
+             site: str) -> Request | None:
         if not self.params.enabled or self.params.rank(kind) is None:
-            return
+            return None
         m = self.model
         self._ids += 1
         req = Request(f"A{self._ids:04d}", region, resource, kind, municipality, site,
@@ -217,6 +235,7 @@ class OutsideHelp:
         self.asked[(region, resource)] += 1
         self._record("aid_requested", req, 0.0)
         Timer(m.env, self.params.channel_h, lambda: self._on_table(req))
+        return req
 
     def _record(self, kind: str, req: Request, value: float) -> None:
         unit = req.unit
@@ -244,7 +263,10 @@ class OutsideHelp:
         m = self.model
         if resource == GENERATOR:
             return len(m.mobile[region].queue)
-        return math.ceil(m.fuel.overdue(region) / self.params.fuel_requests_per_truck)
+        if resource == TRUCK:
+            return math.ceil(m.fuel.overdue(region) / self.params.fuel_requests_per_truck)
+        return sum(1 for post in self.short.values()
+                   if post.site.region == region and crew_for(post) == resource)
 
     def _round(self) -> None:
         self._round_at = None
@@ -257,6 +279,8 @@ class OutsideHelp:
             for req in reqs[allowed:]:  # the region no longer lacks them: withdrawn
                 self.table.remove(req)
                 self.asked[(region, resource)] -= 1
+                if req.id in self.for_post:
+                    self.asked_for.discard(self.for_post.pop(req.id).id)
                 self._record("aid_withdrawn", req, self.model.env.now - req.sent)
         waiting = sorted(self.table,
                          key=lambda r: (p.rank(r.kind), self.received[r.region], r.sent, r.id))
@@ -286,9 +310,13 @@ class OutsideHelp:
         self.coming[(req.region, req.resource)] -= 1
         self._record("aid_arrived", req, m.env.now - req.sent)
         if unit.resource == GENERATOR:
-            m.mobile[req.region].join(unit.id, lambda: self._release(req))
-        else:
+            self.joined.append(m.mobile[req.region].join(unit.id, lambda: self._release(req)))
+        elif unit.resource == TRUCK:
             m.fuel.add_truck(req.region, unit.id)
+        else:
+            post = self.for_post.pop(req.id)
+            Timer(m.env, m.travel.between(m.bases[req.region], post.site.location),
+                  lambda: self._join(req, post))
 
     def _release(self, req: Request) -> None:
         """A generator the region no longer needs goes back to its source."""
@@ -302,3 +330,56 @@ class OutsideHelp:
             self._next_round()
 
         Timer(m.env, self.travel(unit, req.region), back)
+
+    # --- staff from outside -------------------------------------------------------------------
+
+    def post_changed(self, post: Post) -> None:
+        """A post's staffing changed: one short of its minimum asks after ``ask_after_h``."""
+        if not self.params.enabled:
+            return
+        if post.active and not post.staffed():
+            if post.id not in self.short:
+                self.short[post.id] = post
+                since = self.short_since[post.id] = self.model.env.now
+                Timer(self.model.env, self.params.ask_after_h,
+                      lambda: self._still_short(post, since))
+        else:
+            self.short.pop(post.id, None)
+            self.short_since.pop(post.id, None)
+
+    def _still_short(self, post: Post, since: float) -> None:
+        """Short all along since ``since``: ask for a crew (once at a time per post)."""
+        if self.short_since.get(post.id) != since or post.id in self.asked_for:
+            return
+        self.asked_for.add(post.id)
+        site = post.site
+        kind = "coordination_point" if crew_for(post) == FIRE_CREW else "support_point"
+        req = self._ask(site.region, crew_for(post), kind, site.municipality, post.id)
+        if req is not None:
+            self.for_post[req.id] = post
+
+    def _join(self, req: Request, post: Post) -> None:
+        """The crew joins the post's roster.
+
+        If the post no longer needs it, the nearest post of the region still short
+        does; if none is, the crew goes back.
+        """
+        self.asked_for.discard(post.id)
+        m = self.model
+        if not post.active or post.staffed():
+            others = [p for p in self.short.values() if p.site.region == req.region
+                      and crew_for(p) == req.resource and p.active and not p.staffed()]
+            if not others:
+                self._record("aid_released", req, m.env.now - req.sent)
+                return
+            here = post.site.location
+            post = min(others, key=lambda p: (m.travel.between(here, p.site.location), p.id))
+            Timer(m.env, m.travel.between(here, post.site.location), lambda: self._join(req, post))
+            return
+        post.join_from_outside(STAFF_KIND[req.resource], self.params.crew_size,
+                               req.unit.id if req.unit else req.id)
+
+
+def crew_for(post: Post) -> str:
+    """The crew a post asks for: fire crews for coordination points, relief teams otherwise."""
+    return FIRE_CREW if post.id.startswith("CP-") else RELIEF_TEAM

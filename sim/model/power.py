@@ -381,7 +381,7 @@ class MobilePool:
         self.queued.add(site.id)
         self.dispatch()
 
-    def join(self, unit_id: str, on_release: Callable[[], None]) -> None:
+    def join(self, unit_id: str, on_release: Callable[[], None]) -> Generator:
         """A unit from outside arrives at the region's base and serves like its own."""
         p = self.model.params.power
         unit = MobileUnit(Generator(self.model, unit_id, "mobile", p.mobile_kva, p.mobile_tank_l,
@@ -390,6 +390,7 @@ class MobilePool:
         self.units.append(unit)
         self.dispatch()
         self._free(unit)
+        return unit.gen
 
     def _free(self, unit: MobileUnit) -> None:
         """An idle unit from outside goes back when no site waits."""

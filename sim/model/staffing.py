@@ -332,11 +332,20 @@ class Post:
         self.active = False
         self._notify()
 
+    def join_from_outside(self, kind: str, size: int, crew: str) -> None:
+        """A crew or team from outside the affected area arrives and joins the roster."""
+        for k in range(size):
+            person = Person(f"{crew}/{k + 1}", kind, False, False, self.site.location, 0.0)
+            person.state = "travelling"
+            self.people.append(person)
+            self._arrive(person)
+
     def _notify(self) -> None:
         m = self.model
         m.rec.add(m.env.now, "staff_on_duty", self.site.municipality, self.id,
                   value=len(self.on_duty),
                   detail=f"{self.required}:{int(self.active)}:{self.cap()}:{int(self.staffed())}")
+        m.aid.post_changed(self)
         for listener in self.listeners:
             listener()
 

@@ -26,6 +26,8 @@ class Source:
     travel_h: float
     #: CBS code of the base (None: outside the modelled area, or spread over regions).
     base: str | None = None
+    #: Teams of ``crew_size`` people: fire crews (regions) or relief teams (Red Cross).
+    crews: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class AidParams:
     defence_available_share: float
     market: Source
     market_shrink: float
+    #: The Red Cross's relief teams (``crews``), fewer as more of the country is dark.
+    red_cross: Source
+    #: People in one fire crew or relief team from outside.
+    crew_size: int
 
     def rank(self, kind: str) -> int | None:
         """Place of a need kind in the LOCC's order (None: never served from outside)."""
@@ -65,7 +71,11 @@ def read_aid(c: Reader) -> AidParams:
 
     regions = Source("regions", c.integer(f"{s}.regions.generators_per_region", 0, 100),
                      c.integer(f"{s}.regions.trucks_per_region", 0, 100),
-                     hours(f"{s}.regions.mobilise_h"), hours(f"{s}.regions.travel_h", 48))
+                     hours(f"{s}.regions.mobilise_h"), hours(f"{s}.regions.travel_h", 48),
+                     crews=c.integer(f"{s}.regions.crews_per_region", 0, 100))
+    red_cross = Source("red_cross", 0, 0, hours(f"{s}.red_cross.mobilise_h"),
+                       hours(f"{s}.red_cross.travel_h", 48),
+                       crews=c.integer(f"{s}.red_cross.teams", 0, 10_000))
     base = c.text(f"{s}.defence.base")
     defence = Source("defence", c.integer(f"{s}.defence.generators", 0, 10_000),
                      c.integer(f"{s}.defence.trucks", 0, 10_000),
@@ -85,4 +95,5 @@ def read_aid(c: Reader) -> AidParams:
         regions=regions, defence=defence,
         defence_available_share=c.share(f"{s}.defence.available_share"),
         market=market, market_shrink=c.share(f"{s}.market.shrink"),
+        red_cross=red_cross, crew_size=c.integer("aid.crew_size", 1, 50),
     )

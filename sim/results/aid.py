@@ -1,9 +1,11 @@
 """Indicators of help from outside the affected area (``sim.model.aid``'s events).
 
-Per resource and per region: units requested (and withdrawn again), granted and
-arrived, and the wait from request to arrival; per source, the units that
-arrived; and the hours outside generators stood connected at sites, as a share
-of all mobile-generator hours.
+Per resource (generators, fuel trucks, fire crews, relief teams) and per region:
+units requested (and withdrawn again), granted and arrived, and the wait from
+request to arrival; per source, the units that arrived; the hours outside
+generators stood connected at sites, as a share of all mobile-generator hours;
+and the hours crews and teams from outside worked at posts, as a share of all
+staff hours.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sim.model.aid import PREFIX
+from sim.model.aid import FIRE_CREW, GENERATOR, PREFIX, RELIEF_TEAM, STAFF_KIND, TRUCK
 from sim.model.engine import ModelResult
 from sim.results.records import describe, fields, intervals
 
+#: What a region can ask for from outside.
+RESOURCES = (GENERATOR, TRUCK, FIRE_CREW, RELIEF_TEAM)
 KINDS = ("aid_requested", "aid_withdrawn", "aid_granted", "aid_arrived", "aid_released")
 
 
@@ -77,17 +82,26 @@ def generator_waits(result: ModelResult) -> pd.Series:
     return pd.Series(waits, dtype=float)
 
 
+def staff_hours(result: ModelResult) -> dict[str, float]:
+    """Hours worked at posts: by own staff and by crews and teams from outside."""
+    shifts = result.of_kind("shift_end")
+    kinds = fields(shifts["detail"], 1)[0]
+    outside = np.isin(kinds, list(STAFF_KIND.values()))
+    hours = shifts["value"].to_numpy(dtype=float)
+    return {"own": float(hours[~outside].sum()), "outside": float(hours[outside].sum())}
+
+
 def aid_indicators(result: ModelResult) -> dict[str, Any]:
     """Help from outside: requests, grants, arrivals and waits; outside generator hours."""
     frame = aid_events(result)
     hours = mobile_hours(result)
     total = hours["own"] + hours["outside"]
+    staff = staff_hours(result)
+    staff_total = staff["own"] + staff["outside"]
     arrived = frame[frame["kind"] == "aid_arrived"]
     return {
-        "by_resource": {r: _counts(frame[frame["resource"] == r])
-                        for r in ("generator", "truck")},
-        "by_region": {str(region): {r: _counts(g[g["resource"] == r])
-                                    for r in ("generator", "truck")}
+        "by_resource": {r: _counts(frame[frame["resource"] == r]) for r in RESOURCES},
+        "by_region": {str(region): {r: _counts(g[g["resource"] == r]) for r in RESOURCES}
                       for region, g in frame.groupby("region", sort=True)},
         "arrived_by_source": {str(s): int(n) for s, n in
                               arrived["source"].value_counts().sort_index().items()},
@@ -97,4 +111,7 @@ def aid_indicators(result: ModelResult) -> dict[str, Any]:
                                    "outside": round(hours["outside"], 3),
                                    "outside_share": round(hours["outside"] / total, 4)
                                    if total > 0 else 0.0},
+        "staff_hours": {"own": round(staff["own"], 2), "outside": round(staff["outside"], 2),
+                        "outside_share": round(staff["outside"] / staff_total, 4)
+                        if staff_total > 0 else 0.0},
     }
