@@ -224,6 +224,7 @@ def test_crews_from_outside_join_posts_that_stayed_short_and_cut_the_hours_short
     arrived = crews[crews["kind"] == "aid_arrived"]
     assert len(arrived) > 0
     cfg = compose_config(scarce)["aid"]
+    coming = compose_config(scarce)["staffing"]["self_mobilisation_h"]
     # each crew was asked for by a post short of its minimum for ask_after_h
     duty = helped.of_kind("staff_on_duty")
     for row in crews[crews["kind"] == "aid_requested"].itertuples():
@@ -232,6 +233,8 @@ def test_crews_from_outside_join_posts_that_stayed_short_and_cut_the_hours_short
         assert staffed.iloc[-1] == 0  # still short when the region asked
         last_ok = before.loc[staffed == 1, "time"].max() if (staffed == 1).any() else 0.0
         assert row.time - last_ok >= cfg["ask_after_h"] - 1e-6
+        # and not while its own people may still be coming (self-mobilisation)
+        assert row.time >= coming + cfg["ask_after_h"] - 1e-6
     hours = aid_indicators(helped)["staff_hours"]
     assert hours["outside"] > 0 and 0 < hours["outside_share"] < 1
     assert staffing_indicators(helped)["staff_hours_short"] \

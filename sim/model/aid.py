@@ -7,7 +7,11 @@ A region asks (a *bijstandsaanvraag*) when its own means fall short:
   per such site beyond what it has already asked for;
 - fuel trucks: generators' fuel requests have waited ``fuel_wait_h`` for a truck;
   the region asks for one truck per ``fuel_requests_per_truck`` overdue requests
-  beyond what it has already asked for.
+  beyond what it has already asked for;
+- staff: a post stays short of its minimum staff for ``ask_after_h`` (counted
+  from the self-mobilisation hour at the earliest); the region asks for a fire
+  crew (coordination points) or a Red Cross relief team (local points) of
+  ``crew_size`` people.
 
 The request reaches the LOCC (Landelijk Operationeel Coordinatiecentrum) after
 ``channel_h`` and waits for its next round (every ``round_h`` hours). In a
@@ -334,14 +338,21 @@ class OutsideHelp:
     # --- staff from outside -------------------------------------------------------------------
 
     def post_changed(self, post: Post) -> None:
-        """A post's staffing changed: one short of its minimum asks after ``ask_after_h``."""
+        """A post's staffing changed: one short of its minimum asks after ``ask_after_h``.
+
+        The wait counts from the shortage, but not before ``staffing.self_mobilisation_h``:
+        until then the post's own people may still be on their way.
+        """
         if not self.params.enabled:
             return
         if post.active and not post.staffed():
             if post.id not in self.short:
                 self.short[post.id] = post
-                since = self.short_since[post.id] = self.model.env.now
-                Timer(self.model.env, self.params.ask_after_h,
+                now = self.model.env.now
+                since = self.short_since[post.id] = now
+                # Before the self-mobilisation hour its own people may still be coming.
+                coming = self.model.params.staffing.self_mobilisation_h or 0.0
+                Timer(self.model.env, max(now, coming) + self.params.ask_after_h - now,
                       lambda: self._still_short(post, since))
         else:
             self.short.pop(post.id, None)
