@@ -16,7 +16,6 @@ from conftest import SMALL, run_cli
 
 from hydra_plugins.blackout_sim_launcher import _pool
 from hydra_plugins.blackout_sim_launcher._pool import workers_for
-from hydra_plugins.blackout_sim_launcher.pool_launcher import ComposingSweeper, PoolLauncher
 
 OFF = ["research.figures=false", "research.gis=false", "injects.enabled=false"]
 
@@ -32,6 +31,13 @@ def test_workers_follow_joblibs_n_jobs_and_never_exceed_the_jobs():
 
 
 def test_the_sweeper_leaves_the_check_to_a_launcher_that_composes_first():
+    # Hydra's plugin scan executes plugin modules (and its own) again in place: take the
+    # classes as they are after it, as Hydra does when it instantiates them.
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()
+    from hydra_plugins.blackout_sim_launcher.pool_launcher import ComposingSweeper, PoolLauncher
+
     checked: list[list[str]] = []
 
     class Loader:

@@ -79,7 +79,8 @@ class ComposingSweeper(BasicSweeper):
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Composed once, in parallel, by a launcher that does it; here otherwise."""
         if not getattr(self.launcher, "composes_first", False):
-            super().validate_batch_is_legal(batch)
+            # Named, not super(): Hydra's plugin scan may execute this module again.
+            BasicSweeper.validate_batch_is_legal(self, batch)
 
 
 class PoolLauncher(Launcher):
