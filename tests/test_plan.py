@@ -177,10 +177,12 @@ def test_generators_at_every_point_remove_no_generator_as_a_cause(small) -> None
     local = table[table["kind"] == "local_point"] if "kind" in table else table
     assert local.loc[local["cause"] == "no_generator", "point_hours"].sum() == 0
     assert sorted(result.model.planned_points) == sorted(sc.regions[r].points)
-    # And the norm rises from the scenario as given.
+    # And the norm rises from the scenario as given (where help from outside already
+    # brings some mobile generators) to nearly every point.
     after = run_once(cfg, pkg.overrides(sc, base.params), base.params.seed)
     given = run_once(cfg, {}, base.params.seed)
-    assert after["all"]["norm_72h_share"] > given["all"]["norm_72h_share"] + 0.3
+    assert after["all"]["norm_72h_share"] > given["all"]["norm_72h_share"] + 0.1
+    assert after["all"]["norm_72h_share"] >= 0.95
 
 
 def test_frontier_keeps_only_packages_no_other_beats() -> None:
