@@ -239,3 +239,24 @@ def test_crews_from_outside_join_posts_that_stayed_short_and_cut_the_hours_short
     assert hours["outside"] > 0 and 0 < hours["outside_share"] < 1
     assert staffing_indicators(helped)["staff_hours_short"] \
         < staffing_indicators(alone)["staff_hours_short"]
+
+
+def test_the_figure_shows_what_was_asked_for_and_what_came(twente_with_help):
+    from sim.research.aid_figure import outside_help_figure
+
+    events = twente_with_help.records
+    fig = outside_help_figure(events, "Twente", twente_with_help.horizon_h)
+    assert fig is not None
+    left, right = fig.axes[:2]
+    lines = {line.get_label(): line for line in left.get_lines()}
+    arrived = events[(events["kind"] == "aid_arrived")
+                     & events["detail"].str.contains(":generator:")]
+    wanted = events[events["detail"].str.contains(":generator:")]["kind"].map(
+        {"aid_requested": 1, "aid_withdrawn": -1}).fillna(0)
+    assert lines["mobile generators: arrived"].get_ydata()[-1] == len(arrived)
+    assert lines["mobile generators: asked for, still wanted"].get_ydata().max() \
+        == wanted.cumsum().max()
+    bars = sum(patch.get_width() for patch in right.patches)
+    assert bars == (events["kind"] == "aid_arrived").sum()  # every unit, by region and source
+    no_aid = events[~events["kind"].str.startswith("aid_")]
+    assert outside_help_figure(no_aid, "Twente", 72.0) is None

@@ -30,6 +30,7 @@ import yaml
 
 from sim.config.overrides import with_overrides
 from sim.errors import InputError, Problem
+from sim.research.aid_figure import outside_help_figure
 from sim.research.curves import (
     coverage_curve,
     points_curve,
@@ -48,7 +49,7 @@ from sim.research.layers import (
 from sim.research.maps import coverage_map, difference_map, small_multiples, vulnerable_map
 from sim.research.settings import COVERING, FORMATS, Settings, default_config, settings_from
 from sim.results.files import save_figure
-from sim.results.folder import table_file
+from sim.results.folder import read_table, table_file
 
 #: Config keys that never make two runs different scenarios.
 NOT_A_SCENARIO = ("seed", "results_dir", "injects", "research", "hydra")
@@ -119,6 +120,9 @@ def draw_run(folder: Path, settings: Settings, out: Path | None = None) -> list[
         table = pd.read_csv(shortfall)
         if not table.empty:
             save(shortfall_figure(table, run.label), "shortfall_causes")
+    aid = outside_help_figure(read_table(Path(folder), "events"), run.label, float(hours[-1]))
+    if aid is not None:
+        save(aid, "outside_help")
     uncovered = municipal_coverage(cov.at(map_hour)).set_index("municipality")["uncovered"]
     muni = timeline_municipality(run, settings, uncovered)
     if muni is not None:
