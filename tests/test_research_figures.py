@@ -57,10 +57,11 @@ from sim.research.maps import (
 
 #: A small run: Twente, four days.
 SCOPE = TWENTE_96
-#: Figures every run draws by default (the timeline's municipality is added per run).
+#: Figures every run draws by default (the timeline's municipality is added per run;
+#: outside_help where help from outside was asked for, as Twente alone always does).
 RUN_FIGURES = ["coverage_curve", "coverage_map_72h", "coverage_small_multiples",
-               "points_curve", "shortfall_causes", "vulnerable_not_reached_map",
-               "vulnerable_reached_curve"]
+               "outside_help", "points_curve", "shortfall_causes",
+               "vulnerable_not_reached_map", "vulnerable_reached_curve"]
 
 
 @pytest.fixture(scope="module")
