@@ -5,7 +5,6 @@ the functions the workers are sent by name stay the same objects.
 """
 
 import itertools
-import logging
 import multiprocessing
 import os
 import threading
@@ -17,8 +16,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, run_job, setup_globals
 from omegaconf import DictConfig, open_dict
-
-log = logging.getLogger(__name__)
 
 #: Modules every job of this project imports; the fork server imports them once.
 PRELOAD = ["sim.cli.main", "sim.params.validate", "sim.results.run", "sim.results.folder",

@@ -48,6 +48,15 @@ class Site:
     y: float
 
 
+def largest_town(demand_points: gpd.GeoDataFrame, code: str) -> Site | None:
+    """The population centre of municipality ``code`` with the most residents (None: none)."""
+    towns = demand_points[demand_points["municipality"] == code]
+    if towns.empty:
+        return None
+    g = towns.sort_values(["residents", "id"], ascending=[False, True]).geometry.iloc[0]
+    return Site(code, float(g.x), float(g.y))
+
+
 def municipality_graph(
     municipalities: gpd.GeoDataFrame, params: NetworkParams | None = None
 ) -> nx.Graph:

@@ -318,10 +318,10 @@ def _mutual_aid(run: RunData) -> Iterator[Candidate]:
     """
     pools = (run.config.get("power", {}).get("mobile", {}) or {}).get("per_region", {}) or {}
     asked = _rows(run.events, "aid_requested")
-    asked = asked[asked["detail"].str.split(":").str[1] == "generator"]
+    parts = asked["detail"].str.split(":")
+    asked, region = asked[parts.str[1] == "generator"], parts.str[2]
     if len(asked):
-        region = asked["detail"].str.split(":").str[2]
-        for name, mine in asked.groupby(region, sort=True):
+        for name, mine in asked.groupby(region[asked.index], sort=True):
             first = mine.iloc[0]
             # the requests of the first LOCC round: those sent within two hours
             n = int((mine["time"] <= float(first["time"]) + 2.0).sum())

@@ -50,13 +50,16 @@ the request as value.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sim.geo.network import Site as Location
+from sim.geo.network import largest_town
 from sim.model.power import Timer
 from sim.params.aid import NATIONAL_POPULATION, NATIONAL_REGIONS, Source
 
@@ -124,9 +127,9 @@ class OutsideHelp:
         self._looking: set[str] = set()
         #: Every generator from outside that joined a regional pool.
         self.joined: list[DieselGenerator] = []
-        #: Posts short of their minimum staff (by id), those asked for, and by request.
-        self.short: dict[str, Post] = {}
-        self.short_since: dict[str, float] = {}
+        #: Posts short of their minimum staff, those asked for, and the post of each request.
+        #: Post id -> the post and when its shortage began.
+        self.short: dict[str, tuple[Post, float]] = {}
         self.asked_for: set[str] = set()
         self.for_post: dict[str, Post] = {}
 
@@ -148,12 +151,13 @@ class OutsideHelp:
     def _pools(self) -> list[Unit]:
         p = self.params
         units: list[Unit] = []
+        numbers: dict[str, Iterator[int]] = defaultdict(lambda: itertools.count(1))
 
         def add(source: Source, n_generators: int, n_trucks: int,
                 origin: Location | None, crews: tuple[str, int] = (FIRE_CREW, 0)) -> None:
             for resource, n in ((GENERATOR, n_generators), (TRUCK, n_trucks), crews):
                 for _ in range(n):
-                    k = sum(1 for u in units if u.source == source.name) + 1
+                    k = next(numbers[source.name])
                     units.append(Unit(f"{PREFIX}{source.name}-{k}", resource, source.name,
                                       source.mobilise_h, origin, source.travel_h))
 
@@ -167,8 +171,9 @@ class OutsideHelp:
         add(p.regions, outside * p.regions.generators,
             outside * p.regions.trucks, None, (FIRE_CREW, outside * p.regions.crews))
         share = p.defence_available_share
+        base = p.defence.base  # its largest town; None: outside the modelled area
         add(p.defence, round(p.defence.generators * share), round(p.defence.trucks * share),
-            self._town(p.defence.base))
+            largest_town(self.model.region.demand_points, base) if base else None)
         left = max(0.0, 1.0 - p.market_shrink * self.dark_share())
         add(p.market, math.floor(p.market.generators * left + 1e-9),
             math.floor(p.market.trucks * left + 1e-9),
@@ -176,15 +181,6 @@ class OutsideHelp:
         lit = max(0.0, 1.0 - self.dark_share())  # relief teams of the dark area stay in it
         add(p.red_cross, 0, 0, None, (RELIEF_TEAM, math.floor(p.red_cross.crews * lit + 1e-9)))
         return units
-
-    def _town(self, code: str | None) -> Location | None:
-        """The largest town of a modelled municipality (None: not in the modelled area)."""
-        dp = self.model.region.demand_points
-        towns = dp[dp["municipality"] == code]
-        if code is None or towns.empty:
-            return None
-        g = towns.sort_values(["residents", "id"], ascending=[False, True]).geometry.iloc[0]
-        return Location(code, float(g.x), float(g.y))
 
     def generator_ids(self) -> list[str]:
         """Ids of the outside generators (they join regional pools as mobile units)."""
@@ -214,13 +210,11 @@ class OutsideHelp:
         for queued, *_, site in waiting:
             if now - queued < after - 1e-9 and site not in self._looking:
                 self._looking.add(site)
-                Timer(self.model.env, queued + after - now, self._look_again(pool, site))
+                Timer(self.model.env, queued + after - now, partial(self._look_again, pool, site))
 
-    def _look_again(self, pool: MobilePool, site: str) -> Callable[[], None]:
-        def look() -> None:
-            self._looking.discard(site)
-            pool.dispatch()
-        return look
+    def _look_again(self, pool: MobilePool, site: str) -> None:
+        self._looking.discard(site)
+        pool.dispatch()
 
     def trucks_short(self, region: str, overdue: int, municipality: str) -> None:
         """``overdue`` fuel requests of the region's generators wait past ``fuel_wait_h``."""
@@ -269,7 +263,7 @@ class OutsideHelp:
             return len(m.mobile[region].queue)
         if resource == TRUCK:
             return math.ceil(m.fuel.overdue(region) / self.params.fuel_requests_per_truck)
-        return sum(1 for post in self.short.values()
+        return sum(1 for post, _ in self.short.values()
                    if post.site.region == region and crew_for(post) == resource)
 
     def _round(self) -> None:
@@ -347,20 +341,18 @@ class OutsideHelp:
             return
         if post.active and not post.staffed():
             if post.id not in self.short:
-                self.short[post.id] = post
                 now = self.model.env.now
-                since = self.short_since[post.id] = now
+                self.short[post.id] = (post, now)
                 # Before the self-mobilisation hour its own people may still be coming.
                 coming = self.model.params.staffing.self_mobilisation_h or 0.0
                 Timer(self.model.env, max(now, coming) + self.params.ask_after_h - now,
-                      lambda: self._still_short(post, since))
+                      partial(self._still_short, post, now))
         else:
             self.short.pop(post.id, None)
-            self.short_since.pop(post.id, None)
 
     def _still_short(self, post: Post, since: float) -> None:
         """Short all along since ``since``: ask for a crew (once at a time per post)."""
-        if self.short_since.get(post.id) != since or post.id in self.asked_for:
+        if self.short.get(post.id) != (post, since) or post.id in self.asked_for:
             return
         self.asked_for.add(post.id)
         site = post.site
@@ -378,7 +370,7 @@ class OutsideHelp:
         self.asked_for.discard(post.id)
         m = self.model
         if not post.active or post.staffed():
-            others = [p for p in self.short.values() if p.site.region == req.region
+            others = [p for p, _ in self.short.values() if p.site.region == req.region
                       and crew_for(p) == req.resource and p.active and not p.staffed()]
             if not others:
                 self._record("aid_released", req, m.env.now - req.sent)

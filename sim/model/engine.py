@@ -20,7 +20,7 @@ import shapely
 import simpy
 
 from sim.geo.network import Site as Location
-from sim.geo.network import TravelTimes
+from sim.geo.network import TravelTimes, largest_town
 from sim.model.aid import OutsideHelp
 from sim.model.care import Region as CareRegion
 from sim.model.cascade import SERVICES, Cascade, build_cascade
@@ -177,10 +177,9 @@ class Model:
             code = chosen.get(str(region), "")
             code = code if code in set(group["code"]) else str(
                 group.sort_values(["population", "code"], ascending=[False, True])["code"].iloc[0])
-            towns = dp[dp["municipality"] == code].sort_values(["residents", "id"],
-                                                               ascending=[False, True])
-            g = towns.geometry.iloc[0]
-            bases[str(region)] = Location(code, float(g.x), float(g.y))
+            town = largest_town(dp, code)
+            assert town is not None, code
+            bases[str(region)] = town
         return bases
 
     def _rot_place(self, region: str) -> Place:

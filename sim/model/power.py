@@ -338,6 +338,11 @@ class Site:
             m.send_to_rot("mobile_request", self, lambda _t: m.mobile[self.region].request(self))
 
 
+def need_kind(site: Site) -> str:
+    """The kind a site's request for a mobile generator is ranked by."""
+    return "coordination_point" if site.role == "coordination_point" else "support_point"
+
+
 class MobileUnit:
     """One mobile generator of a regional pool (or lent to it from outside)."""
 
@@ -372,7 +377,7 @@ class MobilePool:
             if not site.needs_mobile():
                 site.mobile_requested = False
             return
-        kind = "coordination_point" if site.role == "coordination_point" else "support_point"
+        kind = need_kind(site)
         priority = self.model.params.power.mobile_priority
         if kind not in priority:
             return  # the ROT sends mobile units only to the kinds of site it lists
@@ -404,8 +409,9 @@ class MobilePool:
         while self.queue:
             idle = [u for u in self.units if not u.busy]
             if not idle:
-                m.aid.generators_short(self, [(t, s.role, s.municipality, s.id)
-                                              for _, t, _, s in sorted(self.queue)])
+                if m.params.aid.enabled:
+                    m.aid.generators_short(self, [(t, need_kind(s), s.municipality, s.id)
+                                                  for _, t, _, s in sorted(self.queue)])
                 return
             _, _, _, site = heapq.heappop(self.queue)
             self.queued.discard(site.id)

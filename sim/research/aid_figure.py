@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.research.curves import COLOURS
+from sim.results.aid import aid_columns
 
 #: Resources in the order drawn, with their words.
 RESOURCES = {"generator": "mobile generators", "truck": "fuel trucks",
@@ -22,17 +23,9 @@ SOURCES = {"regions": "other safety regions", "defence": "Defensie", "market": "
            "red_cross": "Red Cross"}
 
 
-def aid_frame(events: pd.DataFrame) -> pd.DataFrame:
-    """The aid events with ``resource``, ``region`` and ``source`` columns."""
-    frame = events[events["kind"].astype(str).str.startswith("aid_")].copy()
-    parts = frame["detail"].astype(str).str.split(":")
-    frame["resource"], frame["region"], frame["source"] = parts.str[1], parts.str[2], parts.str[3]
-    return frame
-
-
 def outside_help_figure(events: pd.DataFrame, label: str, horizon_h: float) -> Figure | None:
     """Asked for against arrived over time, and arrivals per region by source (None: no aid)."""
-    frame = aid_frame(events)
+    frame = aid_columns(events)
     if frame.empty:
         return None
     fig = Figure(figsize=(11, 4.4), layout="constrained")

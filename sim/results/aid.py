@@ -27,7 +27,12 @@ KINDS = ("aid_requested", "aid_withdrawn", "aid_granted", "aid_arrived", "aid_re
 
 def aid_events(result: ModelResult) -> pd.DataFrame:
     """The aid events with ``request``, ``resource``, ``region``, ``source`` and ``unit``."""
-    frame = result.of_kind(*KINDS)
+    return aid_columns(result.of_kind(*KINDS))
+
+
+def aid_columns(events: pd.DataFrame) -> pd.DataFrame:
+    """The aid events of an event log, their detail split into named columns."""
+    frame = events[events["kind"].isin(KINDS)].copy()
     names = ("request", "resource", "region", "source", "unit")
     for name, values in zip(names, fields(frame["detail"], 0, 1, 2, 3, 4), strict=True):
         frame[name] = values
