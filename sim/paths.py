@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: Root of the source tree (the project is installed in editable mode).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Where a non-editable install (a wheel) keeps the configs and geodata (``setup.py``).
+_PACKAGED = Path(__file__).resolve().parent / "_data"
+#: Root of the source tree (an editable install), or of the data a wheel carries.
+PROJECT_ROOT = (_PACKAGED if (_PACKAGED / "configs").is_dir()
+                else Path(__file__).resolve().parent.parent)
 #: The embedded geodata: the whole Netherlands on real municipal boundaries (2025),
 #: built by ``geodata/build.py``.
 EMBEDDED_GEOPACKAGE = PROJECT_ROOT / "geodata" / "nl.gpkg"

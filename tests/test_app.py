@@ -209,9 +209,9 @@ def test_sweep_writes_one_folder_per_job(joblib_sweep):
     seeds = [json.loads((sweep / j / "manifest.json").read_text())["seed"] for j in completed]
     assert seeds == [1, 2]
     assert not (sweep.parents[2] / "runs").exists()
-    sweep_files = ["multirun.yaml", "status.json", "sweep_results.csv", "sweep_results.parquet",
-                   "sweep_summary.csv", "sweep_summary.parquet", "sweep_areas.csv",
-                   "sweep_areas.parquet"]
+    sweep_files = ["multirun.yaml", "jobs.json", "status.json", "sweep_results.csv",
+                   "sweep_results.parquet", "sweep_summary.csv", "sweep_summary.parquet",
+                   "sweep_areas.csv", "sweep_areas.parquet"]
     # The job's files, its figures, and the sweep's tables and figures (one swept parameter).
     assert all(p.name in [*RUN_FILES, *DERIVED, *sweep_files] or p.parent.name == "figures"
                or (p.parent == sweep and p.name.startswith("figure_"))

@@ -137,7 +137,9 @@ def test_a_failing_job_is_isolated_and_named(joblib_sweep):
     assert list(failed["stations.backup_share"]) == [-1, -1]
     assert failed["error"].str.contains("stations.backup_share").all()
     for job in failed["job"]:
-        assert f"job {job}: InputError" in proc.stderr
+        # Named with what tells it from the other jobs, and why it failed.
+        seed = int(results.loc[results["job"] == job, "seed"].iloc[0])
+        assert f"job {job} (seed={seed} stations.backup_share=-1): InputError" in proc.stderr
         status = json.loads((sweep / str(job) / "status.json").read_text())
         assert status["status"] == "failed" and "-1" in status["error"]
         assert not (sweep / str(job) / "summary.json").exists()

@@ -130,14 +130,16 @@ def _run_in_worker(cfg_pickled: bytes) -> bytes:
     return cloudpickle.dumps(run(cloudpickle.loads(cfg_pickled)))
 
 
-def launch_on_workers(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int,
-                  workers: int, state: Any) -> list[JobReturn]:
-    """Compose every job (here while the fork server imports, then on the workers), run them."""
+def launch_on_workers(launcher: Any, jobs: Sequence[tuple[int, list[str]]], workers: int,
+                      state: Any) -> list[JobReturn]:
+    """Compose every job (here while the fork server imports, then on the workers), run them.
+
+    ``jobs``: each job's number and overrides.
+    """
     import cloudpickle
 
     sweep = [launcher.hydra_context, launcher.config, launcher.task_function, state]
     payload = cloudpickle.dumps(sweep)
-    jobs = [(initial_job_idx + i, list(o)) for i, o in enumerate(job_overrides)]
     ctx = launcher._ctx or fork_context()
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
                              initargs=(payload, os.getpid())) as pool:

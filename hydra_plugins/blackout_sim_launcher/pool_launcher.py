@@ -34,6 +34,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
@@ -43,7 +44,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig
 
-from hydra_plugins.blackout_sim_launcher import _pool
+from hydra_plugins.blackout_sim_launcher import _pool, _sweep
 from hydra_plugins.blackout_sim_launcher._pool import fork_context, workers_for
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class ComposingSweeperConf:
     _target_: str = "hydra_plugins.blackout_sim_launcher.pool_launcher.ComposingSweeper"
     max_batch_size: int | None = None
     params: dict[str, str] | None = None
+    #: Rerun only the jobs of the sweep in ``hydra.sweep.dir`` that did not complete.
+    resume: bool = False
 
 
 ConfigStore.instance().store(group="hydra/launcher", name="pool", node=PoolLauncherConf,
@@ -74,7 +77,20 @@ ConfigStore.instance().store(group="hydra/sweeper", name="composing",
 
 
 class ComposingSweeper(BasicSweeper):
-    """Hydra's basic sweeper; the check of every job's config is left to a ``pool`` launcher."""
+    """Hydra's basic sweeper; the check of every job's config is left to a ``pool`` launcher.
+
+    It also writes the sweep's job list first (``jobs.json``) and can resume a sweep
+    (``resume``): see ``_sweep``.
+    """
+
+    def __init__(self, max_batch_size: int | None = None,
+                 params: dict[str, str] | None = None, resume: bool = False) -> None:
+        BasicSweeper.__init__(self, max_batch_size=max_batch_size, params=params)
+        self.resume = bool(resume)
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """Every job (or, resuming, those that did not complete), in batches."""
+        return _sweep.sweep(self, arguments)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Composed once, in parallel, by a launcher that does it; here otherwise."""
@@ -107,18 +123,23 @@ class PoolLauncher(Launcher):
     def launch(self, job_overrides: Sequence[Sequence[str]],
                initial_job_idx: int) -> Sequence[JobReturn]:
         """Compose every job (all or none run), then run them; results in job order."""
+        return self.launch_numbered([(initial_job_idx + i, list(o))
+                                     for i, o in enumerate(job_overrides)])
+
+    def launch_numbered(self, jobs: Sequence[tuple[int, list[str]]]) -> Sequence[JobReturn]:
+        """As :meth:`launch`, for jobs with their own numbers (a resumed sweep's)."""
         assert self.config is not None and self.hydra_context is not None
         setup_globals()
         sweep_dir = str(self.config.hydra.sweep.dir)
         os.makedirs(sweep_dir, exist_ok=True)
-        workers = workers_for(self.n_jobs, len(job_overrides))
-        log.info("Launching %d jobs on %d worker%s, sweep output dir : %s", len(job_overrides),
+        workers = workers_for(self.n_jobs, len(jobs))
+        log.info("Launching %d jobs on %d worker%s, sweep output dir : %s", len(jobs),
                  workers, "" if workers == 1 else "s", sweep_dir)
-        for idx, overrides in enumerate(job_overrides):
-            log.info("\t#%d : %s", initial_job_idx + idx, " ".join(filter_overrides(overrides)))
+        for idx, overrides in jobs:
+            log.info("\t#%d : %s", idx, " ".join(filter_overrides(overrides)))
         state = Singleton.get_state()
         if workers == 1:
             _pool.SWEEP[:] = [self.hydra_context, self.config, self.task_function, state]
-            configs = [_pool.compose(initial_job_idx + i, o) for i, o in enumerate(job_overrides)]
+            configs = [_pool.compose(idx, o) for idx, o in jobs]
             return [_pool.run(cfg) for cfg in configs]
-        return _pool.launch_on_workers(self, job_overrides, initial_job_idx, workers, state)
+        return _pool.launch_on_workers(self, jobs, workers, state)

@@ -1,7 +1,8 @@
 """``blackout-sim-aggregate <sweep folder>``: gather a sweep into tables and figures.
 
 Works on a sweep that is still running or was interrupted; exits with status 1
-naming the failed jobs if any failed, 2 when the folder cannot be read.
+naming the failed and lost jobs (with the command that reruns only them) if any,
+2 when the folder cannot be read. ``--rerun-command`` prints only that command.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.sweeps.aggregate import aggregate
+from sim.sweeps.jobs import rerun_command
 from sim.sweeps.tables import report
 
 
@@ -27,9 +29,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="an indicator to draw (a column of sweep_results.csv); "
                              "repeat for more; default: the headline indicators")
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    parser.add_argument("--rerun-command", action="store_true",
+                        help="print only the command that reruns the jobs that failed or "
+                             "were lost (nothing if every job completed or still runs)")
     args = parser.parse_args(argv)
     folder = args.folder
-    is_sweep = (folder / "multirun.yaml").is_file() or any(
+    is_sweep = (folder / "multirun.yaml").is_file() or (folder / "jobs.json").is_file() or any(
         (job / "status.json").is_file() for job in folder.glob("*") if job.is_dir())
     if folder.exists() and not is_sweep:  # a missing folder is named as such below
         print(f"error: invalid input:\n  - folder = {str(folder)!r}: not a sweep folder (one "
@@ -41,8 +46,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    print(report(tables))
-    if tables.failed:
+    if args.rerun_command:
+        if tables.plan is not None and (tables.failed or tables.lost):
+            print(rerun_command(tables.folder, tables.plan))
+    else:
+        print(report(tables))
+    if tables.failed or tables.lost:
         sys.exit(1)
 
 

@@ -22,6 +22,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.cli.main import EXIT_BAD_INPUT, clock, register_configs
+from sim.cluster import LostRuns
 from sim.errors import InputError, Problem
 from sim.params.reader import renamed
 from sim.paths import CONFIG_DIR
@@ -141,3 +142,6 @@ def guarded(run: Callable[[], object], scenario_overrides: Sequence[str], what: 
     except (InputError, HydraException, OmegaConfBaseException) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    except LostRuns as exc:  # tasks a cluster lost: the others are stored
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

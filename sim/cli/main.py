@@ -251,6 +251,8 @@ def progress_line(done: int, failed: int, total: int, elapsed_s: float) -> str:
 #: Sweep folders begun in this process, with their results_dir (to clean up after a
 #: sweep that stops before any job ran).
 STARTED_SWEEPS: list[tuple[Path, Path]] = []
+#: What a sweep folder holds before its first job: Hydra's config, the sweep's job list.
+_SWEEP_START_FILES = {"multirun.yaml", "jobs.json"}
 
 
 def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
@@ -269,11 +271,12 @@ def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
 
 
 def remove_unstarted_sweeps() -> list[Path]:
-    """Remove sweep folders that hold only Hydra's ``multirun.yaml``; return them."""
+    """Remove sweep folders that hold only ``multirun.yaml`` and ``jobs.json``; return them."""
     removed = []
     for folder, results_dir in STARTED_SWEEPS:
-        if folder.is_dir() and [p.name for p in folder.iterdir()] == ["multirun.yaml"]:
-            (folder / "multirun.yaml").unlink()
+        if folder.is_dir() and {p.name for p in folder.iterdir()} <= _SWEEP_START_FILES:
+            for name in _SWEEP_START_FILES:
+                (folder / name).unlink(missing_ok=True)
             remove_if_empty(folder, up_to=results_dir)
             removed.append(folder)
     return removed
@@ -314,7 +317,8 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Start printing progress as the jobs' status files appear."""
         folder = Path(str(config.hydra.sweep.dir))
-        STARTED_SWEEPS.append((folder, Path(str(config.results_dir))))
+        if not (folder / "jobs.json").exists():  # a resumed sweep's folder is never removed
+            STARTED_SWEEPS.append((folder, Path(str(config.results_dir))))
         self._total = count_jobs(list(config.hydra.overrides.task))
         self._start = time.perf_counter()
         print(f"[sweep] {self._total} jobs into {folder}", file=sys.stderr, flush=True)
@@ -327,7 +331,7 @@ class SweepCallback(Callback):
         self._importer.start()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Gather the sweep; exit with status 1 naming the failed jobs, if any."""
+        """Gather the sweep; exit with status 1 naming the failed and lost jobs, if any."""
         self._stop.set()
         for thread in (self._thread, self._importer):
             if thread is not None:
@@ -341,7 +345,7 @@ class SweepCallback(Callback):
 
         tables = aggregate(folder)
         print(report(tables), file=sys.stderr, flush=True)
-        if tables.failed:
+        if tables.failed or tables.lost:
             sys.exit(1)
 
 
@@ -401,6 +405,8 @@ def main() -> None:
             print("error: the sweep stopped before any job ran (see above); nothing is kept",
                   file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
-        if exc.code == 1 and not JOB_STARTED and not STARTED_SWEEPS:
+        sweeper = sys.modules.get("hydra_plugins.blackout_sim_launcher._sweep")
+        launched = sweeper is not None and sweeper.LAUNCHED  # a resumed sweep's jobs ran
+        if exc.code == 1 and not JOB_STARTED and not STARTED_SWEEPS and not launched:
             sys.exit(EXIT_BAD_INPUT)  # Hydra could not compose the config: named above
         raise

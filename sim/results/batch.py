@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,23 +111,29 @@ class EvaluationStore:
 
 @dataclass(frozen=True)
 class Launcher:
-    """Where the runs go: this machine's cores, or a cluster through submitit.
+    """Where the runs go: this machine's cores, or a Slurm cluster through submitit.
 
-    ``joblib``: processes on this machine (``n_jobs``). ``submitit_slurm``: jobs on a
-    Slurm cluster, ``runs_per_job`` runs each, with submitit's ``parameters``
-    (``slurm_partition``, ``timeout_min``, ``cpus_per_task``, ``mem_gb``), the library
-    behind the sweeps' ``hydra/launcher=submitit_slurm``; ``submitit_local``: the
-    same path as local processes (a check on a laptop). Logs go to ``folder``.
+    ``joblib``: processes on this machine (``n_jobs``). ``slurm`` (or its older name
+    ``submitit_slurm``): one Slurm job array, ``runs_per_job`` runs per task, with
+    submitit's ``parameters`` (``slurm_partition``, ``timeout_min``, ``cpus_per_task``,
+    ``mem_gb``, ``slurm_setup``, ...), started, sized and waited for as the sweeps'
+    ``hydra/launcher=slurm`` does (``sim.cluster``); ``submitit_local``: the same path
+    as local processes (a check on a laptop). Logs go to ``folder``.
     """
 
     kind: str = "joblib"
     folder: Path | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
     runs_per_job: int = 16
+    #: The interpreter each task runs (None: this one).
+    python: str | None = None
+    #: Seconds between looks at the queue; seconds a task may be gone without a result.
+    poll_s: float = 10.0
+    lost_after_s: float = 60.0
 
 
 #: Launcher kinds.
-LAUNCHERS = ("joblib", "submitit_local", "submitit_slurm")
+LAUNCHERS = ("joblib", "submitit_local", "slurm", "submitit_slurm")
 
 
 @dataclass
@@ -134,23 +141,47 @@ class SlurmKeys:
     """The ``slurm`` block of a batch command's settings (schema for unknown keys)."""
 
     partition: str | None = None
-    timeout_min: int = 60
+    timeout_min: int | None = None
     cpus_per_task: int = 1
-    mem_gb: float = 4
+    mem_gb: float | None = None
     runs_per_job: int = 16
+    array_parallelism: int = 100
+    setup: list[str] | None = None
+    python: str | None = None
+    poll_s: float = 10.0
+    lost_after_s: float = 60.0
 
 
 def read_launcher(c: Reader, prefix: str) -> Launcher:
-    """``<prefix>.launcher`` and ``<prefix>.slurm.*`` of a batch command's settings."""
+    """``<prefix>.launcher`` and ``<prefix>.slurm.*`` of a batch command's settings.
+
+    ``timeout_min`` and ``mem_gb`` left at null are sized from the scenario
+    (``sim.cluster.size``) when the runs are sent; ``setup`` at null activates this
+    environment on the nodes.
+    """
+    s = f"{prefix}.slurm"
+    timeout = c.optional_number(f"{s}.timeout_min", lo=1, hi=100_000)
+    setup = c.get(f"{s}.setup")
+    if setup is not None and setup is not c.ABSENT and (
+            not isinstance(setup, list | tuple) or not all(isinstance(x, str) for x in setup)):
+        c.problems.add(f"{s}.setup", setup, "must be a list of shell lines, or null to "
+                       "activate this environment on the nodes")
+        setup = None
     parameters = {
-        "slurm_partition": c.optional_text(f"{prefix}.slurm.partition"),
-        "timeout_min": c.integer(f"{prefix}.slurm.timeout_min", lo=1, hi=10_000),
-        "cpus_per_task": c.integer(f"{prefix}.slurm.cpus_per_task", lo=1, hi=256),
-        "mem_gb": c.number(f"{prefix}.slurm.mem_gb", lo=0.5, hi=4096),
+        "slurm_partition": c.optional_text(f"{s}.partition"),
+        "timeout_min": None if timeout is None else int(timeout),
+        "cpus_per_task": c.integer(f"{s}.cpus_per_task", lo=1, hi=256),
+        "mem_gb": c.optional_number(f"{s}.mem_gb", lo=0.5, hi=4096),
+        "slurm_array_parallelism": c.integer(f"{s}.array_parallelism", lo=1, hi=100_000),
+        "slurm_setup": None if setup is c.ABSENT else setup,
+        "name": f"blackout-sim-{prefix}",
     }
     return Launcher(kind=c.choice(f"{prefix}.launcher", LAUNCHERS),
                     parameters={k: v for k, v in parameters.items() if v is not None},
-                    runs_per_job=c.integer(f"{prefix}.slurm.runs_per_job", lo=1, hi=100_000))
+                    runs_per_job=c.integer(f"{s}.runs_per_job", lo=1, hi=100_000),
+                    python=c.optional_text(f"{s}.python"),
+                    poll_s=c.number(f"{s}.poll_s", lo=0.1, hi=3600),
+                    lost_after_s=c.number(f"{s}.lost_after_s", lo=0, hi=86_400))
 
 
 def evaluate_all(base: Mapping[str, Any], jobs: Sequence[tuple[str, Mapping[str, Any]]],
@@ -195,14 +226,55 @@ def _chunk(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], int
 
 def _submit(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], int]],
             launcher: Launcher) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """Send the runs as one submitit job array; yield results in order; lost tasks raise.
+
+    On Slurm the tasks start in this environment and are sized from the scenario
+    unless set, and lost tasks (cancelled, past their time limit, out of memory) are
+    noticed without Slurm's accounting (``sim.cluster``). Every run that ended is
+    yielded (and so stored) before :class:`LostRuns` names the lost ones.
+    """
     import submitit
 
-    folder = launcher.folder or Path("submitit")
-    executor = submitit.AutoExecutor(
-        folder=str(folder), cluster="local" if launcher.kind == "submitit_local" else "slurm")
-    executor.update_parameters(**dict(launcher.parameters))
+    from sim import cluster
+
+    folder = Path(launcher.folder or Path("submitit")).absolute()
     size = max(int(launcher.runs_per_job), 1)
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    parameters = dict(launcher.parameters)
+    if launcher.kind == "submitit_local":
+        executor = submitit.AutoExecutor(folder=str(folder), cluster="local")
+        executor.update_parameters(**{k: v for k, v in parameters.items()
+                                      if not k.startswith("slurm_")})
+        submitted = executor.map_array(_chunk, [base] * len(chunks), chunks)
+        for job in submitted:  # in order: the same results in the same order as joblib
+            yield from job.result()
+        return
+    cfg = merged(base, todo[0][1])
+    select = cfg.get("region", {}).get("select", {})
+    timeout, memory = cluster.size(cluster.municipalities(select.get("codes") or [],
+                                                          select.get("regions") or []),
+                                   float(cfg.get("horizon_h", 168)), runs=size)
+    parameters.setdefault("timeout_min", timeout)
+    parameters.setdefault("mem_gb", memory)
+    parameters.setdefault("slurm_setup", cluster.environment_setup())
+    executor = submitit.AutoExecutor(folder=str(folder), cluster="slurm",
+                                     slurm_python=launcher.python or sys.executable)
+    executor.update_parameters(**parameters)
     submitted = executor.map_array(_chunk, [base] * len(chunks), chunks)
-    for job in submitted:  # in order: the same results in the same order as joblib
-        yield from job.result()
+    ended: dict[int, list[tuple[str, int, dict[str, Any]]] | None] = {}
+    lost: list[str] = []
+    following = 0
+    for i, why in cluster.wait_for(submitted, launcher.poll_s, launcher.lost_after_s):
+        if why is None:
+            try:
+                ended[i] = submitted[i].result()
+            except Exception as exc:  # the task's Python failed outside the runs
+                ended[i], why = None, f"Slurm task {submitted[i].job_id}: {exc}"
+        if why is not None:
+            ended[i] = None
+            lost.append(why)
+        while following in ended:  # in order, as joblib gives them
+            yield from ended.pop(following) or []
+            following += 1
+    if lost:
+        raise cluster.LostRuns(lost)

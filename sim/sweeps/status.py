@@ -7,6 +7,7 @@ sweep still running or interrupted can be gathered (jobs without one are
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from collections.abc import Sequence
@@ -41,12 +42,24 @@ def write_status(run_dir: Path, overrides: Sequence[str], status: str, started: 
     write_text_atomic(run_dir / STATUS_FILE, dump_json(data))
 
 
+def write_lost(run_dir: Path, overrides: Sequence[str], reason: str) -> None:
+    """Write ``status.json`` for a job whose task ended without a result (``lost``)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = {"status": "lost", "overrides": list(overrides), "wall_time_s": None,
+            "finished_utc": datetime.now(UTC).isoformat(), "error": reason}
+    write_text_atomic(run_dir / STATUS_FILE, dump_json(data))
+
+
 def count_finished(folder: Path) -> tuple[int, int]:
-    """Jobs of a sweep folder that completed and that failed, by their status files."""
+    """Jobs of a sweep folder that completed, and that failed or were lost, by their status."""
     done = failed = 0
     for status in folder.glob(f"*/{STATUS_FILE}"):
-        if '"failed"' in status.read_text(encoding="utf-8"):
-            failed += 1
-        else:
+        try:
+            state = json.loads(status.read_text(encoding="utf-8")).get("status")
+        except (OSError, ValueError):
+            continue  # being replaced, or gone: counted on the next look
+        if state == "completed":
             done += 1
+        else:
+            failed += 1
     return done, failed

@@ -7,7 +7,9 @@ files with ``summary.json``. This module reads those folders, also while a
 sweep is still running or after it was interrupted, and writes:
 
 - ``sweep_results.csv`` / ``.parquet``: one row per job: ``job``, ``status``
-  (completed, failed, running: no status yet), ``error``, one column per
+  (completed; failed; lost: its task ended without a result, or it never ran
+  and its sweep has ended, see ``sim.sweeps.jobs``; running: no status yet),
+  ``error`` (for a lost job, why), one column per
   override key (the swept parameters, and any other override given), and one
   column per indicator (the scalar indicators of ``summary.json`` under dotted
   names, e.g. ``local_points.operational_share.at_h.72``; the series every 6
@@ -20,8 +22,8 @@ sweep is still running or after it was interrupted, and writes:
 and ``sim.sweeps.figures`` draws a sweep over one or two parameters.
 
 Files are written atomically. ``blackout-sim-aggregate <folder>`` does the same
-for any sweep folder; it exits with status 1 and names the failed jobs if any
-failed.
+for any sweep folder; it exits with status 1 and names the failed and lost jobs
+if any, with the command that reruns them.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from scipy import stats
 from sim.results.files import write_atomic
 from sim.results.headline import percent, table
 from sim.results.shortfall import CAUSE_TEXT
+from sim.sweeps.jobs import SweepPlan, read_plan, rerun_command, without_status
 from sim.sweeps.status import STATUS_FILE
 
 RESULTS_STEM = "sweep_results"
@@ -71,10 +74,18 @@ class SweepTables:
     #: One row per completed job and area (safety region, municipality): its indicators.
     areas: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
+    #: The sweep's ``jobs.json`` (None for a sweep written without one).
+    plan: SweepPlan | None = None
+
     @property
     def failed(self) -> list[str]:
         """Job numbers that failed."""
         return [str(j) for j in self.results.loc[self.results["status"] == "failed", "job"]]
+
+    @property
+    def lost(self) -> list[str]:
+        """Job numbers whose task ended without a result, or that never ran."""
+        return [str(j) for j in self.results.loc[self.results["status"] == "lost", "job"]]
 
     @property
     def swept(self) -> list[str]:
@@ -123,8 +134,11 @@ def job_folders(folder: Path) -> list[Path]:
     return sorted(jobs, key=lambda p: int(p.name))
 
 
-def read_job(job: Path) -> dict[str, Any]:
-    """One row of the table: the job's status, parameters and indicators."""
+def read_job(job: Path, planned: Sequence[str] = ()) -> dict[str, Any]:
+    """One row of the table: the job's status, parameters and indicators.
+
+    ``planned``: the job's overrides from ``jobs.json``, for a job that wrote none.
+    """
     row: dict[str, Any] = {"job": int(job.name), "status": "running", "error": ""}
     status_file = job / STATUS_FILE
     overrides: list[str] = []
@@ -136,6 +150,7 @@ def read_job(job: Path) -> dict[str, Any]:
     manifest = job / "manifest.json"
     if not overrides and manifest.exists():
         overrides = list(json.loads(manifest.read_text(encoding="utf-8")).get("overrides", []))
+    overrides = overrides or list(planned)
     summary = job / "summary.json"
     if row["status"] == "completed" and summary.exists():
         indicators = json.loads(summary.read_text(encoding="utf-8")).get("indicators", {})
@@ -152,7 +167,11 @@ def gather(folder: Path) -> SweepTables:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"sweep folder {folder} does not exist")
-    rows = [read_job(job) for job in job_folders(folder)]
+    plan = read_plan(folder)
+    planned = plan.jobs if plan is not None else {}
+    rows = [read_job(job, planned.get(int(job.name), ())) for job in job_folders(folder)]
+    if plan is not None:
+        rows = _with_unfinished(folder, plan, rows)
     parameters: list[str] = []
     indicators: list[str] = []
     for row in rows:
@@ -174,7 +193,20 @@ def gather(folder: Path) -> SweepTables:
                   **area} for row in rows for area in row.get("areas", [])]
     areas = pd.DataFrame.from_records(area_rows) if area_rows else pd.DataFrame(
         columns=["job", *parameters, "area_kind", "area"])
-    return SweepTables(folder, results, summary, parameters, indicators, areas)
+    return SweepTables(folder, results, summary, parameters, indicators, areas, plan)
+
+
+def _with_unfinished(folder: Path, plan: SweepPlan, rows: list[dict[str, Any]]
+                     ) -> list[dict[str, Any]]:
+    """Rows for every planned job: those without a status are running or lost."""
+    by_job = {row["job"]: row for row in rows}
+    for job, overrides in plan.jobs.items():
+        by_job.setdefault(job, {"job": job, "status": "running", "error": "",
+                                "parameters": parse_overrides(overrides)})
+    pending = [job for job, row in by_job.items() if row["status"] == "running"]
+    for job, (status, reason) in without_status(folder, plan, pending).items():
+        by_job[job]["status"], by_job[job]["error"] = status, reason
+    return [by_job[job] for job in sorted(by_job)]
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -243,20 +275,34 @@ def write_tables(tables: SweepTables) -> list[Path]:
 def report(tables: SweepTables) -> str:
     """A short account of a sweep for the terminal."""
     counts = tables.results["status"].value_counts()
-    parts = [f"{int(counts.get(s, 0))} {s}" for s in ("completed", "failed", "running")
+    parts = [f"{int(counts.get(s, 0))} {s}" for s in ("completed", "failed", "lost", "running")
              if counts.get(s, 0)]
     text = (f"sweep {tables.folder}: {len(tables.results)} jobs ({', '.join(parts) or 'none'}); "
             f"tables {RESULTS_STEM}, {SUMMARY_STEM} and {AREAS_STEM} (.csv and .parquet)")
-    failed = tables.results[tables.results["status"] == "failed"]
-    if len(failed):
-        lines = [f"  job {job}: {error}" for job, error in zip(failed["job"], failed["error"],
-                                                              strict=True)]
-        text += "\nfailed jobs:\n" + "\n".join(lines)
+    for status in ("failed", "lost"):
+        ended = tables.results[tables.results["status"] == status]
+        if len(ended):
+            lines = [f"  job {job} ({_overrides_text(tables, job)}): {error}"
+                     for job, error in zip(ended["job"], ended["error"], strict=True)]
+            text += f"\n{status} jobs:\n" + "\n".join(lines)
+    if tables.plan is not None and (tables.failed or tables.lost):
+        text += ("\nTo rerun only the jobs that did not complete, into the same folder:\n  "
+                 + rerun_command(tables.folder, tables.plan))
     rows = combination_headlines(tables)
     if rows:
         text += ("\n\nAt the deadline, mean over seeds per combination (all regions; per region "
                  f"and municipality: {AREAS_STEM}.csv):\n" + table(rows, first="combination"))
     return text
+
+
+def _overrides_text(tables: SweepTables, job: int) -> str:
+    """The overrides that tell a job from the others (from ``jobs.json``), or its parameters."""
+    if tables.plan is not None and int(job) in tables.plan.jobs:
+        every = [set(o) for o in tables.plan.jobs.values()]
+        shared = set.intersection(*every) if len(every) > 1 else set()
+        return " ".join(o for o in tables.plan.jobs[int(job)] if o not in shared) or "-"
+    row = tables.results.loc[tables.results["job"] == job].iloc[0]
+    return " ".join(f"{p}={row[p]}" for p in [*tables.swept, "seed"] if p in row) or "-"
 
 
 #: The headline's indicators in the sweep table (all regions), by headline column.

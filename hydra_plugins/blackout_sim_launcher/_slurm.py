@@ -1,0 +1,73 @@
+"""The cluster launcher's work (``slurm_launcher`` holds what Hydra sees).
+
+Sizing each task from the sweep's jobs, and waiting for the tasks with
+``sim.cluster.wait_for`` (no Slurm accounting needed). A lost job gets a
+``status.json`` saying ``lost`` and why, so the sweep's table and exit status
+name it.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import JobReturn, JobStatus
+
+from sim import cluster
+from sim.sweeps.jobs import SlurmTask, write_slurm_tasks
+from sim.sweeps.status import write_lost
+
+#: Keys whose values change a run's size (a sweep may set them per job).
+SIZE_KEYS = ("horizon_h", "scenarios", "region")
+
+
+def size(config: Any) -> tuple[int, int]:
+    """Time limit (minutes) and memory (GB) for one run of a composed config."""
+    select = config.region.select
+    return cluster.size(cluster.municipalities(list(select.codes), list(select.regions)),
+                        float(config.horizon_h))
+
+
+def size_keys(overrides: Sequence[str]) -> tuple[str, ...]:
+    """The overrides of one job that change its size."""
+    return tuple(o for o in overrides
+                 if o.lstrip("+~").split("=", 1)[0].split(".", 1)[0] in SIZE_KEYS)
+
+
+def distinct(values: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Each value once, in first-seen order."""
+    return list(dict.fromkeys(values))
+
+
+def array_parameters(params: Mapping[str, Any], sizes: Sequence[tuple[int, int]]
+                     ) -> dict[str, Any]:
+    """Time limit and memory: as given, else the largest size of the sweep's jobs."""
+    out = dict(params)
+    if out.get("timeout_min") is None:
+        out["timeout_min"] = max(s[0] for s in sizes)
+    if out.get("mem_gb") is None:
+        out["mem_gb"] = max(s[1] for s in sizes)
+    return out
+
+
+def wait(jobs: Sequence[Any], numbered: Sequence[tuple[int, list[str]]], sweep_dir: Path,
+         poll_s: float, lost_after_s: float) -> list[JobReturn]:
+    """Wait for every submitted task; a lost one gets a ``lost`` status. Results in order.
+
+    ``jobs``: submitit's jobs, one per entry of ``numbered`` (job number, overrides).
+    """
+    write_slurm_tasks(sweep_dir, (SlurmTask(n, str(job.job_id), str(job.paths.stderr),
+                                            str(job.paths.stdout))
+                                  for job, (n, _) in zip(jobs, numbered, strict=True)))
+    results: dict[int, JobReturn] = {}
+    for i, lost in cluster.wait_for(jobs, poll_s, lost_after_s):
+        number, overrides = numbered[i]
+        if lost is None:
+            try:
+                results[i] = jobs[i].results()[0]
+                continue
+            except Exception as exc:  # submitit's own failure: unpickling, a missing module
+                lines = str(exc).strip().splitlines()
+                lost = f"Slurm task {jobs[i].job_id}: submitit: {lines[-1] if lines else exc}"
+        write_lost(sweep_dir / str(number), overrides, lost)
+        results[i] = JobReturn(overrides=list(overrides), status=JobStatus.UNKNOWN)
+    return [results[i] for i in range(len(jobs))]

@@ -1,0 +1,156 @@
+"""Running model runs as Slurm tasks: sizing, environment, and waiting without accounting.
+
+Shared by the sweeps' launcher (``hydra/launcher=slurm``) and by the plan search
+and the sensitivity study (``plan.launcher=slurm``, ``sens.launcher=slurm``), so
+all three size their tasks, start them in this environment and notice lost
+tasks the same way:
+
+- :func:`size`: a task's time limit and memory from the municipalities simulated
+  and the horizon (a national run gets more than an Oost-5 one);
+- :func:`environment_setup`: shell lines that start a task in the environment
+  this command runs in;
+- :func:`wait_for`: waits for submitted tasks without Slurm's accounting
+  (``sacct`` is often not offered to users, and submitit then waits for ever on a
+  cancelled task): a task is done when its result file appears, and lost when
+  ``squeue`` no longer lists it and no result came within ``lost_after_s``;
+- :func:`log_reason`: why Slurm ended a task (cancelled, time limit, out of
+  memory), from the lines it writes into the task's log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import math
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+#: Municipalities in the country and safety regions (CBS 2025): a run whose area is
+#: given by regions is sized by the average of 13.7 municipalities per region.
+MUNICIPALITIES, REGIONS = 342, 25
+#: One run's wall time and peak memory grow with the municipalities simulated and
+#: the horizon. Measured with the default settings (figures and GIS layers on) on a
+#: 2-core machine, 168 h: Oost-5 (52 municipalities) 8 s and 0.48 GB, the whole
+#: country (342) 24 s and 1.38 GB. (fixed, per municipality):
+SECONDS = (2.0, 0.07)
+GIGABYTES = (0.35, 0.0031)
+#: Margins of the limits asked for over the estimates: slower nodes, busy file systems.
+TIME_MARGIN, MEMORY_MARGIN = 60.0, 2.0
+#: The smallest limits asked for: scheduling and Python's start-up need some.
+MIN_TIMEOUT_MIN, MIN_MEM_GB = 10, 2
+
+#: What Slurm writes into a task's log when it ends the task, and what that means.
+_SLURM_REASONS = (
+    (re.compile(r"DUE TO TIME LIMIT|TIMEOUT", re.I), "killed at its time limit (timeout_min)"),
+    (re.compile(r"oom[-_ ]kill|out of memory|Exceeded job memory limit", re.I),
+     "killed out of memory (mem_gb)"),
+    (re.compile(r"DUE TO PREEMPTION", re.I), "preempted"),
+    (re.compile(r"DUE TO NODE FAILURE|NODE_FAIL", re.I), "its node failed"),
+    (re.compile(r"CANCELLED", re.I), "cancelled (scancel)"),
+)
+
+
+class LostRuns(RuntimeError):
+    """Cluster tasks that ended without a result; the runs that ended are stored."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__(
+            f"{len(self.reasons)} cluster tasks ended without a result:\n"
+            + "\n".join(f"  - {r}" for r in self.reasons)
+            + "\nthe runs that ended are kept; give the same command again to run only the "
+              "missing ones")
+
+
+def municipalities(codes: Sequence[str], regions: Sequence[str]) -> int:
+    """How many municipalities a run simulates, from its ``region.select``."""
+    if codes:
+        return len(codes)
+    if regions:
+        return math.ceil(len(regions) * MUNICIPALITIES / REGIONS)
+    return MUNICIPALITIES
+
+
+def size(n_municipalities: int, horizon_h: float, runs: int = 1) -> tuple[int, int]:
+    """Time limit (minutes) and memory (GB) for ``runs`` runs one after the other."""
+    scale = max(1.0, float(horizon_h) / 168.0)
+    seconds = (SECONDS[0] + SECONDS[1] * n_municipalities) * scale * runs
+    gigabytes = (GIGABYTES[0] + GIGABYTES[1] * n_municipalities) * scale
+    return (max(MIN_TIMEOUT_MIN, math.ceil(seconds * TIME_MARGIN / 60.0)),
+            max(MIN_MEM_GB, math.ceil(gigabytes * MEMORY_MARGIN)))
+
+
+def environment_setup() -> list[str]:
+    """Shell lines that start a task in the environment this command runs in.
+
+    The virtual environment's ``activate`` script where there is one, else its
+    ``bin`` first on ``PATH``; and the project root the configs are read from.
+    """
+    from sim.paths import PROJECT_ROOT
+
+    prefix = Path(sys.prefix)
+    activate = prefix / "bin" / "activate"
+    lines = ([f"source {shlex.quote(str(activate))}"] if activate.is_file()
+             else [f'export PATH={shlex.quote(str(prefix / "bin"))}:"$PATH"'])
+    lines.append(f"export SIM_PROJECT_ROOT={shlex.quote(str(PROJECT_ROOT))}")
+    return lines
+
+
+def queued_slurm_ids() -> set[str] | None:
+    """Slurm tasks of this user still pending or running (``squeue``); None if it cannot say."""
+    try:
+        out = subprocess.run(["squeue", "--noheader", "--array", "--format=%i",
+                              f"--user={getpass.getuser()}"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def log_reason(*logs: str | Path) -> str:
+    """Why Slurm ended a task, from the lines it wrote into the task's log files."""
+    text = ""
+    for name in logs:
+        try:
+            text += Path(name).read_text(encoding="utf-8", errors="replace")[-20_000:]
+        except OSError:
+            continue
+    for pattern, reason in _SLURM_REASONS:
+        if pattern.search(text):
+            return reason
+    last = [line for line in text.splitlines() if line.strip()]
+    return ("ended without a result; the last line of its log: " + last[-1].strip()[:300]
+            if last else "ended without a result (its log is empty or missing)")
+
+
+def wait_for(jobs: Sequence[Any], poll_s: float = 10.0, lost_after_s: float = 60.0
+             ) -> Iterator[tuple[int, str | None]]:
+    """Wait for submitit's Slurm ``jobs``; yield (index, None) when done, (index, why) if lost.
+
+    Every job is yielded once, in the order they end.
+    """
+    pending = dict(enumerate(jobs))
+    gone_since: dict[int, float] = {}
+    while pending:
+        queued = queued_slurm_ids()
+        now = time.monotonic()
+        for i, job in list(pending.items()):
+            if job.paths.result_pickle.exists():
+                del pending[i]
+                yield i, None
+            elif queued is not None and str(job.job_id) not in queued:
+                # Gone from the queue: its result may still be on its way (shared disks).
+                if now - gone_since.setdefault(i, now) >= lost_after_s:
+                    del pending[i]
+                    yield i, (f"Slurm task {job.job_id}: "
+                              f"{log_reason(job.paths.stderr, job.paths.stdout)}; "
+                              f"log {job.paths.stderr}")
+            else:
+                gone_since.pop(i, None)
+        if pending:
+            time.sleep(poll_s)
