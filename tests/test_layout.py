@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "sim.results": 4,
     "sim.model": 3,
     "sim.params": 2,
-    "sim.geo": 1, "sim.config": 1,
+    "sim.geo": 1, "sim.config": 1, "sim.cluster": 1,
     "sim": 0, "sim.errors": 0, "sim.streams": 0, "sim.paths": 0, "sim.mathutil": 0,
 }
 #: Third-party packages only some units may import.
