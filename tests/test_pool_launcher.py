@@ -53,6 +53,15 @@ def test_the_sweeper_leaves_the_check_to_a_launcher_that_composes_first():
     sweeper.launcher = object()  # any other launcher: Hydra's own check
     sweeper.validate_batch_is_legal([["seed=1"], ["seed=2"]])
     assert checked == [["seed=1"], ["seed=2"]]
+    # The cluster's launcher: jobs that together hold every value, each composed once.
+    from hydra_plugins.blackout_sim_launcher.slurm_launcher import SlurmLauncher
+
+    checked.clear()
+    sweeper.launcher = SlurmLauncher(submitit_folder="x")
+    batch = [[f"a={a}", f"seed={s}"] for a in (1, 2, 3) for s in range(1, 11)]
+    sweeper.validate_batch_is_legal(batch)
+    assert len(checked) == 12  # seeds 1-10 with a=1, then a=2 and a=3 once each (30 jobs)
+    assert {o for job in checked for o in job} == {o for job in batch for o in job}
 
 
 def test_a_job_that_cannot_be_composed_comes_back_as_its_error():

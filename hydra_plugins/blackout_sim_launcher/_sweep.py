@@ -129,3 +129,14 @@ def launch_numbered(launcher: Any, jobs: Sequence[Numbered]) -> Sequence[JobRetu
             run = []
         run.append(job)
     return results
+
+
+def covering(batch: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """Jobs of ``batch`` that together hold every override (each value of each key) once."""
+    seen: set[str] = set()
+    out = []
+    for overrides in batch:
+        if not seen.issuperset(overrides):
+            out.append(overrides)
+            seen.update(overrides)
+    return out

@@ -93,10 +93,20 @@ class ComposingSweeper(BasicSweeper):
         return _sweep.sweep(self, arguments)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        """Composed once, in parallel, by a launcher that does it; here otherwise."""
-        if not getattr(self.launcher, "composes_first", False):
-            # Named, not super(): Hydra's plugin scan may execute this module again.
-            BasicSweeper.validate_batch_is_legal(self, batch)
+        """Composed once, in parallel, by a launcher that does it; here otherwise.
+
+        For a launcher that sends jobs elsewhere (``checks_a_cover``: the cluster's)
+        only jobs that together hold every override value are composed here: a value
+        that does not fit its key stops the sweep before anything is submitted, and a
+        1,000-job sweep does not wait minutes for the check. A job that still cannot be
+        composed fails on its node and is reported (lost, with Hydra's message).
+        """
+        if getattr(self.launcher, "composes_first", False):
+            return
+        if getattr(self.launcher, "checks_a_cover", False):
+            batch = _sweep.covering(batch)
+        # Named, not super(): Hydra's plugin scan may execute this module again.
+        BasicSweeper.validate_batch_is_legal(self, batch)
 
 
 class PoolLauncher(Launcher):

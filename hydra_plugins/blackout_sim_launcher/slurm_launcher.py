@@ -73,6 +73,8 @@ class SlurmLauncher(BaseSubmititLauncher):
     """Runs a sweep's jobs as a Slurm job array (see the module docstring)."""
 
     _EXECUTOR = "slurm"
+    #: Tells the composing sweeper to check a cover of the jobs, not each of them.
+    checks_a_cover = True
 
     def __init__(self, python: str | None = None, poll_s: float = 10.0,
                  lost_after_s: float = 60.0, **params: Any) -> None:
