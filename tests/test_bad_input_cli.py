@@ -127,3 +127,14 @@ def test_figures_never_draw_from_a_killed_runs_hidden_folder(tmp_path):
     (tmp_path / "2026-01-01_00-00-00-000000").mkdir()  # Hydra's empty folder
     with pytest.raises(FileNotFoundError):
         find_runs(tmp_path)
+
+
+def test_an_unreadable_injects_override_is_named_by_its_own_key_without_control_bytes():
+    from sim.cli.injects import as_yaml
+    from sim.errors import InputError
+
+    with pytest.raises(InputError) as exc:
+        as_yaml(["language=en", "title=Oefening\x1b[31m rood\x07"])
+    text = str(exc.value)
+    assert "- title = 'Oefening[31m rood'" in text and "language" not in text
+    assert not any(ch in text for ch in "\x1b\x07")

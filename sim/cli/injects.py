@@ -38,11 +38,18 @@ def as_yaml(overrides: Sequence[str]) -> list[str]:
     ``segments=[{from_h:2,to_h:4}]`` means the same here as in ``python -m sim
     injects.segments=...``; sweeps are refused (one MSEL per command).
     """
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except OverrideParseException as exc:
-        raise InputError([Problem("overrides", list(overrides), f"cannot be read: {exc}")]
-                         ) from exc
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:  # one by one: a bad one is named by its own key
+        try:
+            parsed.extend(parser.parse_overrides([text]))
+        except OverrideParseException as exc:
+            key, _, value = text.partition("=")
+            first = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+            raise InputError([Problem(printable(key) or "overrides", printable(value),
+                                      f"cannot be read as key=value in Hydra's syntax "
+                                      f"(quote values with special characters): {first}")]
+                             ) from exc
     out = []
     for o in parsed:
         if o.is_sweep_override():
