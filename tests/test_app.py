@@ -256,8 +256,11 @@ def test_a_killed_run_leaves_no_visible_folder_and_its_remains_go_next_time(tmp_
     running = parent / ".2026-01-01_00-00-01-000000.partial"  # a parallel job, alive
     running.mkdir()
     (running / OWNER).write_text(f"{host} {os.getpid()}\n")
+    other = tmp_path / "runs" / "twente" / ".2026-01-01_00-00-02-000000.partial"
+    other.mkdir(parents=True)  # a killed run of another scenario
+    (other / OWNER).write_text(f"{host} {dead.pid}\n")
     written = write_run_folder(parent / "2026-01-02_00-00-00-000000", {"a.txt": "x"})
-    assert not killed.exists() and running.exists()
+    assert not killed.exists() and running.exists() and not other.exists()
     assert not (parent / "2026-01-01_00-00-00-000000").exists()
     assert sorted(p.name for p in written.iterdir()) == ["a.txt"]
     assert remove_stale_partials(parent) == []

@@ -50,7 +50,11 @@ def write_run_folder(
     if run_dir.exists() and any(run_dir.iterdir()):
         raise RunFolderError(f"{run_dir} exists and is not empty; refusing to overwrite it")
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(run_dir.parent)
+    # Beside this run, and beside the runs of other scenarios (or the jobs of other
+    # sweeps): what a killed writer left anywhere there goes on the next start.
+    for folder in [run_dir.parent, *(p for p in run_dir.parent.parent.iterdir()
+                                     if p.is_dir() and p != run_dir.parent)]:
+        remove_stale_partials(folder)
     staging = run_dir.parent / f".{run_dir.name}.partial"
     if staging.exists():
         shutil.rmtree(staging)
