@@ -61,13 +61,13 @@ def sweep(sweeper: Any, arguments: list[str]) -> list[Sequence[JobReturn]]:
     write_plan(folder, every, list(config.hydra.overrides.task),
                list(config.hydra.overrides.hydra))
     returns: list[Sequence[JobReturn]] = []
-    LAUNCHED.append(True)
     try:
         for batch in numbered:
             todo = [job for job in batch if job[0] not in skip]
             if not todo:
                 continue
             sweeper.validate_batch_is_legal([o for _, o in todo])
+            LAUNCHED.append(True)
             results = launch_numbered(sweeper.launcher, todo)
             for r in results:  # UNKNOWN: a lost job, its status.json says why
                 if r.status != JobStatus.UNKNOWN:
