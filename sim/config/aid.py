@@ -52,6 +52,18 @@ class RedCrossAidConfig:
 
 
 @dataclass
+class GridOperatorAidConfig:
+    """The grid operators' own generators on transformer houses (not through the LOCC)."""
+
+    generators: int = MISSING
+    households_per_generator: float = MISSING
+    mobilise_h: float = MISSING
+    placed_per_h: float = MISSING
+    travel_h: float = MISSING
+    shrink: float = MISSING
+
+
+@dataclass
 class AidSourcesConfig:
     """The pools outside the affected area."""
 
@@ -59,6 +71,7 @@ class AidSourcesConfig:
     defence: DefenceAidConfig = field(default_factory=DefenceAidConfig)
     market: MarketAidConfig = field(default_factory=MarketAidConfig)
     red_cross: RedCrossAidConfig = field(default_factory=RedCrossAidConfig)
+    grid_operator: GridOperatorAidConfig = field(default_factory=GridOperatorAidConfig)
 
 
 @dataclass

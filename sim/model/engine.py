@@ -27,6 +27,7 @@ from sim.model.cascade import SERVICES, Cascade, build_cascade
 from sim.model.comms import Comms, Place
 from sim.model.flows import Flows
 from sim.model.fuel import FuelLogistics, outside_demand_times
+from sim.model.grid_operator import transformer_plan
 from sim.model.outage import GridSchedule, grid_schedule
 from sim.model.points import CoordinationPoint, LocalPoint
 from sim.model.power import Clock, MobilePool, Site, Technicians, Timer
@@ -126,6 +127,7 @@ class Model:
         }
         self.fuel = FuelLogistics(self, dict(self.bases))
         self.aid = OutsideHelp(self)
+        self.transformers = transformer_plan(self)  # the grid operator's own generators
         self.cp_of = {s.municipality: s for s in self.sites.values()
                       if s.role == "coordination_point"}
         self.coordination: dict[str, CoordinationPoint] = {}

@@ -54,6 +54,12 @@ KINDS: dict[str, str] = {
                    "fleet (value: hours since the request)",
     "aid_released": "a generator from outside went back to its source (value: hours since "
                     "the request)",
+    # The grid operator's own generators on transformer houses (sim.model.grid_operator)
+    # use aid_arrived / aid_released with resource transformer_generator and source
+    # grid_operator: value the hour since the outage began (arrived) and the hours the
+    # unit stood there (released); there is no request, grant or withdrawal.
+    "repowered": "residents of a municipality on the grid operator's generators changed; "
+                 "value residents re-powered; detail region",
     "mobile_released": "a mobile generator left a site (its grid is back for good, or its "
                        "own generator runs again)",
     "mobile_aborted": "a mobile generator arrived where it was no longer needed",

@@ -3,8 +3,10 @@
 Every ``slice_h`` hours, for each demand point (a population centre) and each
 need (``sim.params.population.NEEDS``), the number of visits is drawn (Poisson, from the
 rate per resident in need given the state of the grid and services in the home
-municipality). Visitors cycle (``cycling_share``) or walk to the nearest open
-local point within the distance they accept; without one, the need is unmet.
+municipality, ``sim.model.needs``; residents the grid operator re-powered on
+transformer houses have the needs of a lit home). Visitors cycle
+(``cycling_share``) or walk to the nearest open local point within the distance
+they accept; without one, the need is unmet.
 
 At each point: warmth and charging are offered only with power (a point open
 with reduced functions turns them away), water and food only while in stock,
@@ -36,6 +38,7 @@ import simpy
 
 from sim.mathutil import nearest_first, reach_fraction, sum_rows
 from sim.model.flows import POINT_COLUMNS, Flows
+from sim.model.needs import SERVICES, K, powered_mix
 from sim.model.points import STATE_VALUE
 from sim.model.power import Timer
 from sim.model.queueing import fluid_slice, light_traffic_ratio
@@ -47,7 +50,6 @@ if TYPE_CHECKING:
     from sim.model.engine import Model
     from sim.model.points import LocalPoint
 
-K = {name: i for i, name in enumerate(NEEDS)}
 #: Needs a point open with reduced functions (no power) cannot meet.
 NEEDS_POWER = ("warmth", "charging")
 #: Columns of the per-municipality slice table (one set per need where noted).
@@ -55,9 +57,6 @@ MUNICIPALITY_COLUMNS = ("residents_in_reach", "unmet_no_reach")
 #: Where visitors go: (demand point, point, share) triples, and whether each demand
 #: point has an open point at all (see ``Residents._nearest``).
 Way = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-#: A point's state as the share of its services it offers (absent: closed).
-#: The grid and the services whose state sets the needs, in the order of ``rates``.
-SERVICES = ("grid", "mobile", "fixed_network", "water_pressure", "heating")
 
 
 class Residents:
@@ -191,33 +190,12 @@ class Residents:
 
     def rates(self, t: float) -> np.ndarray:
         """Visits per resident per hour, [municipality, need], at time ``t``."""
-        pp = self.pp
-        n_m = len(self.codes)
         times, table = self._services
         up = table[max(int(np.searchsorted(times, t, side="right")) - 1, 0)].copy()
         # Never out yet: every service works.
         up[up[:, 0] & (self._first_down["grid"] > t), 1:] = True
-        off = ~up[:, 0]
-        since_off = t - self._first_down["grid"]
-        r = np.zeros((n_m, len(NEEDS)))
-        need = pp.needs
-        info = np.where(up[:, 1], 1.0, pp.information_no_phone_factor)
-        r[:, K["information"]] = off * info * (since_off >= need["information"].after_h)
-        since_water = t - self._first_down["water_pressure"]
-        water_share = np.where(since_water >= pp.kit_h, 1.0, 1.0 - pp.water_stock_share)
-        r[:, K["water"]] = ~up[:, 3] * water_share * (since_water >= need["water"].after_h)
-        food_after = need["food"].after_h
-        food_share = ((1 - pp.emergency_kit_share) * (since_off >= pp.own_food_h + food_after)
-                      + pp.emergency_kit_share * (since_off >= pp.kit_h + food_after))
-        r[:, K["food"]] = off * food_share
-        if pp.winter:
-            since_heat = t - self._first_down["heating"]
-            r[:, K["warmth"]] = ~up[:, 4] * (since_heat >= need["warmth"].after_h)
-        r[:, K["charging"]] = off * (since_off >= need["charging"].after_h)
-        r[:, K["first_aid"]] = off * (since_off >= need["first_aid"].after_h)
-        no_phone = ~up[:, 1] & ~up[:, 2]
-        r[:, K["emergency"]] = no_phone * (since_off >= need["emergency"].after_h)
-        return r * self.per_h[None, :]
+        share = self.model.transformers.share_at(t)  # re-powered by the grid operator
+        return powered_mix(up, t, self._first_down, self.pp, self.per_h, share)
 
     # --- the slice loop ----------------------------------------------------------------
 

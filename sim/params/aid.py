@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.params.reader import MAX_HOURS, Reader
@@ -31,6 +32,32 @@ class Source:
 
 
 @dataclass(frozen=True)
+class GridOperatorParams:
+    """The grid operators' own generators on transformer houses (``sim.model.grid_operator``).
+
+    Not allocated by the LOCC: the grid operator places them itself.
+    """
+
+    #: Units the grid operators can bring to a regional outage (own fleet and hired).
+    generators: int = 0
+    #: Households one unit on a transformer house powers.
+    households_per_generator: float = 70.0
+    #: Hours from the start of the outage until the first units leave.
+    mobilise_h: float = 20.0
+    #: Units the grid operators' crews bring out and connect per hour after that.
+    placed_per_h: float = 5.0
+    #: Drive and connection at the transformer house; also between municipalities.
+    travel_h: float = 2.0
+    #: Available = generators x (1 - shrink x dark share of the Dutch population).
+    shrink: float = 0.7
+
+    def available(self, dark_share: float) -> int:
+        """Units left when ``dark_share`` of the country is dark (hired units are claimed)."""
+        left = max(0.0, 1.0 - self.shrink * dark_share)
+        return math.floor(self.generators * left + 1e-9)
+
+
+@dataclass(frozen=True)
 class AidParams:
     """The request path and the pools; the counts are the configured sizes."""
 
@@ -51,6 +78,8 @@ class AidParams:
     red_cross: Source
     #: People in one fire crew or relief team from outside.
     crew_size: int
+    #: The grid operators' generators on transformer houses (none by default here).
+    grid_operator: GridOperatorParams = GridOperatorParams()
 
     def rank(self, kind: str) -> int | None:
         """Place of a need kind in the LOCC's order (None: never served from outside)."""
@@ -84,6 +113,14 @@ def read_aid(c: Reader) -> AidParams:
     market = Source("market", c.integer(f"{s}.market.generators", 0, 10_000),
                     c.integer(f"{s}.market.trucks", 0, 10_000),
                     hours(f"{s}.market.mobilise_h"), hours(f"{s}.market.travel_h", 48))
+    g = f"{s}.grid_operator"
+    grid_operator = GridOperatorParams(
+        generators=c.integer(f"{g}.generators", 0, 100_000),
+        households_per_generator=c.number(f"{g}.households_per_generator", lo=0, hi=1000,
+                                          lo_open=True),
+        mobilise_h=hours(f"{g}.mobilise_h"),
+        placed_per_h=c.number(f"{g}.placed_per_h", lo=0, hi=1000, lo_open=True),
+        travel_h=hours(f"{g}.travel_h", 48), shrink=c.share(f"{g}.shrink"))
     return AidParams(
         enabled=c.flag("aid.enabled"),
         ask_after_h=hours("aid.ask_after_h", MAX_HOURS),
@@ -96,4 +133,5 @@ def read_aid(c: Reader) -> AidParams:
         defence_available_share=c.share(f"{s}.defence.available_share"),
         market=market, market_shrink=c.share(f"{s}.market.shrink"),
         red_cross=red_cross, crew_size=c.integer("aid.crew_size", 1, 50),
+        grid_operator=grid_operator,
     )

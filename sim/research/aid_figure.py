@@ -17,10 +17,11 @@ from sim.results.aid import aid_columns
 
 #: Resources in the order drawn, with their words.
 RESOURCES = {"generator": "mobile generators", "truck": "fuel trucks",
-             "fire_crew": "fire crews", "relief_team": "relief teams"}
+             "fire_crew": "fire crews", "relief_team": "relief teams",
+             "transformer_generator": "grid operator's generators"}
 #: Sources in the order stacked, with their words.
 SOURCES = {"regions": "other safety regions", "defence": "Defensie", "market": "market",
-           "red_cross": "Red Cross"}
+           "red_cross": "Red Cross", "grid_operator": "grid operator"}
 
 
 def outside_help_figure(events: pd.DataFrame, label: str, horizon_h: float) -> Figure | None:
@@ -39,6 +40,8 @@ def outside_help_figure(events: pd.DataFrame, label: str, horizon_h: float) -> F
                  "arrived": (mine["kind"] == "aid_arrived").astype(int)}
         for name, change in steps.items():
             change = change.fillna(0).to_numpy()
+            if name == "wanted" and not change.any():
+                continue  # never asked for (the grid operator places its own units)
             t = np.concatenate([[0.0], mine["time"].to_numpy(), [horizon_h]])
             y = np.concatenate([[0], np.cumsum(change), [change.sum()]])
             what = "asked for, still wanted" if name == "wanted" else "arrived"

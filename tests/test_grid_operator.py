@@ -1,0 +1,157 @@
+"""The grid operator's own generators on transformer houses (``sim.model.grid_operator``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import compose_config
+
+from sim.errors import InputError
+from sim.model.engine import Model, ModelResult
+from sim.model.grid_operator import SOURCE, TRANSFORMER, plan_placements, units_needed
+from sim.params.aid import GridOperatorParams
+from sim.params.validate import prepare
+from sim.results.aid import aid_events, aid_indicators
+from sim.results.indicators import residents_indicators
+from sim.results.run import build_network
+
+P = GridOperatorParams(generators=40, households_per_generator=100, mobilise_h=10,
+                       placed_per_h=4, travel_h=2, shrink=0.7)
+
+
+def plan(restored: dict[str, float], region_of: dict[str, str], people: dict[str, float],
+         available: int, p: GridOperatorParams = P, horizon: float = 96.0):
+    codes = sorted(region_of)
+    return plan_placements(codes, region_of, people, restored, p, available, 2.0, horizon)
+
+
+# --- the plan (pure) -------------------------------------------------------------------------
+
+
+def test_units_arrive_after_mobilisation_and_travel_at_the_crews_pace():
+    out = plan({"A": 60.0}, {"A": "R1"}, {"A": 10_000}, available=30)
+    arrived = [pl.arrived for pl in out.placements]
+    assert arrived[0] == pytest.approx(P.mobilise_h + P.travel_h)
+    assert np.allclose(np.diff(arrived), 1 / P.placed_per_h)
+    # 10,000 residents at 200 a unit: 50 needed, 30 available, all placed, each until 60 h
+    assert len(out.placements) == 30 and {pl.released for pl in out.placements} == {60.0}
+
+
+def test_the_powered_share_is_zero_before_the_first_unit_and_never_above_one():
+    out = plan({"A": 60.0, "B": 80.0}, {"A": "R1", "B": "R1"}, {"A": 900, "B": 3_000},
+               available=40)
+    first = min(pl.arrived for pl in out.placements)
+    assert not out.share_at(first - 1e-6).any()
+    assert out.shares.max() == pytest.approx(1.0) and (out.shares <= 1.0).all()
+    # B's grid comes back last: it is served first, and takes only the units it needs
+    assert out.placements[0].municipality == "B"
+    assert sum(pl.municipality == "B" for pl in out.placements) == units_needed(3_000, 200)
+    # after its grid is back (80 h), B's share is 0 again
+    assert out.share_at(85.0)[1] == 0.0
+
+
+def test_units_move_on_when_the_grid_returns_and_regions_take_turns():
+    # A (R1) needs 2 units and is back at 30 h; C (R2) stays dark to 70 h
+    out = plan({"A": 30.0, "C": 70.0}, {"A": "R1", "C": "R2"}, {"A": 400, "C": 50_000},
+               available=6)
+    assert [pl.region for pl in out.placements[:6]] == ["R1", "R2", "R1", "R2", "R2", "R2"]
+    moved = out.placements[6:]
+    assert len(moved) == 2  # A's two units, once its grid is back
+    assert all(pl.municipality == "C" and pl.arrived == pytest.approx(30.0 + P.travel_h)
+               for pl in moved)
+    assert out.share_at(31.0)[0] == 0.0  # A's share ends with its grid's return
+
+
+def test_a_national_outage_gets_fewer_units_per_resident_than_a_regional_one():
+    regions = [f"R{i:02d}" for i in range(25)]
+    region_of = {f"M{i:02d}": r for i, r in enumerate(regions)}
+    people = dict.fromkeys(region_of, 720_000.0)  # about the country's population
+    regional = plan({"M00": 70.0}, region_of, people, available=P.available(0.04))
+    national = plan(dict.fromkeys(region_of, 70.0), region_of, people,
+                    available=P.available(1.0))
+    assert P.available(1.0) < P.available(0.04)
+    per_regional = len(regional.placements) / 720_000
+    per_national = len(national.placements) / (25 * 720_000)
+    assert per_national < per_regional / 10  # fewer units, spread over every region
+    counts = pd.Series([pl.region for pl in national.placements]).value_counts()
+    assert counts.max() - counts.min() <= 1  # spread thin, in turn
+
+
+def test_bad_grid_operator_values_are_named():
+    with pytest.raises(InputError) as err:
+        prepare(compose_config(["aid.sources.grid_operator.households_per_generator=0",
+                                "aid.sources.grid_operator.shrink=1.5",
+                                "aid.sources.grid_operator.generators=-1",
+                                "aid.sources.grid_operator.placed_per_h=0"]))
+    keys = {f"aid.sources.grid_operator.{k}" for k in
+            ("households_per_generator", "shrink", "generators", "placed_per_h")}
+    assert keys <= set(err.value.fields())
+
+
+# --- in the model ----------------------------------------------------------------------------
+
+#: Twente alone for three days, help from outside on.
+TWENTE = ["region.select.regions=[Twente]", "horizon_h=72", "outage.duration.hours=60",
+          "seed=3"]
+G = "aid.sources.grid_operator"
+
+
+def simulate(overrides: list[str]) -> ModelResult:
+    scenario = prepare(compose_config(overrides))
+    return Model(scenario, build_network(scenario)).run()
+
+
+@pytest.fixture(scope="module")
+def twente() -> ModelResult:
+    return simulate(TWENTE)
+
+
+def test_a_regional_outage_gets_transformer_generators_after_mobilisation_and_travel(twente):
+    cfg = compose_config(TWENTE)["aid"]["sources"]["grid_operator"]
+    events = aid_events(twente)
+    mine = events[events["source"] == SOURCE]
+    arrived = mine[mine["kind"] == "aid_arrived"]
+    assert len(arrived) > 0 and set(arrived["resource"]) == {TRANSFORMER}
+    assert arrived["time"].min() == pytest.approx(cfg["mobilise_h"] + cfg["travel_h"])
+    assert not (mine["kind"] == "aid_requested").any()  # not through the LOCC
+    ind = aid_indicators(twente)
+    go = ind["grid_operator"]
+    assert go["placed"] == len(arrived) == ind["by_resource"][TRANSFORMER]["arrived"]
+    assert ind["arrived_by_source"][SOURCE] == len(arrived)
+    per = cfg["households_per_generator"] * compose_config(TWENTE)["population"]["household_size"]
+    assert 0 < go["peak_residents_repowered"] <= len(arrived) * per + 1
+    assert go["by_region"]["Twente"]["generator_hours"] == go["generator_hours"] > 0
+
+
+def test_the_share_in_the_model_and_the_residents_it_takes_out_of_need():
+    scenario = prepare(compose_config(TWENTE))
+    model = Model(scenario, build_network(scenario))
+    share = model.transformers
+    first = min(pl.arrived for pl in share.placements)
+    assert not share.share_at(first - 0.01).any()
+    assert (share.shares <= 1.0 + 1e-12).all() and share.shares.max() > 0
+    # a re-powered municipality has fewer residents seeking help than with none re-powered
+    t = first + 10
+    i = int(np.argmax(share.share_at(t)))
+    with_units = model.residents.rates(t)[i].sum()
+    model.transformers = type(share)(share.codes, (), 0.0, np.array([-np.inf]),
+                                     np.zeros((1, len(share.codes))))
+    assert model.residents.rates(t)[i].sum() > with_units
+
+
+def test_more_grid_operator_generators_mean_fewer_visits_for_the_same_seed(twente):
+    few = simulate([*TWENTE, f"{G}.generators=20"])
+    visits = {n: residents_indicators(r, 72.0)["visits"]["arisen"] for n, r in
+              (("few", few), ("default", twente))}
+    none = simulate([*TWENTE, f"{G}.generators=0"])
+    assert residents_indicators(none, 72.0)["visits"]["arisen"] > visits["few"] > visits["default"]
+
+
+def test_switching_the_grid_operator_off_gives_the_run_without_it():
+    off = simulate([*TWENTE, f"{G}.generators=0"])
+    late = simulate([*TWENTE, f"{G}.mobilise_h=100"])  # no unit before the horizon
+    assert not (off.records["kind"] == "repowered").any()
+    assert not off.records["detail"].str.contains(f":{SOURCE}:").any()
+    pd.testing.assert_frame_equal(off.records, late.records)
+    assert aid_indicators(off)["grid_operator"]["placed"] == 0
