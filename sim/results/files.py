@@ -39,6 +39,17 @@ def write_atomic(path: Path, write: Callable[[Path], object],
             tmp.unlink()
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs on this host (a writer, a sweep's main process)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a UTF-8 text file atomically."""
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

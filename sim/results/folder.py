@@ -29,7 +29,7 @@ from sim import __version__
 from sim.geo.write import write_geopackage
 from sim.paths import PROJECT_ROOT
 from sim.errors import Problems
-from sim.results.files import dump_json
+from sim.results.files import dump_json, process_alive
 from sim.results.headline import headline_text, run_title
 from sim.results.run import RunResult
 
@@ -97,7 +97,7 @@ def remove_stale_partials(parent: Path) -> list[Path]:
         if not staging.is_dir() or not owner.is_file():
             continue
         host, _, pid = owner.read_text(encoding="utf-8").strip().partition(" ")
-        if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+        if host != socket.gethostname() or not pid.isdigit() or process_alive(int(pid)):
             continue
         shutil.rmtree(staging, ignore_errors=True)
         removed.append(staging)
@@ -105,16 +105,6 @@ def remove_stale_partials(parent: Path) -> list[Path]:
         if visible.is_dir() and not any(visible.iterdir()):
             visible.rmdir()  # made empty by the launcher for the killed run
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)

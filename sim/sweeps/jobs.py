@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cluster import log_reason, queued_slurm_ids
-from sim.results.files import dump_json, write_text_atomic
+from sim.results.files import dump_json, process_alive, write_text_atomic
 
 JOBS_FILE = "jobs.json"
 SLURM_FILE = "slurm_jobs.json"
@@ -125,15 +125,7 @@ def task_reason(task: SlurmTask) -> str:
 
 def _process_alive(host: str, pid: int) -> bool:
     """Whether the sweep's main process still runs (assumed so on another host)."""
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return host != socket.gethostname() or process_alive(pid)
 
 
 def without_status(folder: Path, plan: SweepPlan, jobs: Iterable[int]
