@@ -23,7 +23,12 @@ class BuildWithData(build_py):
     """``build_py`` that also copies :data:`DATA` into ``sim/_data`` (not when editable)."""
 
     def run(self) -> None:
-        """Build the package, then copy the data beside it."""
+        """Build the package afresh, then copy the data beside it."""
+        if not getattr(self, "editable_mode", False):
+            # setuptools reuses build/lib: a module removed from the source would still
+            # go into the wheel. Each top-level package is built afresh.
+            for top in {name.split(".")[0] for name in self.packages or ()}:
+                shutil.rmtree(Path(self.build_lib) / top, ignore_errors=True)
         super().run()
         if getattr(self, "editable_mode", False):
             return

@@ -44,6 +44,11 @@ TIME_MARGIN, MEMORY_MARGIN = 60.0, 2.0
 #: The smallest limits asked for: scheduling and Python's start-up need some.
 MIN_TIMEOUT_MIN, MIN_MEM_GB = 10, 2
 
+#: Seconds before its time limit that Slurm warns a task (``--signal``): the run stops
+#: there and is reported lost at its time limit. submitit's default (90 s; Hydra's
+#: 120 s) would end every task that much early; 30 s is enough to write the report.
+SIGNAL_DELAY_S = 30
+
 #: What Slurm writes into a task's log when it ends the task, and what that means.
 _SLURM_REASONS = (
     (re.compile(r"DUE TO TIME LIMIT|TIMEOUT", re.I), "killed at its time limit (timeout_min)"),
@@ -101,6 +106,25 @@ def environment_setup() -> list[str]:
     return lines
 
 
+def partitions() -> list[str] | None:
+    """The cluster's partitions (``sinfo``), the default one first; None if it cannot say."""
+    try:
+        out = subprocess.run(["sinfo", "--noheader", "--format=%P"], capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = [line.strip() for line in out.splitlines() if line.strip()]
+    return sorted({n.rstrip("*") for n in names}, key=lambda n: (f"{n}*" not in names, n))
+
+
+def partition_problem(name: str | None) -> str | None:
+    """Why ``name`` is not a partition of this cluster (None: it is, or cannot be checked)."""
+    known = partitions()
+    if name is None or known is None or name in known or not known:
+        return None
+    return "is not a partition of this cluster; allowed: " + ", ".join(known) + " (sinfo)"
+
+
 def queued_slurm_ids() -> set[str] | None:
     """Slurm tasks of this user still pending or running (``squeue``); None if it cannot say."""
     try:
@@ -112,8 +136,27 @@ def queued_slurm_ids() -> set[str] | None:
     return {line.strip() for line in out.splitlines() if line.strip()}
 
 
-def log_reason(*logs: str | Path) -> str:
-    """Why Slurm ended a task, from the lines it wrote into the task's log files."""
+def slurm_state(slurm_id: str) -> str | None:
+    """A task's state as Slurm still knows it (``CANCELLED``, ``TIMEOUT``...), else None.
+
+    ``squeue --states=all`` lists ended tasks for a few minutes (``MinJobAge``);
+    ``sacct`` is asked next, where accounting is offered.
+    """
+    for command in (["squeue", "--noheader", "--states=all", "--format=%T", f"--jobs={slurm_id}"],
+                    ["sacct", "--noheader", "--parsable2", "--format=State", "--jobs", slurm_id]):
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                 check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        states = [line.split()[0] for line in out.splitlines() if line.strip()]
+        if states:
+            return states[0]
+    return None
+
+
+def log_reason(*logs: str | Path, slurm_id: str | None = None) -> str:
+    """Why Slurm ended a task: from its log files, else from the state Slurm still knows."""
     text = ""
     for name in logs:
         try:
@@ -123,9 +166,35 @@ def log_reason(*logs: str | Path) -> str:
     for pattern, reason in _SLURM_REASONS:
         if pattern.search(text):
             return reason
+    if "UncompletedJobError" in text or "not requeued" in text:
+        return stopped_reason(text)
+    state = slurm_state(slurm_id) if slurm_id else None
+    if state is not None:
+        for pattern, reason in _SLURM_REASONS:
+            if pattern.search(state):
+                return reason + ("" if text.strip() else ", before it started")
     last = [line for line in text.splitlines() if line.strip()]
-    return ("ended without a result; the last line of its log: " + last[-1].strip()[:300]
-            if last else "ended without a result (its log is empty or missing)")
+    if last:
+        return "ended without a result; the last line of its log: " + last[-1].strip()[:300]
+    return ("ended without a result and left no log: cancelled or lost before it started "
+            "(Slurm " + (f"says {state}" if state else "no longer knows the task") + ")")
+
+
+def stopped_reason(message: str) -> str:
+    """Why submitit stopped a task on Slurm's warning signal (``UncompletedJobError``)."""
+    if "timed-out" in message or "timed out" in message:
+        return ("killed at its time limit (timeout_min): Slurm's warning came "
+                "signal_delay_s before the limit and the run stopped there")
+    return "preempted (Slurm's warning signal came before its time limit)"
+
+
+def failure_reason(job: Any, exc: BaseException) -> str:
+    """A short reason for a task whose result is submitit's error, not a run's."""
+    text = str(exc)
+    if "UncompletedJobError" in text or "not requeued" in text:
+        return f"Slurm task {job.job_id}: {stopped_reason(text)}"
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return f"Slurm task {job.job_id}: submitit: {lines[-1].strip() if lines else exc}"
 
 
 def wait_for(jobs: Sequence[Any], poll_s: float = 10.0, lost_after_s: float = 60.0
@@ -147,8 +216,9 @@ def wait_for(jobs: Sequence[Any], poll_s: float = 10.0, lost_after_s: float = 60
                 # Gone from the queue: its result may still be on its way (shared disks).
                 if now - gone_since.setdefault(i, now) >= lost_after_s:
                     del pending[i]
-                    yield i, (f"Slurm task {job.job_id}: "
-                              f"{log_reason(job.paths.stderr, job.paths.stdout)}; "
+                    why = log_reason(job.paths.stderr, job.paths.stdout,
+                                     slurm_id=str(job.job_id))
+                    yield i, (f"Slurm task {job.job_id}: {why}; "
                               f"log {job.paths.stderr}")
             else:
                 gone_since.pop(i, None)

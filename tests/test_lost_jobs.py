@@ -45,8 +45,11 @@ def squeue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     bin_dir.mkdir()
     listed = tmp_path / "queued.txt"
     listed.write_text("")
+    states = tmp_path / "states.txt"  # what `squeue --states=all` says of ended tasks
+    states.write_text("")
     script = bin_dir / "squeue"
-    script.write_text(f"#!/bin/sh\ncat {listed}\n")
+    script.write_text(f'#!/bin/sh\ncase "$*" in *--states=all*) cat {states};; '
+                      f"*) cat {listed};; esac\n")
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return lambda *ids: listed.write_text("".join(f"{i}\n" for i in ids))
@@ -197,9 +200,8 @@ def test_a_resumed_sweep_runs_only_the_jobs_that_did_not_complete(joblib_sweep, 
     assert plan is not None and len(plan.jobs) == 4
     assert gather(folder).results["status"].tolist() == ["completed", "failed", "lost", "failed"]
     words = shlex.split(rerun_command(folder, plan))
-    assert words[:4] == ["python", "-m", "sim", "-m"]
-    proc = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=600)
+    assert words[:4] == [sys.executable, "-m", "sim", "-m"]  # the sweep's own interpreter
+    proc = subprocess.run(words, capture_output=True, text=True, cwd=tmp_path, timeout=600)
     # Jobs 1 and 3 fail again (a backup share of -1), job 2 completes, job 0 is left alone.
     assert proc.returncode == 1
     assert "4 jobs (2 completed, 2 failed)" in proc.stderr
@@ -218,6 +220,8 @@ def test_resuming_refuses_other_overrides_and_a_taken_folder(joblib_sweep, tmp_p
                      "hydra.sweeper.resume=true"], tmp_path / "results")
     assert other.returncode == 2
     assert "differ from the 4 jobs" in other.stderr
+    assert "seed: '1,2' then, '1,2,3' now" in other.stderr  # the key that differs, named
+    assert "Traceback" not in other.stderr
     taken = run_cli(["-m", "seed=1", hydra_override("hydra.sweep.dir", str(folder))],
                     tmp_path / "results")
     assert taken.returncode == 2 and "already holds a sweep (jobs.json)" in taken.stderr
@@ -236,3 +240,133 @@ def test_a_wheel_carries_the_configs_scenarios_and_geodata(tmp_path):
     assert (data / "geodata" / "nl.gpkg").stat().st_size > 1_000_000
     assert (data / "geodata" / "source" / "nl_municipalities_2025.csv").is_file()
     assert (tmp_path / "hydra_plugins" / "blackout_sim_launcher" / "slurm_launcher.py").is_file()
+
+
+def test_a_wheel_is_built_afresh(tmp_path):
+    """A module left in build/ by an earlier build does not go into the next wheel."""
+    stale = tmp_path / "sim" / "removed_long_ago.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("x = 1\n")
+    proc = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib",
+                           str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert not stale.exists()
+    assert (tmp_path / "sim" / "cluster.py").is_file()
+
+
+# --- what a user of the cluster launcher sees ----------------------------------------------
+
+
+def test_a_task_cancelled_before_it_started_says_so(tmp_path, squeue):
+    folder = sweep_with_one_done(tmp_path / "s")
+    write_slurm_tasks(folder, [SlurmTask(j, f"7_{j}", str(tmp_path / f"{j}.err"),
+                                         str(tmp_path / f"{j}.out")) for j in (1, 2)])
+    mark_ended(folder)
+    (tmp_path / "states.txt").write_text("CANCELLED\n")  # Slurm still knows the task
+    tables = gather(folder)
+    assert tables.results["error"].iloc[1].startswith(
+        "Slurm task 7_1: cancelled (scancel), before it started")
+    (tmp_path / "states.txt").write_text("")  # forgotten by Slurm, and no log
+    assert "left no log: cancelled or lost before it started" in (
+        gather(folder).results["error"].iloc[2])
+
+
+def test_a_task_stopped_at_its_time_limit_is_lost_not_failed(tmp_path, monkeypatch):
+    """submitit stops a run on Slurm's warning before the limit (UncompletedJobError)."""
+    from submitit.core.utils import UncompletedJobError
+
+    from sim.cli import main as cli
+
+    def stopped(*args, **kwargs):
+        raise UncompletedJobError("Job not requeued because: timed-out and not checkpointable.")
+
+    monkeypatch.setattr(cli, "execute", stopped)
+    cli._sweep_job(None, tmp_path / "3", ["seed=4"])  # type: ignore[arg-type]
+    status = json.loads((tmp_path / "3" / "status.json").read_text())
+    assert status["status"] == "lost"
+    assert status["error"].startswith("killed at its time limit (timeout_min)")
+    assert cluster.failure_reason(SimpleNamespace(job_id="5_1"), RuntimeError(
+        "Traceback...\nsubmitit.core.utils.UncompletedJobError: Job not requeued because: "
+        "timed-out and not checkpointable.")).startswith("Slurm task 5_1: killed at its time")
+
+
+def test_progress_counts_lost_jobs_apart_from_failed_ones():
+    from sim.cli.main import progress_line
+
+    assert progress_line(3, 1, 6, 60, lost=2) == "6/6 jobs done (1 failed, 2 lost), 1:00 elapsed"
+
+
+def test_a_cluster_sweep_checks_the_extremes_of_numbers_and_every_other_value():
+    from hydra_plugins.blackout_sim_launcher._sweep import covering
+
+    jobs = [[f"seed={s}", f"horizon_h={h}", f"scenarios={c}"]
+            for s in range(1, 201) for h in (72, 720) for c in ("a", "b")]
+    cover = covering(jobs)
+    held = {o for job in cover for o in job}
+    assert {"seed=1", "seed=200", "horizon_h=72", "horizon_h=720", "scenarios=a",
+            "scenarios=b"} <= held
+    assert len(cover) <= 4  # not 800: the seeds between need no check
+
+
+def test_launcher_settings_are_named_with_what_is_allowed(tmp_path, monkeypatch):
+    from hydra_plugins.blackout_sim_launcher._slurm import settings_problems
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sinfo").write_text("#!/bin/sh\nprintf 'debug*\\nlong\\n'\n")
+    (bin_dir / "sinfo").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    assert cluster.partitions() == ["debug", "long"]
+    good = {"timeout_min": None, "mem_gb": 4, "signal_delay_s": 30, "partition": "long"}
+    assert settings_problems(good, None, 10, 60) == []
+    bad = settings_problems({"timeout_min": 0, "mem_gb": -1, "signal_delay_s": 30,
+                             "partition": "nope"}, None, 0, 60)
+    assert any(p.startswith("hydra.launcher.timeout_min = 0: allowed: a whole number of at "
+                            "least 1") for p in bad)
+    assert any(p.startswith("hydra.launcher.mem_gb = -1") for p in bad)
+    assert any(p.startswith("hydra.launcher.poll_s = 0") for p in bad)
+    assert "hydra.launcher.partition = 'nope': is not a partition of this cluster; allowed: " \
+           "debug, long (sinfo)" in bad
+    late = settings_problems({"timeout_min": 1, "signal_delay_s": 60}, None, 10, 60)
+    assert late and late[0].startswith("hydra.launcher.signal_delay_s = 60")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("args", "named"), [
+    (["hydra.launcher.mem_gb=-1"], "hydra.launcher.mem_gb = -1"),
+    (["hydra.launcher.timeout_min=0"], "hydra.launcher.timeout_min = 0"),
+    (["horizon_h=72,720"], "horizon_h"),  # the model refuses 720 h: found before sbatch
+])
+def test_a_cluster_sweep_refused_leaves_nothing_and_exits_2(tmp_path, args, named):
+    results = tmp_path / "results"
+    proc = run_cli(["-m", "hydra/launcher=slurm", "seed=1,2", *args], results)
+    assert proc.returncode == 2, proc.stderr
+    assert named in proc.stderr and "Traceback" not in proc.stderr
+    assert "[sweep]" not in proc.stderr  # no job count announced for a refused sweep
+    assert not results.exists() or not any(results.rglob("*"))
+
+
+@pytest.mark.slow
+def test_a_folder_without_jobs_json_rebuilds_its_jobs_from_multirun_yaml(joblib_sweep, tmp_path,
+                                                                          capsys):
+    folder = tmp_path / "sweep"
+    shutil.copytree(joblib_sweep.folder, folder)
+    (folder / "jobs.json").unlink()
+    shutil.rmtree(folder / "2")  # a job that left nothing
+    tables = gather(folder)
+    assert tables.plan is not None and tables.plan.rebuilt
+    assert tables.results["status"].tolist() == ["completed", "failed", "lost", "failed"]
+    assert "rebuilt from multirun.yaml" in report(tables)
+    with pytest.raises(SystemExit) as exc:
+        aggregate_main([str(folder), "--no-figures"])
+    assert exc.value.code == 1
+
+
+def test_rerun_command_with_nothing_to_rerun_says_so_on_stderr(tmp_path, capsys):
+    folder = tmp_path / "s"
+    write_plan(folder, JOBS[:1], ["seed=1", "x=1"], [])
+    write_status(folder / "0", JOBS[0][1], "completed", 0.0)
+    mark_ended(folder)
+    aggregate_main([str(folder), "--rerun-command", "--no-figures"])
+    out = capsys.readouterr()
+    assert out.out == "" and "nothing to rerun: 1 jobs, none failed or lost" in out.err

@@ -20,6 +20,52 @@ from sim.sweeps.status import write_lost
 SIZE_KEYS = ("horizon_h", "scenarios", "region")
 
 
+#: Launcher keys that must be positive whole numbers when given (null: sized or unset).
+_POSITIVE_INTS = ("timeout_min", "mem_gb", "cpus_per_task", "nodes", "tasks_per_node",
+                  "array_parallelism", "gpus_per_node", "gpus_per_task", "cpus_per_gpu")
+
+
+def settings_problems(params: Mapping[str, Any], python: str | None, poll_s: float,
+                      lost_after_s: float) -> list[str]:
+    """What is wrong with the launcher's settings, each naming key, value and what is allowed."""
+    out = []
+    for key in _POSITIVE_INTS:
+        value = params.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            allowed = ("null to size it from the sweep's largest job"
+                       if key in ("timeout_min", "mem_gb") else "null")
+            out.append(f"hydra.launcher.{key} = {value!r}: allowed: a whole number of at "
+                       f"least 1, or {allowed}")
+    delay = params.get("signal_delay_s")
+    timeout = params.get("timeout_min")
+    if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0 or (
+            isinstance(timeout, int) and timeout >= 1 and delay >= timeout * 60):
+        out.append(f"hydra.launcher.signal_delay_s = {delay!r}: allowed: whole seconds from "
+                   "0 to less than the time limit (timeout_min x 60)")
+    if not poll_s > 0:
+        out.append(f"hydra.launcher.poll_s = {poll_s!r}: allowed: seconds above 0")
+    if not lost_after_s >= 0:
+        out.append(f"hydra.launcher.lost_after_s = {lost_after_s!r}: allowed: 0 seconds or more")
+    setup = params.get("setup")
+    if setup is not None and not all(isinstance(line, str) for line in setup):
+        out.append(f"hydra.launcher.setup = {setup!r}: allowed: a list of shell lines, or "
+                   "null to activate this environment on the nodes")
+    if python is not None and not str(python).strip():
+        out.append("hydra.launcher.python = '': allowed: an interpreter (a path or a name on "
+                   "the nodes' PATH), or null for this one")
+    problem = cluster.partition_problem(params.get("partition"))
+    if problem:
+        out.append(f"hydra.launcher.partition = {params.get('partition')!r}: {problem}")
+    return out
+
+
+def last_line(exc: BaseException) -> str:
+    """The last non-empty line of an error's message (sbatch's own)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
 def size(config: Any) -> tuple[int, int]:
     """Time limit (minutes) and memory (GB) for one run of a composed config."""
     select = config.region.select
@@ -66,8 +112,7 @@ def wait(jobs: Sequence[Any], numbered: Sequence[tuple[int, list[str]]], sweep_d
                 results[i] = jobs[i].results()[0]
                 continue
             except Exception as exc:  # submitit's own failure: unpickling, a missing module
-                lines = str(exc).strip().splitlines()
-                lost = f"Slurm task {jobs[i].job_id}: submitit: {lines[-1] if lines else exc}"
+                lost = cluster.failure_reason(jobs[i], exc)
         write_lost(sweep_dir / str(number), overrides, lost)
         results[i] = JobReturn(overrides=list(overrides), status=JobStatus.UNKNOWN)
     return [results[i] for i in range(len(jobs))]

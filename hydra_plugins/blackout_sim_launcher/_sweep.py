@@ -8,11 +8,18 @@ Hydra's basic sweeper, plus what a sweep of many jobs on a cluster needs:
   only its jobs that did not complete, under their own numbers, into the same
   folder (what those left, a failed job's status or a lost job's partial files, is
   cleared first) (the command is printed by ``blackout-sim-aggregate --rerun-command``);
+- every check comes before anything is written: the launcher's own settings
+  (``check_settings``), then the jobs' configs (each composed, or for the
+  cluster's launcher a cover of them, also checked as the model checks a run); a
+  refused sweep exits with status 2, names the key, and leaves no folder;
 - a launcher that can run jobs under given numbers (``launch_numbered``) gets
   them so; any other launcher gets each run of consecutive numbers.
 """
 
+import math
+import re
 import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +40,8 @@ from sim.sweeps.jobs import (
 #: Set once this process's sweep has passed its checks and launches jobs (an exit
 #: status 1 after that is the sweep's, not bad input).
 LAUNCHED: list[bool] = []
+#: A plain integer value.
+_INT = re.compile(r"[+-]?\d+")
 #: A job: its number and its overrides.
 Numbered = tuple[int, list[str]]
 
@@ -42,7 +51,16 @@ class SweepRefused(ValueError):
 
 
 def sweep(sweeper: Any, arguments: list[str]) -> list[Sequence[JobReturn]]:
-    """Run the sweep's jobs in batches; ``jobs.json`` first, its end noted last."""
+    """Run the sweep's jobs; a refused sweep exits with status 2 and writes nothing."""
+    try:
+        return _sweep(sweeper, arguments)
+    except SweepRefused as exc:
+        print(f"error: invalid input:\n  - {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
+def _sweep(sweeper: Any, arguments: list[str]) -> list[Sequence[JobReturn]]:
+    """Every check first; then ``jobs.json``, the jobs in batches, and the sweep's end noted."""
     params_conf = sweeper._parse_config()
     params_conf.extend(arguments)
     parser = OverridesParser.create(config_loader=sweeper.hydra_context.config_loader)
@@ -55,20 +73,30 @@ def sweep(sweeper: Any, arguments: list[str]) -> list[Sequence[JobReturn]]:
     every = [job for batch in numbered for job in batch]
     config = sweeper.config
     folder = Path(str(config.hydra.sweep.dir))
-    skip = resumed(folder, every) if sweeper.resume else fresh(folder)
+    check_settings = getattr(sweeper.launcher, "check_settings", None)
+    if check_settings is not None:  # the launcher's own settings (partition, memory...)
+        check_settings()
+    task = list(config.hydra.overrides.task)
+    skip = resumed(folder, every, task) if sweeper.resume else fresh(folder)
+    todo = [[job for job in batch if job[0] not in skip] for batch in numbered]
+    for batch_todo in todo:  # every batch before any job runs
+        if batch_todo:
+            sweeper.validate_batch_is_legal([o for _, o in batch_todo])
+    if sweeper.resume:
+        clear_unfinished(folder, every, skip)
     folder.mkdir(parents=True, exist_ok=True)
     OmegaConf.save(config, folder / "multirun.yaml")
-    write_plan(folder, every, list(config.hydra.overrides.task),
-               list(config.hydra.overrides.hydra))
+    write_plan(folder, every, task, list(config.hydra.overrides.hydra))
+    print(f"[sweep] {len(every)} jobs into {folder}"
+          + (f" ({len(skip)} completed before, {len(every) - len(skip)} to run)"
+             if sweeper.resume else ""), file=sys.stderr, flush=True)
     returns: list[Sequence[JobReturn]] = []
     try:
-        for batch in numbered:
-            todo = [job for job in batch if job[0] not in skip]
-            if not todo:
+        for batch_todo in todo:
+            if not batch_todo:
                 continue
-            sweeper.validate_batch_is_legal([o for _, o in todo])
             LAUNCHED.append(True)
-            results = launch_numbered(sweeper.launcher, todo)
+            results = launch_numbered(sweeper.launcher, batch_todo)
             for r in results:  # UNKNOWN: a lost job, its status.json says why
                 if r.status != JobStatus.UNKNOWN:
                     _ = r.return_value  # raises for a job Hydra itself could not run
@@ -88,7 +116,21 @@ def fresh(folder: Path) -> set[int]:
     return set()
 
 
-def resumed(folder: Path, every: Sequence[Numbered]) -> set[int]:
+def override_differences(old: Sequence[str], new: Sequence[str]) -> list[str]:
+    """``key: 'a' then, 'b' now`` for each override key whose value differs."""
+    def by_key(overrides: Sequence[str]) -> dict[str, str]:
+        return {o.split("=", 1)[0]: o.split("=", 1)[1] if "=" in o else "" for o in overrides}
+
+    was, now = by_key(old), by_key(new)
+    out = []
+    for key in [*was, *(k for k in now if k not in was)]:
+        if was.get(key) != now.get(key):
+            out.append(f"{key}: " + (f"{was[key]!r} then" if key in was else "not given then")
+                       + ", " + (f"{now[key]!r} now" if key in now else "not given now"))
+    return out
+
+
+def resumed(folder: Path, every: Sequence[Numbered], task: Sequence[str]) -> set[int]:
     """Jobs of an earlier sweep in ``folder`` to skip (completed); checks it is the same sweep."""
     plan = read_plan(folder)
     if plan is None:
@@ -97,10 +139,13 @@ def resumed(folder: Path, every: Sequence[Numbered]) -> set[int]:
             "allowed: the folder of a sweep made by this tool (blackout-sim-aggregate "
             "--rerun-command <folder> prints the command that resumes it)")
     if plan.jobs != dict(every):
+        differ = override_differences(plan.task_overrides, task) or [
+            "the same overrides, in another order"]
         raise SweepRefused(
             f"hydra.sweeper.resume=true: these overrides make {len(every)} jobs that differ "
-            f"from the {len(plan.jobs)} jobs in {folder / 'jobs.json'}; allowed: the sweep's "
-            "own overrides (blackout-sim-aggregate --rerun-command <folder> prints them)")
+            f"from the {len(plan.jobs)} jobs in {folder / 'jobs.json'} ("
+            + "; ".join(differ) + "); allowed: the sweep's own overrides "
+            "(blackout-sim-aggregate --rerun-command <folder> prints them)")
     done = completed_jobs(folder)
     tasks = read_slurm_tasks(folder)
     waiting = [j for j in plan.jobs if j not in done and j in tasks]
@@ -111,10 +156,14 @@ def resumed(folder: Path, every: Sequence[Numbered]) -> set[int]:
             f"hydra.sweeper.resume=true: jobs {still} of {folder} are still queued or "
             "running on Slurm (" + ", ".join(tasks[j].slurm_id for j in still) + "); wait "
             "for them or cancel them (scancel) first")
-    for job in plan.jobs:  # what a job that did not complete left is no result: cleared
+    return done
+
+
+def clear_unfinished(folder: Path, every: Sequence[Numbered], done: set[int]) -> None:
+    """What a job that did not complete left is no result: cleared before it runs again."""
+    for job, _ in every:
         if job not in done and (folder / str(job)).is_dir():
             shutil.rmtree(folder / str(job))
-    return done
 
 
 def launch_numbered(launcher: Any, jobs: Sequence[Numbered]) -> Sequence[JobReturn]:
@@ -131,12 +180,58 @@ def launch_numbered(launcher: Any, jobs: Sequence[Numbered]) -> Sequence[JobRetu
     return results
 
 
+def check_jobs(sweeper: Any, batch: Sequence[Sequence[str]]) -> None:
+    """Compose each job and check it as a run would (``sim.cli.main.check``), nothing run."""
+    from omegaconf import open_dict
+
+    from sim.cli.main import check
+    from sim.errors import InputError
+
+    for overrides in batch:
+        cfg = sweeper.hydra_context.config_loader.load_sweep_config(
+            master_config=sweeper.config, sweep_overrides=list(overrides))
+        with open_dict(cfg):
+            del cfg["hydra"]
+        try:
+            check(cfg)
+        except InputError as exc:
+            raise SweepRefused(f"the job {' '.join(overrides) or '(no overrides)'}: "
+                               + str(exc).removeprefix("invalid input:").strip()) from exc
+
+
+def _number_kind(value: str) -> str | None:
+    """``int`` or ``float`` for a plain number (not nan or inf), else None."""
+    if _INT.fullmatch(value):
+        return "int"
+    try:
+        return "float" if math.isfinite(float(value)) else None
+    except ValueError:
+        return None
+
+
 def covering(batch: Sequence[Sequence[str]]) -> list[Sequence[str]]:
-    """Jobs of ``batch`` that together hold every override (each value of each key) once."""
+    """Jobs of ``batch`` that together hold every override value that must be checked.
+
+    Each value of a key once; for a key swept over numbers only its smallest and
+    largest value of each kind (int, float): the model's limits are ranges, so those
+    two stand for the values between (``seed=range(1,1001)`` checks two jobs, not 1,000).
+    """
+    needed: set[str] = set()
+    numbers: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for overrides in batch:
+        for o in overrides:
+            key, _, value = o.partition("=")
+            kind = _number_kind(value)
+            if kind is None:
+                needed.add(o)
+            else:
+                numbers.setdefault((key, kind), []).append((float(value), o))
+    for values in numbers.values():
+        needed.update((min(values)[1], max(values)[1]))
     seen: set[str] = set()
     out = []
     for overrides in batch:
-        if not seen.issuperset(overrides):
+        if not seen.issuperset(needed.intersection(overrides)):
             out.append(overrides)
             seen.update(overrides)
     return out

@@ -96,15 +96,17 @@ class ComposingSweeper(BasicSweeper):
         """Composed once, in parallel, by a launcher that does it; here otherwise.
 
         For a launcher that sends jobs elsewhere (``checks_a_cover``: the cluster's)
-        only jobs that together hold every override value are composed here: a value
-        that does not fit its key stops the sweep before anything is submitted, and a
-        1,000-job sweep does not wait minutes for the check. A job that still cannot be
-        composed fails on its node and is reported (lost, with Hydra's message).
+        only jobs that together hold every override value (of a numeric key, its
+        smallest and largest) are composed here, and checked as the model checks a
+        run: a value that does not fit its key, or that the model refuses, stops the
+        sweep before anything is submitted, and a 1,000-job sweep does not wait minutes
+        for the check. A job that still fails does so on its node and is reported.
         """
         if getattr(self.launcher, "composes_first", False):
             return
         if getattr(self.launcher, "checks_a_cover", False):
-            batch = _sweep.covering(batch)
+            _sweep.check_jobs(self, _sweep.covering(batch))
+            return
         # Named, not super(): Hydra's plugin scan may execute this module again.
         BasicSweeper.validate_batch_is_legal(self, batch)
 

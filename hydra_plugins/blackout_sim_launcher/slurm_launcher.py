@@ -15,6 +15,8 @@ cluster needs (see the README, "On a cluster"):
 - ``timeout_min`` and ``mem_gb`` left at null are sized from the sweep's largest
   job (its municipalities and horizon: a national run gets more than an Oost-5
   one); set them to override;
+- its settings are checked before anything is written (an unknown partition, a
+  memory or time limit that is not positive: exit status 2, the key named);
 - the command waits without Slurm's accounting: a task is done when its result
   appears, lost when ``squeue`` no longer lists it and no result came within
   ``lost_after_s``. A lost job's ``status.json`` says why (cancelled, time limit,
@@ -23,6 +25,7 @@ cluster needs (see the README, "On a cluster"):
 """
 
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +40,8 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmitit
 from omegaconf import OmegaConf
 
 from hydra_plugins.blackout_sim_launcher import _slurm
-from sim.cluster import environment_setup
+from hydra_plugins.blackout_sim_launcher._sweep import SweepRefused
+from sim.cluster import SIGNAL_DELAY_S, environment_setup
 from sim.sweeps.jobs import hydra_override
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,9 @@ class SlurmConf(SlurmQueueConf):
     setup: list[str] | None = None
     #: null: the interpreter this command runs in (an absolute path).
     python: str | None = None
+    #: Seconds before the time limit that Slurm warns a task; its run stops there and is
+    #: reported lost at its time limit (Hydra's 120 would end every task 2 min early).
+    signal_delay_s: int = SIGNAL_DELAY_S
     #: Seconds between looks at the queue and the result files.
     poll_s: float = 10.0
     #: Seconds a task may be gone from the queue before its missing result makes it lost.
@@ -88,6 +95,13 @@ class SlurmLauncher(BaseSubmititLauncher):
         """Submit the jobs as one array and wait for every task; results in job order."""
         return self.launch_numbered([(initial_job_idx + i, list(o))
                                      for i, o in enumerate(job_overrides)])
+
+    def check_settings(self) -> None:
+        """Refuse settings Slurm would refuse or misuse, before anything is written."""
+        problems = _slurm.settings_problems(dict(self.params), self.python, self.poll_s,
+                                            self.lost_after_s)
+        if problems:
+            raise SweepRefused("; ".join(problems))
 
     def _size(self, keys: Sequence[str]) -> tuple[int, int]:
         assert self.hydra_context is not None and self.config is not None
@@ -121,5 +135,12 @@ class SlurmLauncher(BaseSubmititLauncher):
             log.info("\t#%d : %s", number, " ".join(filter_overrides(overrides)))
             job_params.append(([*overrides, here], "hydra.sweep.dir", number,
                                f"job_id_for_{number}", Singleton.get_state()))
-        submitted = executor.map_array(self, *zip(*job_params, strict=True))
+        made = not (sweep_dir / ".submitit").exists()
+        try:
+            submitted = executor.map_array(self, *zip(*job_params, strict=True))
+        except Exception as exc:  # sbatch refused: an account, a QOS, a limit
+            if made and folder.is_relative_to(sweep_dir / ".submitit"):
+                shutil.rmtree(sweep_dir / ".submitit", ignore_errors=True)
+            raise SweepRefused("hydra.launcher: Slurm refused the jobs (sbatch): "
+                               + _slurm.last_line(exc)) from exc
         return _slurm.wait(submitted, jobs, sweep_dir, self.poll_s, self.lost_after_s)

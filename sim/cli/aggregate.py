@@ -8,6 +8,7 @@ naming the failed and lost jobs (with the command that reruns only them) if any,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
     parser.add_argument("--rerun-command", action="store_true",
                         help="print only the command that reruns the jobs that failed or "
-                             "were lost (nothing if every job completed or still runs)")
+                             "were lost (on stdout; if there are none, stdout stays empty "
+                             "and stderr says so)")
     args = parser.parse_args(argv)
     folder = args.folder
     is_sweep = (folder / "multirun.yaml").is_file() or (folder / "jobs.json").is_file() or any(
@@ -46,11 +48,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    if args.rerun_command:
-        if tables.plan is not None and (tables.failed or tables.lost):
-            print(rerun_command(tables.folder, tables.plan))
-    else:
-        print(report(tables))
+    try:
+        if args.rerun_command:
+            if tables.plan is not None and (tables.failed or tables.lost):
+                print(rerun_command(tables.folder, tables.plan))
+            else:  # on stderr: stdout stays empty for a script that runs what it prints
+                running = int((tables.results["status"] == "running").sum())
+                print(f"nothing to rerun: {len(tables.results)} jobs, none failed or lost"
+                      + (f" ({running} still running)" if running else ""), file=sys.stderr)
+        else:
+            print(report(tables))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader left; the tables are written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if tables.failed or tables.lost:
         sys.exit(1)
 

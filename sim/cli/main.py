@@ -135,32 +135,55 @@ OPEN_MAPPINGS = (
 )
 
 
-def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
-    """Validate, run and write one run folder; raise ``InputError`` on bad input."""
+@dataclasses.dataclass(frozen=True)
+class Checked:
+    """A composed config that passed every check: what a run needs besides the model."""
+
+    container: dict[str, Any]
+    scenario: Any  # sim.params.validate.Scenario (imported where a job needs it)
+    research: Any  # sim.research.settings.ResearchSettings
+    tables_as: Any  # sim.results.folder.TableSettings
+
+
+def check(cfg: DictConfig) -> Checked:
+    """Every check of a composed config, before anything runs; ``InputError`` names each problem.
+
+    Used by each run, and by the cluster launcher before it submits (so a value the
+    model refuses stops the sweep here, not on a node).
+    """
     from sim.injects.generate import check_settings as check_injects
-    from sim.injects.generate import generate as generate_injects
     from sim.params.validate import prepare
     from sim.research.settings import settings_from as research_settings
-    from sim.results.folder import RunInfo, table_settings, write_run
-    from sim.results.run import run
+    from sim.results.folder import table_settings
 
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
     if missing:
         raise InputError(Problem(k, "???", "is required: give it a value") for k in missing)
-    container = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(container, dict)
-    container.pop("hydra", None)
-    scenario = prepare({str(k): v for k, v in container.items()})
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(plain, dict)
+    container = {str(k): v for k, v in plain.items() if k != "hydra"}
+    scenario = prepare(container)
     injects = container.get("injects") or {}
     if isinstance(injects, dict) and injects.get("enabled"):
         # Before the run: bad settings write nothing.
         check_injects(injects, scenario.region, float(container["horizon_h"]))
     research = research_settings(container.get("research") or {},
                                  scenario.region.municipalities["code"].astype(str))
-    tables_as = table_settings(container.get("tables") or {})
-    result = run(scenario)
+    return Checked(container, scenario, research, table_settings(container.get("tables") or {}))
+
+
+def execute(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> Path:
+    """Validate, run and write one run folder; raise ``InputError`` on bad input."""
+    from sim.injects.generate import generate as generate_injects
+    from sim.results.folder import RunInfo, write_run
+    from sim.results.run import run
+
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    checked = check(cfg)
+    container, research, tables_as = checked.container, checked.research, checked.tables_as
+    injects = container.get("injects") or {}
+    result = run(checked.scenario)
     # Drawn from the folder's own files before it becomes visible, so that the folder is
     # whole or absent: a run killed while drawing leaves only a hidden .partial folder.
     whole = tables_as.keep == "all"  # keep=summary: nothing to draw from
@@ -195,6 +218,13 @@ def _sweep_job(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> None:
     try:
         execute(cfg, run_dir, overrides)
     except Exception as exc:
+        if type(exc).__name__ == "UncompletedJobError":  # submitit: the cluster ends the task
+            from sim.cluster import stopped_reason
+            from sim.sweeps.status import write_lost
+
+            log.error("job %s stopped by the cluster: %s", run_dir.name, exc)
+            write_lost(run_dir, overrides, stopped_reason(str(exc)))
+            return
         log.error("job %s failed: %s", run_dir.name, exc)
         write_status(run_dir, overrides, "failed", t0, exc)
         return
@@ -236,18 +266,21 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
 
 
-def progress_line(done: int, failed: int, total: int, elapsed_s: float) -> str:
-    """``12/40 jobs done (1 failed), 3:05 elapsed, about 6:10 left``."""
-    finished = done + failed
+def progress_line(done: int, failed: int, total: int, elapsed_s: float, lost: int = 0) -> str:
+    """``12/40 jobs done (1 failed, 1 lost), 3:05 elapsed, about 6:10 left``."""
+    finished = done + failed + lost
     text = f"{finished}/{total} jobs done"
-    if failed:
-        text += f" ({failed} failed)"
+    if failed or lost:
+        text += " (" + ", ".join(f"{n} {what}" for n, what in ((failed, "failed"), (lost, "lost"))
+                                 if n) + ")"
     text += f", {clock(elapsed_s)} elapsed"
     if 0 < finished < total:
         text += f", about {clock(elapsed_s / finished * (total - finished))} left"
     return text
 
 
+#: The folder of the sweep this process runs (for the message when it is stopped).
+SWEEP_FOLDER: list[Path] = []
 #: Sweep folders begun in this process, with their results_dir (to clean up after a
 #: sweep that stops before any job ran).
 STARTED_SWEEPS: list[tuple[Path, Path]] = []
@@ -292,6 +325,7 @@ class SweepCallback(Callback):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._importer: threading.Thread | None = None
+        self._shown = (0, 0, 0)
 
     def __getstate__(self) -> dict[str, Any]:
         # Launchers pickle the callbacks to send them to the jobs; the watcher stays here.
@@ -300,28 +334,29 @@ class SweepCallback(Callback):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
 
-    def _show(self, folder: Path) -> tuple[int, int]:
-        counts = count_finished(folder) if folder.exists() else (0, 0)
+    def _show(self, folder: Path) -> None:
+        """Print the progress line if the counts changed since it was last printed."""
+        done, failed, lost = count_finished(folder) if folder.exists() else (0, 0, 0)
+        if (done, failed, lost) == self._shown:
+            return
+        self._shown = (done, failed, lost)
         elapsed = time.perf_counter() - self._start
-        print(f"[sweep] {progress_line(*counts, self._total, elapsed)}", file=sys.stderr,
-              flush=True)
-        return counts
+        print(f"[sweep] {progress_line(done, failed, self._total, elapsed, lost)}",
+              file=sys.stderr, flush=True)
 
     def _watch(self, folder: Path) -> None:
-        last = (-1, -1)
         while not self._stop.wait(self.poll_s):
-            counts = count_finished(folder) if folder.exists() else (0, 0)
-            if counts != last:
-                last = self._show(folder)
+            self._show(folder)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Start printing progress as the jobs' status files appear."""
         folder = Path(str(config.hydra.sweep.dir))
         if not (folder / "jobs.json").exists():  # a resumed sweep's folder is never removed
             STARTED_SWEEPS.append((folder, Path(str(config.results_dir))))
+        SWEEP_FOLDER[:] = [folder]
         self._total = count_jobs(list(config.hydra.overrides.task))
         self._start = time.perf_counter()
-        print(f"[sweep] {self._total} jobs into {folder}", file=sys.stderr, flush=True)
+        # "[sweep] N jobs into <folder>" comes from the sweeper, once its checks passed.
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, args=(folder,), daemon=True)
         self._thread.start()
@@ -396,6 +431,8 @@ def main() -> None:
         fork_context()
     try:
         _app()
+    except KeyboardInterrupt:
+        sys.exit(stopped_message())
     except SystemExit as exc:
         if exc.code in (0, None):
             raise
@@ -407,6 +444,29 @@ def main() -> None:
             sys.exit(EXIT_BAD_INPUT)
         sweeper = sys.modules.get("hydra_plugins.blackout_sim_launcher._sweep")
         launched = sweeper is not None and sweeper.LAUNCHED  # a resumed sweep's jobs ran
-        if exc.code == 1 and not JOB_STARTED and not STARTED_SWEEPS and not launched:
-            sys.exit(EXIT_BAD_INPUT)  # Hydra could not compose the config: named above
+        if exc.code == 1 and not JOB_STARTED and not launched:
+            # Hydra could not compose the config, or a job's: named above; nothing ran.
+            sys.exit(EXIT_BAD_INPUT)
         raise
+
+
+#: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
+EXIT_STOPPED = 130
+
+
+def stopped_message() -> int:
+    """Say what a Ctrl-C left behind; return the exit status for it."""
+    if not SWEEP_FOLDER:
+        print("\nstopped: nothing was written (a run folder appears only once it is whole)",
+              file=sys.stderr, flush=True)
+        return EXIT_STOPPED
+    folder = SWEEP_FOLDER[0]
+    if remove_unstarted_sweeps():
+        print("\nstopped before any job ran: nothing is kept", file=sys.stderr, flush=True)
+        return EXIT_STOPPED
+    print(f"\nstopped: the jobs that ended are kept in {folder}; tasks already sent to a "
+          "cluster keep running (squeue lists them, scancel stops them).\n"
+          f"  gather:  blackout-sim-aggregate {folder}\n"
+          f"  the rest: blackout-sim-aggregate --rerun-command {folder}  (prints the command "
+          "that runs only the jobs that did not complete)", file=sys.stderr, flush=True)
+    return EXIT_STOPPED

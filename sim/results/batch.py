@@ -176,7 +176,14 @@ def read_launcher(c: Reader, prefix: str) -> Launcher:
         "slurm_setup": None if setup is c.ABSENT else setup,
         "name": f"blackout-sim-{prefix}",
     }
-    return Launcher(kind=c.choice(f"{prefix}.launcher", LAUNCHERS),
+    kind = c.choice(f"{prefix}.launcher", LAUNCHERS)
+    if kind in ("slurm", "submitit_slurm") and "slurm_partition" in parameters:
+        from sim.cluster import partition_problem
+
+        problem = partition_problem(str(parameters["slurm_partition"]))
+        if problem:
+            c.problems.add(f"{s}.partition", parameters["slurm_partition"], problem)
+    return Launcher(kind=kind,
                     parameters={k: v for k, v in parameters.items() if v is not None},
                     runs_per_job=c.integer(f"{s}.runs_per_job", lo=1, hi=100_000),
                     python=c.optional_text(f"{s}.python"),
@@ -257,6 +264,7 @@ def _submit(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], in
     parameters.setdefault("timeout_min", timeout)
     parameters.setdefault("mem_gb", memory)
     parameters.setdefault("slurm_setup", cluster.environment_setup())
+    parameters.setdefault("slurm_signal_delay_s", cluster.SIGNAL_DELAY_S)
     executor = submitit.AutoExecutor(folder=str(folder), cluster="slurm",
                                      slurm_python=launcher.python or sys.executable)
     executor.update_parameters(**parameters)
@@ -269,7 +277,7 @@ def _submit(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], in
             try:
                 ended[i] = submitted[i].result()
             except Exception as exc:  # the task's Python failed outside the runs
-                ended[i], why = None, f"Slurm task {submitted[i].job_id}: {exc}"
+                ended[i], why = None, cluster.failure_reason(submitted[i], exc)
         if why is not None:
             ended[i] = None
             lost.append(why)

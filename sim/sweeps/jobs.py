@@ -19,7 +19,8 @@ Gathering compares the job folders with that list. A job that wrote no
 A launcher that sees a task end without a result writes the job's
 ``status.json`` as ``lost`` with that reason. :func:`rerun_command` gives the
 command that reruns only the jobs that did not complete. The module reads and
-writes files and asks ``squeue``; it does not import Hydra.
+writes files and asks ``squeue``; it imports Hydra's override parser only to rebuild
+the job list of a folder whose ``jobs.json`` is gone (from ``multirun.yaml``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import os
 import re
 import shlex
 import socket
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +57,10 @@ class SweepPlan:
     host: str = ""
     pid: int = 0
     ended: str | None = None
+    #: The interpreter the sweep ran in (the rerun command uses it).
+    python: str = ""
+    #: Rebuilt from ``multirun.yaml`` because ``jobs.json`` is missing.
+    rebuilt: bool = False
 
 
 def write_plan(folder: Path, jobs: Sequence[tuple[int, Sequence[str]]],
@@ -62,7 +68,8 @@ def write_plan(folder: Path, jobs: Sequence[tuple[int, Sequence[str]]],
     """Write ``jobs.json``: every job of the sweep, before any of them runs."""
     data = {"jobs": [{"job": n, "overrides": list(o)} for n, o in jobs],
             "task_overrides": list(task_overrides), "hydra_overrides": list(hydra_overrides),
-            "host": socket.gethostname(), "pid": os.getpid(), "ended": None}
+            "host": socket.gethostname(), "pid": os.getpid(), "ended": None,
+            "python": sys.executable}
     Path(folder).mkdir(parents=True, exist_ok=True)
     write_text_atomic(Path(folder) / JOBS_FILE, dump_json(data))
 
@@ -77,16 +84,43 @@ def mark_ended(folder: Path) -> None:
 
 
 def read_plan(folder: Path) -> SweepPlan | None:
-    """``jobs.json`` of a sweep folder, or None for a sweep written without one."""
+    """``jobs.json`` of a sweep folder; else the plan rebuilt from ``multirun.yaml``; else None."""
     path = Path(folder) / JOBS_FILE
     if not path.is_file():
-        return None
+        return plan_from_multirun(folder)
     data = json.loads(path.read_text(encoding="utf-8"))
     return SweepPlan(jobs={int(j["job"]): [str(o) for o in j["overrides"]] for j in data["jobs"]},
                      task_overrides=[str(o) for o in data.get("task_overrides", [])],
                      hydra_overrides=[str(o) for o in data.get("hydra_overrides", [])],
                      host=str(data.get("host", "")), pid=int(data.get("pid", 0)),
-                     ended=data.get("ended"))
+                     ended=data.get("ended"), python=str(data.get("python", "")))
+
+
+def plan_from_multirun(folder: Path) -> SweepPlan | None:
+    """The jobs a sweep made, from Hydra's ``multirun.yaml``, when ``jobs.json`` is gone.
+
+    The sweep's overrides are expanded as Hydra's basic sweeper does (same jobs, same
+    numbers). Whether the sweep still runs is not known then: a job without a status
+    counts as lost. None when there is no readable ``multirun.yaml``.
+    """
+    path = Path(folder) / "multirun.yaml"
+    if not path.is_file():
+        return None
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    try:
+        cfg = OmegaConf.load(path)
+        task = [str(o) for o in cfg.hydra.overrides.task]
+        hydra = [str(o) for o in cfg.hydra.overrides.hydra]
+        parsed = OverridesParser.create().parse_overrides(task)
+        batches = BasicSweeper.split_arguments(parsed, None)
+    except Exception:  # an unreadable file, or a sweep the parser needs the config for
+        return None
+    jobs = {i: list(o) for i, o in enumerate(o for batch in batches for o in batch)}
+    return SweepPlan(jobs=jobs, task_overrides=task, hydra_overrides=hydra,
+                     host=socket.gethostname(), ended="unknown", rebuilt=True)
 
 
 @dataclass(frozen=True)
@@ -120,7 +154,8 @@ def read_slurm_tasks(folder: Path) -> dict[int, SlurmTask]:
 
 def task_reason(task: SlurmTask) -> str:
     """``Slurm task 12_3: cancelled (scancel); log ...``, from the task's log files."""
-    return f"Slurm task {task.slurm_id}: {log_reason(task.stderr, task.stdout)}; log {task.stderr}"
+    why = log_reason(task.stderr, task.stdout, slurm_id=task.slurm_id)
+    return f"Slurm task {task.slurm_id}: {why}; log {task.stderr}"
 
 
 def _process_alive(host: str, pid: int) -> bool:
@@ -147,6 +182,10 @@ def without_status(folder: Path, plan: SweepPlan, jobs: Iterable[int]
             out[job] = ("running", "")
         elif task is not None:
             out[job] = ("lost", f"{task_reason(task)} (squeue could not be asked)")
+        elif plan.rebuilt:
+            out[job] = ("lost", "no status, and jobs.json is missing (the job list was "
+                                "rebuilt from multirun.yaml): the job never ended, or its "
+                                "folder was removed")
         else:
             out[job] = ("lost", "no status: the sweep ended or was stopped before this job "
                                 "finished")
@@ -168,7 +207,7 @@ def rerun_command(folder: Path, plan: SweepPlan) -> str:
     jobs that completed are skipped; the others run again with their own numbers.
     """
     keep = [o for o in plan.hydra_overrides if o.split("=", 1)[0] not in _RERUN_KEYS]
-    words = ["python", "-m", "sim", "-m", *keep, *plan.task_overrides,
+    words = [plan.python or sys.executable, "-m", "sim", "-m", *keep, *plan.task_overrides,
              hydra_override("hydra.sweep.dir", str(Path(folder).absolute())),
              "hydra.sweeper.resume=true"]
     return " ".join(shlex.quote(w) for w in words)

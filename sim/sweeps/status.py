@@ -50,9 +50,9 @@ def write_lost(run_dir: Path, overrides: Sequence[str], reason: str) -> None:
     write_text_atomic(run_dir / STATUS_FILE, dump_json(data))
 
 
-def count_finished(folder: Path) -> tuple[int, int]:
-    """Jobs of a sweep folder that completed, and that failed or were lost, by their status."""
-    done = failed = 0
+def count_finished(folder: Path) -> tuple[int, int, int]:
+    """Jobs of a sweep folder that completed, failed, and were lost, by their status."""
+    done = failed = lost = 0
     for status in folder.glob(f"*/{STATUS_FILE}"):
         try:
             state = json.loads(status.read_text(encoding="utf-8")).get("status")
@@ -60,6 +60,8 @@ def count_finished(folder: Path) -> tuple[int, int]:
             continue  # being replaced, or gone: counted on the next look
         if state == "completed":
             done += 1
+        elif state == "lost":
+            lost += 1
         else:
             failed += 1
-    return done, failed
+    return done, failed, lost

@@ -279,6 +279,9 @@ def report(tables: SweepTables) -> str:
              if counts.get(s, 0)]
     text = (f"sweep {tables.folder}: {len(tables.results)} jobs ({', '.join(parts) or 'none'}); "
             f"tables {RESULTS_STEM}, {SUMMARY_STEM} and {AREAS_STEM} (.csv and .parquet)")
+    if tables.plan is not None and tables.plan.rebuilt:
+        text += ("\nnote: jobs.json is missing; the sweep's jobs were rebuilt from "
+                 "multirun.yaml")
     for status in ("failed", "lost"):
         ended = tables.results[tables.results["status"] == status]
         if len(ended):
