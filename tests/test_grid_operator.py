@@ -12,9 +12,18 @@ from sim.model.engine import Model, ModelResult
 from sim.model.grid_operator import SOURCE, TRANSFORMER, plan_placements, units_needed
 from sim.params.aid import GridOperatorParams
 from sim.params.validate import prepare
-from sim.results.aid import aid_events, aid_indicators
-from sim.results.indicators import residents_indicators
+from sim.research.coverage import Coverage
+from sim.results.aid import aid_events, aid_indicators, repowered_series
+from sim.results.indicators import (
+    reach_share,
+    residents_indicators,
+    residents_without_power,
+    still_out,
+)
+from sim.results.records import hours, slice_index
+from sim.results.regions import region_indicators
 from sim.results.run import build_network
+from sim.results.series import region_series
 
 P = GridOperatorParams(generators=40, households_per_generator=100, mobilise_h=10,
                        placed_per_h=4, travel_h=2, shrink=0.7)
@@ -107,6 +116,27 @@ def twente() -> ModelResult:
     return simulate(TWENTE)
 
 
+@pytest.fixture(scope="module")
+def none() -> ModelResult:
+    """The same run without the grid operator's units."""
+    return simulate([*TWENTE, f"{G}.generators=0"])
+
+
+@pytest.fixture(scope="module")
+def few() -> ModelResult:
+    return simulate([*TWENTE, f"{G}.generators=20"])
+
+
+#: Units enough, each for 1,000 households, to re-power every home in Twente within hours.
+EVERYONE = [*TWENTE, f"{G}.generators=1000", f"{G}.households_per_generator=1000",
+            f"{G}.placed_per_h=200"]
+
+
+@pytest.fixture(scope="module")
+def everyone() -> ModelResult:
+    return simulate(EVERYONE)
+
+
 def test_a_regional_outage_gets_transformer_generators_after_mobilisation_and_travel(twente):
     cfg = compose_config(TWENTE)["aid"]["sources"]["grid_operator"]
     events = aid_events(twente)
@@ -140,12 +170,9 @@ def test_the_share_in_the_model_and_the_residents_it_takes_out_of_need():
     assert model.residents.rates(t)[i].sum() > with_units
 
 
-def test_more_grid_operator_generators_mean_fewer_visits_for_the_same_seed(twente):
-    few = simulate([*TWENTE, f"{G}.generators=20"])
-    visits = {n: residents_indicators(r, 72.0)["visits"]["arisen"] for n, r in
-              (("few", few), ("default", twente))}
-    none = simulate([*TWENTE, f"{G}.generators=0"])
-    assert residents_indicators(none, 72.0)["visits"]["arisen"] > visits["few"] > visits["default"]
+def test_more_grid_operator_generators_mean_fewer_visits_for_the_same_seed(twente, few, none):
+    visits = [residents_indicators(r, 72.0)["visits"]["arisen"] for r in (none, few, twente)]
+    assert visits[0] > visits[1] > visits[2]
 
 
 def test_switching_the_grid_operator_off_gives_the_run_without_it():
@@ -155,3 +182,101 @@ def test_switching_the_grid_operator_off_gives_the_run_without_it():
     assert not off.records["detail"].str.contains(f":{SOURCE}:").any()
     pd.testing.assert_frame_equal(off.records, late.records)
     assert aid_indicators(off)["grid_operator"]["placed"] == 0
+
+
+# --- re-powered residents have power: reach and coverage count the others -------------------
+
+
+def test_more_grid_operator_generators_mean_fewer_residents_counted_without_power(
+        twente, few, none):
+    at = np.array([48.0])
+    counts = [residents_indicators(r, 72.0)["residents_without_power"]["at_h"]["48"]
+              for r in (none, few, twente)]
+    assert counts[0] > counts[1] > counts[2]
+    # without units: every resident of a municipality whose grid is off
+    row = int(slice_index(none, at)[0])
+    dark = float((still_out(none)[row] * none.flows.residents).sum())
+    assert counts[0] == pytest.approx(dark, abs=0.5)
+    # with them: less the residents on them, as the grid operator's events count them
+    series = repowered_series(twente)
+    on_units = series[series["time"] <= 48.0].groupby("municipality")["residents"].last().sum()
+    assert on_units > 0
+    assert counts[2] == pytest.approx(dark - on_units, abs=1.0)
+    assert residents_without_power(twente, at).iloc[0] == pytest.approx(counts[2], abs=0.5)
+    # the reach share is taken over the residents without power only
+    f = twente.flows
+    weight = still_out(twente)[row] * (1 - f.repowered[row])
+    expected = (f.in_reach_operational[row] * weight).sum() / (f.residents * weight).sum()
+    assert reach_share(twente, at, operational=True).iloc[0] == pytest.approx(expected)
+    by_region = region_indicators(twente, dict.fromkeys(f.municipalities, "Twente"), 48.0)
+    assert by_region["Twente"]["residents_without_power"] == round(counts[2])
+
+
+def test_when_every_home_is_repowered_nobody_is_counted_without_power(everyone, none):
+    f = everyone.flows
+    full = (f.repowered == 1.0).all(axis=1) & still_out(everyone).all(axis=1)
+    assert full[24:48].all() and not full[:20].any()
+    ind = residents_indicators(everyone, 72.0)
+    assert ind["residents_without_power"]["at_h"]["48"] == 0
+    # the reach of residents without power is undefined while nobody is without power
+    for name in ("within_reach_share", "within_reach_operational_share"):
+        assert ind[name]["at_h"]["48"] is None
+        assert residents_indicators(none, 72.0)[name]["at_h"]["48"] is not None
+    share = reach_share(everyone, hours(everyone.horizon_h))
+    assert share[(share.index >= 24) & (share.index <= 48)].isna().all()
+    region = region_indicators(everyone, dict.fromkeys(f.municipalities, "Twente"), 48.0)
+    assert region["Twente"]["within_reach_operational_share"] is None
+    assert region["Twente"]["residents_without_power"] == 0
+    population = dict(zip(f.municipalities, f.residents, strict=True))
+    series = region_series(everyone, np.array([12.0, 48.0]), population)
+    # still in a dark municipality, but on a generator: not without power
+    assert series["residents_without_grid_share"].tolist() == pytest.approx([1.0, 1.0])
+    assert series["residents_without_power_share"].tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_without_the_grid_operator_reach_counts_every_resident_of_a_dark_municipality(none):
+    f = none.flows
+    assert not f.repowered.any()
+    at = hours(none.horizon_h)
+    out = still_out(none)
+    residents = (out * f.residents).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before = np.where(residents > 0, (f.in_reach * out).sum(axis=1) / residents, np.nan)
+    np.testing.assert_array_equal(reach_share(none, at).to_numpy(),
+                                  before[slice_index(none, at)])
+
+
+def test_coverage_leaves_out_the_residents_counted_as_powered():
+    walk = np.array([[False, True], [False, False]])
+    base = Coverage(hours=np.array([0.0, 1.0]), demand_points=["a", "b"],
+                    municipality=np.array(["M", "M"]), residents=np.array([100.0, 300.0]),
+                    walk=walk, cycle=walk, cycling_share=0.25)
+    half = Coverage(**{**base.__dict__, "counted": np.array([[0.5, 1.0], [1.0, 0.0]])})
+    np.testing.assert_allclose(base.uncovered, [[100, 0], [100, 300]])
+    np.testing.assert_allclose(half.uncovered, [[50, 0], [100, 0]])
+    by = half.by(half.municipality)
+    np.testing.assert_allclose(by["residents"], [350, 100])
+    np.testing.assert_allclose(by["covered_share"], [300 / 350, 0.0])
+    np.testing.assert_allclose(half.at(1.0).uncovered, [[100, 0]])
+
+
+def test_the_coverage_curve_counts_the_residents_the_summary_counts(twente_folder):
+    import json
+
+    from sim.research.curves import run_curves
+    from sim.research.layers import load_run_layers
+
+    run = load_run_layers(twente_folder)
+    events = run.events
+    assert (events["kind"] == "repowered").any()
+    curve = run_curves(run).covered
+    summary = json.loads((twente_folder / "summary.json").read_text())["indicators"]
+    reach = summary["residents"]["within_reach_operational_share"]["every_6h"]
+    for hour in range(24, 90, 6):
+        want = reach[str(hour)]
+        got = curve.loc[float(hour), "operational"]
+        assert (want is None and np.isnan(got)) or got == pytest.approx(want, abs=1e-4)
+    without = summary["residents"]["residents_without_power"]["every_6h"]
+    residents = run.affected_demand_points["residents"].sum()
+    assert curve.loc[48.0, "without power"] == pytest.approx(without["48"] / residents,
+                                                             rel=1e-6)

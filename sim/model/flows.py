@@ -42,6 +42,9 @@ class Flows:
     unmet_no_reach: np.ndarray
     #: [slice, municipality, need]: all visits that arose.
     arisen: np.ndarray
+    #: [slice, municipality]: the share of the residents whose street the grid operator
+    #: re-powered on a transformer-house generator at the slice's start (they have power).
+    repowered: np.ndarray
     #: [slice, point, 3]: open (1 full, 0.5 reduced, 0 not), counter staff, staff on duty.
     open_state: np.ndarray
     #: Demand point -> point distances (km, with detour), for outreach and self-travel.

@@ -30,7 +30,9 @@ so the **powered share** of its residents is ``min(1, units x households x size 
 residents)``. A unit stays until the grid is back there for good (under rotating
 supply it keeps its street powered between turns), then drives (``travel_h``) to
 the next municipality by the same rule. Stations and support points keep their
-own power; the share changes the residents' needs (``sim.model.residents``).
+own power; the share changes the residents' needs (``sim.model.residents``), and
+re-powered residents count as having power, not as residents without power who
+need a point in reach (``Flows.repowered``, ``sim.results.indicators.without_power``).
 
 Everything is decided up front from the grid schedule (itself decided up front):
 :func:`plan_placements` is pure, and the SimPy process only writes the events,

@@ -149,6 +149,7 @@ class Residents:
         self._full_reach: np.ndarray = np.zeros(len(self.codes))
         self._unmet: list[np.ndarray] = []
         self._arisen: list[np.ndarray] = []
+        self._repowered: list[np.ndarray] = []
         self._open: list[np.ndarray] = []
         self._times: list[float] = []
 
@@ -368,6 +369,7 @@ class Residents:
         self._reach_full.append(reach_full)
         self._unmet.append(unmet)
         self._arisen.append(arisen)
+        self._repowered.append(self.model.transformers.share_at(t0))
         self._open.append(np.stack([state, counter, on_duty * is_open], axis=1))
         self._times.append(t0)
 
@@ -489,6 +491,7 @@ class Residents:
             in_reach_operational=stack(self._reach_full, (n_m,)),
             unmet_no_reach=stack(self._unmet, (n_m, n_k)),
             arisen=stack(self._arisen, (n_m, n_k)),
+            repowered=stack(self._repowered, (n_m,)),
             open_state=stack(self._open, (n_p, 3)),
             distance_km=self.dist_km, demand_points=self.dp_ids,
             demand_municipality=self.dp_muni,

@@ -5,7 +5,9 @@ support point in a chosen state (operational, or open at all) lies within
 walking distance, and within cycling distance; and the residents covered, with
 walkers and cyclists in their shares (``population.access``). The same for
 functioning coordination points. Distances are straight lines times the
-network's detour factor, as in the model.
+network's detour factor, as in the model. Residents who have power again on
+the grid operator's transformer-house generators can be left out per hour
+(``counted``: the share of each demand point's residents still counted).
 
 Pairs of demand points and sites within reach are found once with a spatial
 index (shapely's STRtree, ``dwithin``); each hour is then one sparse
@@ -85,46 +87,62 @@ class Coverage:
     walk: np.ndarray
     cycle: np.ndarray
     cycling_share: float
+    #: [hour, demand point]: the share of the residents counted (still without power:
+    #: not re-powered on the grid operator's transformer-house generators); None: all.
+    counted: np.ndarray | None = None
+
+    @property
+    def share(self) -> np.ndarray:
+        """[hour, demand point]: the share of residents with a site in reach (by travel mode)."""
+        return (1 - self.cycling_share) * self.walk + self.cycling_share * self.cycle
+
+    @property
+    def counted_residents(self) -> np.ndarray:
+        """[hour, demand point]: the residents counted."""
+        weight = np.ones(self.walk.shape) if self.counted is None else self.counted
+        return weight * self.residents[None, :]
 
     @property
     def covered(self) -> np.ndarray:
-        """[hour, demand point]: residents covered (walkers and cyclists in their shares)."""
-        share = (1 - self.cycling_share) * self.walk + self.cycling_share * self.cycle
-        return share * self.residents[None, :]
+        """[hour, demand point]: residents counted and covered (walkers and cyclists in shares)."""
+        return self.share * self.counted_residents
 
     @property
     def uncovered(self) -> np.ndarray:
-        """[hour, demand point]: residents without a working site in reach."""
-        return self.residents[None, :] - self.covered
+        """[hour, demand point]: residents counted without a working site in reach."""
+        return self.counted_residents - self.covered
 
     def at(self, hour: float) -> Coverage:
         """The coverage at one of its hours only."""
         k = int(np.searchsorted(self.hours, hour))
         return replace(self, hours=self.hours[k:k + 1], walk=self.walk[k:k + 1],
-                       cycle=self.cycle[k:k + 1])
+                       cycle=self.cycle[k:k + 1],
+                       counted=None if self.counted is None else self.counted[k:k + 1])
 
     def share_while(self, counted: np.ndarray) -> np.ndarray:
         """Per hour: the share covered of the residents ``counted`` ([hour, demand point]).
 
         NaN where nobody is counted.
         """
-        residents = (self.residents[None, :] * counted).sum(axis=1)
+        residents = (self.counted_residents * counted).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(residents > 0, (self.covered * counted).sum(axis=1) / residents,
                             np.nan)
 
     def by(self, groups: np.ndarray | None = None) -> pd.DataFrame:
-        """Residents, covered and the covered share per hour and group (None: overall)."""
+        """Residents counted, covered and the covered share per hour and group (None: overall)."""
         keys = np.zeros(len(self.residents), dtype=object) if groups is None else groups
         names, index = np.unique(keys.astype(str), return_inverse=True)
-        covered = np.stack([np.bincount(index, weights=row, minlength=len(names))
-                            for row in self.covered]) if len(self.hours) else np.empty((0, 0))
-        residents = np.bincount(index, weights=self.residents, minlength=len(names))
+
+        def per_group(rows: np.ndarray) -> np.ndarray:
+            return (np.stack([np.bincount(index, weights=row, minlength=len(names))
+                              for row in rows]) if len(self.hours) else np.empty((0, 0)))
+
         frame = pd.DataFrame({
             "hour": np.repeat(self.hours, len(names)),
             "group": np.tile(names, len(self.hours)),
-            "residents": np.tile(residents, len(self.hours)),
-            "covered": covered.reshape(-1),
+            "residents": per_group(self.counted_residents).reshape(-1),
+            "covered": per_group(self.covered).reshape(-1),
         })
         frame["uncovered"] = frame["residents"] - frame["covered"]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -135,8 +153,11 @@ class Coverage:
 def coverage(demand: np.ndarray, demand_ids: Sequence[str], municipality: np.ndarray,
              residents: np.ndarray, sites: np.ndarray, working: np.ndarray,
              hours: np.ndarray, walk_km: float, cycle_km: float, cycling_share: float,
-             detour: float = 1.0) -> Coverage:
-    """Coverage of demand points by sites working at each hour (``working[hour, site]``)."""
+             detour: float = 1.0, counted: np.ndarray | None = None) -> Coverage:
+    """Coverage of demand points by sites working at each hour (``working[hour, site]``).
+
+    ``counted``: [hour, demand point], the share of the residents counted (None: all).
+    """
     walk_pairs = pairs_within(demand, sites, walk_km, detour)
     cycle_pairs = pairs_within(demand, sites, cycle_km, detour)
     on = sparse.csr_matrix(working.astype(np.int32))
@@ -144,7 +165,7 @@ def coverage(demand: np.ndarray, demand_ids: Sequence[str], municipality: np.nda
     cycle = (on @ cycle_pairs.T).toarray() > 0 if len(hours) else walk
     return Coverage(hours=np.asarray(hours, float), demand_points=list(demand_ids),
                     municipality=np.asarray(municipality), residents=np.asarray(residents, float),
-                    walk=walk, cycle=cycle, cycling_share=cycling_share)
+                    walk=walk, cycle=cycle, cycling_share=cycling_share, counted=counted)
 
 
 def working_points(events: pd.DataFrame, sites: Sequence[str], hours: np.ndarray,

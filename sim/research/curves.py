@@ -63,8 +63,9 @@ class RunCurves:
 
     label: str
     deadline_h: float
-    #: [hour] x (open, operational, coordination point): the share of residents covered;
-    #: and ``without grid``: the share of residents without grid power, for context.
+    #: [hour] x (open, operational, coordination point): the share of residents without
+    #: power covered; and ``without power`` (or ``without grid`` from runs that did not
+    #: write it): the share of residents without power, for context.
     covered: pd.DataFrame
     #: [hour] x ``POINT_SERIES`` columns: shares of points (from ``timeseries_region.csv``).
     points: pd.DataFrame
@@ -76,8 +77,10 @@ def run_curves(run: RunLayers) -> RunCurves:
     """The curves' data of one run."""
     hours = run.hours
 
-    # Only residents still without grid power count; once it is back everywhere the
-    # share is undefined and the curve ends (as the summary's within_reach_share).
+    # Only residents still without power count (the grid off, and not on the grid
+    # operator's transformer-house generators: ``run_coverage`` leaves those out); once
+    # the grid is back everywhere the share is undefined and the curve ends (as the
+    # summary's within_reach_share).
     dp = run.affected_demand_points
     off = grid_off(run, hours).reindex(columns=dp["municipality"]).to_numpy() > 0
 
@@ -86,9 +89,12 @@ def run_curves(run: RunLayers) -> RunCurves:
                             "coordination point": cp_coverage(run, hours).share_while(off)},
                            index=pd.Index(hours, name="hour"))
     series = run.region_series
-    if "residents_without_grid_share" in series.columns:
-        covered["without grid"] = (series.set_index("hour")["residents_without_grid_share"]
-                                   .reindex(covered.index).to_numpy(float))
+    for column, key in (("residents_without_power_share", "without power"),
+                        ("residents_without_grid_share", "without grid")):
+        if column in series.columns:
+            covered[key] = (series.set_index("hour")[column].reindex(covered.index)
+                            .to_numpy(float))
+            break
     points = (series.set_index("hour")[[c for c in POINT_SERIES if c in series.columns]]
               if not series.empty else pd.DataFrame(index=pd.Index(hours, name="hour")))
     return RunCurves(label=run.label, deadline_h=run.deadline_h, covered=covered,
@@ -158,9 +164,13 @@ def coverage_curve(groups: Mapping[str, Sequence[RunCurves]]) -> Figure:
             _band(ax, frames, column, colour if len(groups) > 1 else
                   COLOURS[[s[0] for s in styles].index(column)], name, style)
     first = next(iter(groups.values()))
-    _band(ax, [r.covered for r in first], "without grid", "0.6",
-          "residents without grid power" + (f" ({next(iter(groups))})" if len(groups) > 1
-                                            else ""), linestyle="-")
+    context = ("without power" if any("without power" in r.covered.columns for r in first)
+               else "without grid")
+    text = {"without power": "residents without power (no grid, no transformer-house "
+                             "generator)", "without grid": "residents without grid power"}
+    _band(ax, [r.covered for r in first], context, "0.6",
+          text[context] + (f" ({next(iter(groups))})" if len(groups) > 1 else ""),
+          linestyle="-")
     deadline = first[0].deadline_h
     _share_axes(ax, deadline)
     ax.set_ylabel("share of residents")

@@ -7,14 +7,17 @@ works on any run without running the model again.
 ``coverage.gpkg`` (EPSG:28992) holds three layers:
 
 Coverage counts the residents of affected municipalities (those that lose
-grid power at some time in the run), as the model's indicators do; fields of
-demand points and municipalities that were not affected are empty.
+grid power at some time in the run), as the model's indicators do, less, hour by
+hour, the share the grid operator re-powered on transformer-house generators
+(``repowered`` events: they have power); fields of demand points and
+municipalities that were not affected are empty.
 
 - ``demand_points``: ``id``, ``name``, ``municipality``, ``residents``,
   ``affected`` (1: in an affected municipality);
   ``hours_uncovered`` (hours in the run without an open local point within
   reach, walking or cycling, counted per resident share as in the model:
-  1 = nobody covered for an hour), ``hours_uncovered_operational`` (the same for
+  1 = nobody covered for an hour; hours on a transformer-house generator do
+  not count), ``hours_uncovered_operational`` (the same for
   operational points, with power), ``first_hour_covered`` and
   ``first_hour_covered_operational`` (the first whole hour with everyone
   covered; empty: never), ``hours_without_cp`` (hours without a functioning
@@ -174,16 +177,40 @@ def grid_off(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
     return (on == 0.0).astype(float)
 
 
+def repowered_share(run: RunLayers, hours: np.ndarray) -> pd.DataFrame:
+    """[hour, affected municipality]: the share of its residents the grid operator re-powered.
+
+    From the ``repowered`` events (residents on transformer-house generators) over the
+    municipality's population; 0 where none is.
+    """
+    codes = sorted(run.affected)
+    rows = run.events[run.events["kind"] == "repowered"]
+    people = latest(rows, "value", codes, hours, 0.0, "municipality")
+    population = (run.municipalities.set_index("code")["population"].reindex(codes)
+                  .to_numpy(float))
+    return (people / np.maximum(population, 1.0)[None, :]).clip(upper=1.0)
+
+
+def without_power(run: RunLayers, hours: np.ndarray) -> np.ndarray:
+    """[hour, affected demand point]: the share of its residents counted, not re-powered."""
+    dp = run.affected_demand_points
+    share = repowered_share(run, hours).reindex(columns=dp["municipality"]).to_numpy(float)
+    return 1.0 - share
+
+
 def run_coverage(run: RunLayers, states: frozenset[str] = OPEN,
                  hours: np.ndarray | None = None) -> Coverage:
-    """Hourly coverage of the affected demand points by local points in ``states``."""
+    """Hourly coverage of the affected demand points by local points in ``states``.
+
+    Residents on the grid operator's transformer-house generators are not counted.
+    """
     at = run.hours if hours is None else hours
     sp = run.candidates.set_index("id").loc[run.activated]
     working = working_points(run.events, list(sp.index), at, states)
     dp = run.affected_demand_points
     return coverage(dp.geometry.values, list(dp["id"]), dp["municipality"].to_numpy(),
                     dp["residents"].to_numpy(float), sp.geometry.values, working, at,
-                    **run.access())
+                    **run.access(), counted=without_power(run, at))
 
 
 def cp_coverage(run: RunLayers, hours: np.ndarray | None = None) -> Coverage:
@@ -200,13 +227,16 @@ def cp_coverage(run: RunLayers, hours: np.ndarray | None = None) -> Coverage:
     return coverage(dp.geometry.values, list(dp["id"]), dp["municipality"].to_numpy(),
                     dp["residents"].to_numpy(float), fs.geometry.values, working, at,
                     walk_km=acc["cycle_km"], cycle_km=acc["cycle_km"], cycling_share=1.0,
-                    detour=acc["detour"])
+                    detour=acc["detour"], counted=without_power(run, at))
 
 
-def _first_full_hour(covered: np.ndarray, residents: np.ndarray,
+def _first_full_hour(share: np.ndarray, residents: np.ndarray,
                      hours: np.ndarray) -> np.ndarray:
-    """The first hour each demand point has everyone covered (NaN: never, or nobody lives there)."""
-    full = covered >= residents[None, :] - 1e-9
+    """The first hour each demand point has everyone covered (NaN: never, or nobody lives there).
+
+    ``share``: [hour, demand point], the share of its residents with a point in reach.
+    """
+    full = share >= 1.0 - 1e-9
     first = np.where(full.any(axis=0), hours[full.argmax(axis=0)], np.nan)
     return np.where(residents > 0, first, np.nan)
 
@@ -246,8 +276,8 @@ def gis_layers(run: RunLayers) -> dict[str, gpd.GeoDataFrame]:
         "residents": dp["residents"].astype(int), "affected": hit,
         "hours_uncovered": hours_short(open_cov),
         "hours_uncovered_operational": hours_short(full_cov),
-        "first_hour_covered": on_all(_first_full_hour(open_cov.covered, res, hours)),
-        "first_hour_covered_operational": on_all(_first_full_hour(full_cov.covered, res,
+        "first_hour_covered": on_all(_first_full_hour(open_cov.share, res, hours)),
+        "first_hour_covered_operational": on_all(_first_full_hour(full_cov.share, res,
                                                                   hours)),
         "hours_without_cp": hours_short(cp_cov),
     }, geometry=dp.geometry.values, crs=dp.crs)

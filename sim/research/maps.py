@@ -3,9 +3,10 @@
 Every map has municipal borders (thin) and safety-region borders (thick), a
 scale bar, a north arrow and a legend in plain words. On the coverage maps the
 municipalities are shaded by the share of their residents with no open local
-support point within the distance they accept; the local points are coloured
-by their status at that hour and the coordination points (fire stations) by
-their power. Figures are saved as PNG and SVG (``save_figure``).
+support point within the distance they accept (residents the grid operator
+re-powered on transformer-house generators have power and are not counted); the
+local points are coloured by their status at that hour and the coordination
+points (fire stations) by their power. Figures are saved as PNG and SVG (``save_figure``).
 
 The data come from ``sim.research.layers`` (a run folder); nothing here runs the model.
 """
@@ -161,8 +162,13 @@ def _colorbar(fig: Figure, ax: Axes | Sequence[Axes], cmap: str, norm: Normalize
 
 
 def uncovered_share(cov: Coverage, hour: float) -> pd.Series:
-    """Per municipality code: the share of residents uncovered at ``hour``."""
-    return 1.0 - municipal_coverage(cov.at(hour)).set_index("municipality")["covered_share"]
+    """Per municipality code: the share of residents counted uncovered at ``hour``.
+
+    0 in an affected municipality where nobody is counted (all on the grid operator's
+    transformer-house generators).
+    """
+    by = municipal_coverage(cov.at(hour)).set_index("municipality")
+    return (1.0 - by["covered_share"]).where(by["residents"] > 0, 0.0)
 
 
 def point_states(run: RunLayers, hours: Sequence[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -271,8 +277,9 @@ def coverage_map(run: RunLayers, covs: Mapping[str, Coverage], hour: float) -> F
               percent=True)
     total = _overall_uncovered(next(iter(covs.values())), hour)[1]
     fig.suptitle(f"{hour:g} hours into the outage ({run.label}, {total:,.0f} residents)\n"
-                 "In reach: within walking or cycling distance (population.access); hatched: "
-                 "not affected by the outage.", fontsize=11)
+                 "In reach: within walking or cycling distance (population.access); not "
+                 "counted: residents on the grid operator's transformer-house generators; "
+                 "hatched: not affected by the outage.", fontsize=11)
     _footnote(fig, run)
     return fig
 

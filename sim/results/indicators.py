@@ -13,6 +13,9 @@ Definitions (also in the README):
   the site) until the truck finished pumping.
 - *message delay*: hours from a message leaving its site until it reached
   its destination, over all hops; grouped by kind and by the channels used.
+- *residents without power* at hour h: the residents of municipalities whose
+  grid is off at h, less the share the grid operator re-powered on
+  transformer-house generators then; the reach shares count only them.
 """
 
 from __future__ import annotations
@@ -185,7 +188,11 @@ def staffing_indicators(result: ModelResult) -> dict[str, Any]:
 
 
 def still_out(result: ModelResult) -> np.ndarray:
-    """[slice, municipality]: whether the municipality is without grid power at the slice."""
+    """[slice, municipality]: whether the municipality is without grid power at the slice.
+
+    The municipality is dark; residents on the grid operator's transformer-house
+    generators there are in it too (see :func:`without_power`).
+    """
     f = result.flows
     out = np.zeros((len(f.times), len(f.municipalities)), dtype=bool)
     for i, code in enumerate(f.municipalities):
@@ -194,20 +201,43 @@ def still_out(result: ModelResult) -> np.ndarray:
     return out
 
 
+def without_power(result: ModelResult, out: np.ndarray | None = None) -> np.ndarray:
+    """[slice, municipality]: the share of its residents without power at the slice.
+
+    Without grid power (:func:`still_out`) and not re-powered by the grid operator on
+    a transformer-house generator (``Flows.repowered``): those have power, as in the
+    need rates (``sim.model.needs.powered_mix``). Re-powered streets are taken to be
+    spread like the municipality's residents, so the reach of the others is the
+    municipality's own.
+    """
+    out = still_out(result) if out is None else out
+    return out * (1.0 - result.flows.repowered)
+
+
+def residents_without_power(result: ModelResult, at: np.ndarray) -> pd.Series:
+    """Residents without power (neither the grid nor a transformer-house generator) at ``at``."""
+    f = result.flows
+    if not len(f.times):
+        return pd.Series(0.0, index=pd.Index(at, name="hour"))
+    count = (without_power(result) * f.residents[None, :]).sum(axis=1)
+    return pd.Series(count[slice_index(result, at)], index=pd.Index(at, name="hour"))
+
+
 def reach_share(result: ModelResult, at: np.ndarray,
                 out: np.ndarray | None = None, operational: bool = False) -> pd.Series:
     """Share of residents without power within reach of an open local point.
 
     ``operational``: of an operational one (open with power), the norm's measure.
 
-    Only residents whose municipality is without grid power at the time count; once
-    the power is back everywhere (and points have stood down) the share is undefined.
-    ``out``: :func:`still_out`, when the caller has it already.
+    Only residents without power count (:func:`without_power`): in a municipality
+    without grid power at the time, and not on the grid operator's generators. Once
+    nobody is without power (the grid back everywhere and points stood down) the
+    share is undefined. ``out``: :func:`without_power`, when the caller has it already.
     """
     f = result.flows
     if not len(f.times):
         return pd.Series(np.nan, index=pd.Index(at, name="hour"))
-    out = still_out(result) if out is None else out
+    out = without_power(result) if out is None else out
     residents = (out * f.residents[None, :]).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         reach = f.in_reach_operational if operational else f.in_reach
@@ -224,7 +254,7 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
     """Reach, visits, waits, supplies, emergency reports and public order."""
     f = result.flows
     at = hours(result.horizon_h)
-    out = still_out(result)
+    out = without_power(result)
     reach = reach_share(result, at, out)
     lo, hi = _outage_window(result, deadline_h)
     window = reach[(reach.index >= lo) & (reach.index < hi)].dropna()
@@ -233,8 +263,8 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
     by_muni = {}
     if len(f.times):
         s = f.in_reach / np.maximum(f.residents, 1.0)[None, :]
-        # From the deadline while the municipality is still without power.
-        rows = (f.times >= lo)[:, None] & out
+        # From the deadline while some of the municipality's residents are without power.
+        rows = (f.times >= lo)[:, None] & (out > 0)
         for i, code in enumerate(f.municipalities):
             if rows[:, i].any():
                 by_muni[code] = round(float(s[rows[:, i], i].min()), 4)
@@ -255,7 +285,13 @@ def residents_indicators(result: ModelResult, deadline_h: float) -> dict[str, An
             "served": round(float(f.served_by_need[:, :, k].sum()), 1),
         }
     slice_h = _slice_h(f.times)
+    dark = residents_without_power(result, at).round(0)
     return {
+        "residents_without_power": {
+            "definition": "residents of municipalities without grid power, less those the "
+                          "grid operator re-powered on transformer-house generators",
+            "at_h": at_hours(dark), "every_6h": every_6h(dark),
+        },
         "within_reach_share": {
             "at_h": at_hours(reach), "every_6h": every_6h(reach),
             "min_after_deadline": round(float(window.min()), 4) if len(window) else None,

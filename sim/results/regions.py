@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.model.engine import ModelResult
 from sim.model.vulnerable import REACHED
-from sim.results.indicators import still_out
+from sim.results.indicators import without_power
 from sim.results.points import backup_cells, cell_share, cp_cells
 from sim.results.records import affected_sites
 from sim.results.records import hours, rounded
@@ -59,7 +59,7 @@ def group_indicators(result: ModelResult, group_of: Mapping[str, str],
     at = np.array([float(deadline_h)])
     f = result.flows
     site_group = {s: group_of.get(m, "") for s, m in result.site_municipality.items()}
-    out_now = still_out(result)
+    out_now = without_power(result)
     row = int(np.clip(np.searchsorted(f.times, deadline_h, side="right") - 1, 0,
                       max(len(f.times) - 1, 0))) if len(f.times) else None
     cases = result.cases
@@ -91,9 +91,10 @@ def group_indicators(result: ModelResult, group_of: Mapping[str, str],
         mine_p = planned_group == group
         mine_c = cp_group == group
         reach = reach_full = None
+        dark = 0.0
         if row is not None and mine:
             off = out_now[row, mine]
-            residents = float((f.residents[mine] * off).sum())
+            residents = dark = float((f.residents[mine] * off).sum())
             if residents > 0:
                 reach = float((f.in_reach[row, mine] * off).sum()) / residents
                 reach_full = float((f.in_reach_operational[row, mine] * off).sum()) / residents
@@ -106,6 +107,7 @@ def group_indicators(result: ModelResult, group_of: Mapping[str, str],
             "residents_affected": int(round(float(sum(
                 f.residents[i] for i in mine if f.municipalities[i] in result.grid.restored_at
             )))),
+            "residents_without_power": int(round(dark)),
             "local_points_planned": int(mine_p.sum()),
             "norm_72h_share": rounded(
                 cell_share(norm_hit[:, mine_p], norm_counted[:, mine_p], at).iloc[0]),

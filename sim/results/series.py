@@ -34,6 +34,8 @@ def municipality_series(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
         idx = out["municipality"].map(col).to_numpy()
         rows_j = np.tile(j, len(out) // len(at))
         out["residents_within_reach_share"] = share[rows_j, idx]
+        # The share on the grid operator's transformer-house generators (they have power).
+        out["repowered_share"] = f.repowered[rows_j, idx]
         out["visits_arisen"] = f.arisen.sum(axis=2)[rows_j, idx]
         out["visits_no_point_in_reach"] = f.unmet_no_reach.sum(axis=2)[rows_j, idx]
     return out
@@ -54,7 +56,12 @@ def site_series(result: ModelResult, at: np.ndarray,
 
 def region_series(result: ModelResult, at: np.ndarray,
                   population: Mapping[str, int]) -> pd.DataFrame:
-    """Hourly totals: powered shares, municipalities and residents without grid or phones."""
+    """Hourly totals: powered shares, reach, visits, and residents without grid, power or phones.
+
+    ``residents_without_grid_share``: in a municipality whose grid is off (the
+    grid operator's transformer-house generators included);
+    ``residents_without_power_share``: of those, the ones not on such a generator.
+    """
     out = pd.DataFrame(index=pd.Index(at, name="hour"))
     out["coordination_points_powered_share"] = powered_share(
         result, ["coordination_point"], at).to_numpy()
@@ -78,11 +85,20 @@ def region_series(result: ModelResult, at: np.ndarray,
                                           / sums[j, col["admitted"]], 0.0)
         out["visits_no_point_in_reach"] = f.unmet_no_reach.sum(axis=(1, 2))[j]
     total = float(sum(population.values())) or 1.0
+    rows = slice_index(result, at) if len(f.times) else None
+    col_m = {c: i for i, c in enumerate(f.municipalities)}
+    dark = np.zeros(len(at))  # without the grid, and not on a transformer-house generator
     for name, timeline_of in (("grid", lambda c: result.grid.timelines[c]),
                               ("mobile", lambda c: result.cascade.timelines[(c, "mobile")])):
         off = np.zeros(len(at))
         for code, pop in population.items():
             tl = timeline_of(code)
-            off += pop * np.array([not tl.value_at(t) for t in at], dtype=float)
+            here = pop * np.array([not tl.value_at(t) for t in at], dtype=float)
+            off += here
+            if name == "grid":
+                on_unit = (f.repowered[rows, col_m[code]] if rows is not None and code in col_m
+                           else 0.0)
+                dark += here * (1.0 - on_unit)
         out[f"residents_without_{name}_share"] = off / total
+    out["residents_without_power_share"] = dark / total
     return out.reset_index()
