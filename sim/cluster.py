@@ -176,8 +176,8 @@ def log_reason(*logs: str | Path, slurm_id: str | None = None) -> str:
     last = [line for line in text.splitlines() if line.strip()]
     if last:
         return "ended without a result; the last line of its log: " + last[-1].strip()[:300]
-    return ("ended without a result and left no log: cancelled or lost before it started "
-            "(Slurm " + (f"says {state}" if state else "no longer knows the task") + ")")
+    return ("never started (no log): cancelled while pending, most likely (scancel); "
+            + (f"Slurm says {state}" if state else "Slurm keeps no record of it"))
 
 
 def stopped_reason(message: str) -> str:

@@ -267,7 +267,7 @@ def test_a_task_cancelled_before_it_started_says_so(tmp_path, squeue):
     assert tables.results["error"].iloc[1].startswith(
         "Slurm task 7_1: cancelled (scancel), before it started")
     (tmp_path / "states.txt").write_text("")  # forgotten by Slurm, and no log
-    assert "left no log: cancelled or lost before it started" in (
+    assert "never started (no log): cancelled while pending" in (
         gather(folder).results["error"].iloc[2])
 
 

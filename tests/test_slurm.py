@@ -9,6 +9,8 @@ temporary folder; no accounting, as on many clusters) runs:
 - a sweep with one task cancelled while it runs: the sweep command and the gathering
   command report it lost (cancelled) and exit 1; the printed rerun command runs only
   that job and completes the sweep;
+- a task stopped at its time limit and a task cancelled while pending: both lost, each
+  with its reason; a partition the cluster lacks: refused before anything is written;
 - the plan's and the sensitivity study's runs (``sim.results.batch``) on
   ``launcher=slurm``, equal to the same runs on this machine's processes.
 
@@ -94,6 +96,7 @@ def test_a_sweep_on_slurm_gives_the_pool_sweeps_indicators(cluster: OneNodeClust
     assert "#SBATCH --array=0-3%" in text
     assert f"source {shlex.quote(str(Path(sys.prefix) / 'bin' / 'activate'))}" in text
     assert "#SBATCH --time=10" in text and "#SBATCH --mem=2GB" in text
+    assert "#SBATCH --signal=USR2@30" in text  # warned 30 s before the limit, not 120
     assert sys.executable in text
     assert json.loads((sweep / "jobs.json").read_text())["ended"] is not None
     assert len(json.loads((sweep / "slurm_jobs.json").read_text())) == 4
@@ -138,13 +141,61 @@ def test_a_cancelled_task_is_lost_and_the_rerun_completes_the_sweep(
     command = rerun.stdout.strip()
     assert command.endswith("hydra.sweeper.resume=true") and "seed=1,2" in command
     first = (sweep / "0" / "status.json").read_text()
-    again = subprocess.run(shlex.split(command.replace("python", sys.executable, 1)),
-                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert shlex.split(command)[0] == sys.executable  # the sweep's own interpreter
+    again = subprocess.run(shlex.split(command), capture_output=True, text=True, env=env,
+                           cwd=tmp_path, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "2 jobs (2 completed)" in again.stderr
     assert (sweep / "0" / "status.json").read_text() == first  # job 0 was not run again
     tasks = {t["job"]: t["slurm_id"] for t in json.loads((sweep / "slurm_jobs.json").read_text())}
     assert tasks[0].endswith("_0") and tasks[1] not in (victim, tasks[0])  # job 1: a new task
+
+
+def test_a_task_at_its_time_limit_and_one_cancelled_while_pending_are_lost_with_why(
+        cluster: OneNodeCluster, tmp_path: Path) -> None:
+    # One task at a time: task 1 waits while task 0 runs. Task 0 is warned 45 s before its
+    # 1-minute limit, so 15 s after it starts: past its imports (about 5 s), well before its
+    # national run ends (about 25 s at 168 h).
+    results = tmp_path / "results"
+    env = {**os.environ, **cluster.env, "HYDRA_FULL_ERROR": "0"}
+    args = [*FAST, "hydra.launcher.timeout_min=1", "hydra.launcher.signal_delay_s=45",
+            "hydra.launcher.array_parallelism=1", "seed=1,2", "scenarios=nederland",
+            "horizon_h=168", *QUIET]
+    sweep_cmd = subprocess.Popen(
+        [sys.executable, "-m", "sim", "-m", f"results_dir={results}", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    pending = None
+    deadline = time.monotonic() + 120
+    while pending is None and time.monotonic() < deadline:
+        queue = subprocess.run(["squeue", "--noheader", "--array", "--format=%i %T"],
+                               capture_output=True, text=True, env=env).stdout.split("\n")
+        pending = next((line.split()[0] for line in queue
+                        if line.endswith("PENDING") and line.split()[0].endswith("_1")), None)
+        time.sleep(0.2)
+    assert pending is not None, "task 1 was never pending"
+    cluster.scancel(pending)
+    _, err = sweep_cmd.communicate(timeout=600)
+    assert sweep_cmd.returncode == 1, err
+    assert "2 jobs (2 lost)" in err
+    assert "job 0 (seed=1): killed at its time limit (timeout_min)" in err or (
+        "job 0 (seed=1): Slurm task" in err and "killed at its time limit" in err), err
+    # Slurm keeps a record of a cancelled pending task only if it had been split from the
+    # array (squeue --states=all); either way the report says it never started.
+    assert (f"job 1 (seed=2): Slurm task {pending}: cancelled (scancel), before it started"
+            in err or f"job 1 (seed=2): Slurm task {pending}: never started (no log): "
+            "cancelled while pending" in err), err
+
+
+def test_a_partition_the_cluster_lacks_is_refused_before_anything_is_written(
+        cluster: OneNodeCluster, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    proc = on_cluster(cluster, [*FAST, "hydra.launcher.partition=nope", "seed=1,2", *SMALL],
+                      results)
+    assert proc.returncode == 2, proc.stderr
+    assert ("hydra.launcher.partition = 'nope': is not a partition of this cluster; "
+            "allowed: debug (sinfo)") in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not results.exists() or not any(results.rglob("*"))
 
 
 def test_the_batch_runs_on_slurm_equal_those_on_this_machine(
