@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import SMALL, run_cli
 
 from sim import cluster
 from sim.cli.aggregate import main as aggregate_main
@@ -370,3 +370,26 @@ def test_rerun_command_with_nothing_to_rerun_says_so_on_stderr(tmp_path, capsys)
     aggregate_main([str(folder), "--rerun-command", "--no-figures"])
     out = capsys.readouterr()
     assert out.out == "" and "nothing to rerun: 1 jobs, none failed or lost" in out.err
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_sweep_with_exit_130_and_says_how_to_go_on(tmp_path):
+    import signal
+    import time
+
+    results = tmp_path / "results"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "-m", f"results_dir={results}", "seed=1,2,3,4", *SMALL,
+         "research.figures=false", "research.gis=false"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not list(results.glob("sweeps/*/*/*/status.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)  # one job ended, the others not yet
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "stopped: the jobs that ended are kept in" in err and "Traceback" not in err
+    assert "--rerun-command" in err
+    (folder,) = results.glob("sweeps/*/*")
+    plan = read_plan(folder)
+    assert plan is not None and plan.ended is not None  # the sweep's end is noted

@@ -195,8 +195,11 @@ def check_jobs(sweeper: Any, batch: Sequence[Sequence[str]]) -> None:
         try:
             check(cfg)
         except InputError as exc:
-            raise SweepRefused(f"the job {' '.join(overrides) or '(no overrides)'}: "
-                               + str(exc).removeprefix("invalid input:").strip()) from exc
+            swept = " ".join(o for o in overrides if o not in sweeper.config.hydra.overrides.task)
+            raise SweepRefused(
+                f"the jobs with {swept or 'these overrides'} (and any other job with the same "
+                "values) would fail on their nodes:\n" + "\n".join(
+                    f"    {p}" for p in exc.problems)) from exc
 
 
 def _number_kind(value: str) -> str | None:

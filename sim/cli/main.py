@@ -464,8 +464,9 @@ def stopped_message() -> int:
     if remove_unstarted_sweeps():
         print("\nstopped before any job ran: nothing is kept", file=sys.stderr, flush=True)
         return EXIT_STOPPED
-    print(f"\nstopped: the jobs that ended are kept in {folder}; tasks already sent to a "
-          "cluster keep running (squeue lists them, scancel stops them).\n"
+    cluster = ((" tasks already sent to Slurm keep running (squeue lists them, scancel "
+                "stops them).") if (folder / "slurm_jobs.json").exists() else "")
+    print(f"\nstopped: the jobs that ended are kept in {folder}.{cluster}\n"
           f"  gather:  blackout-sim-aggregate {folder}\n"
           f"  the rest: blackout-sim-aggregate --rerun-command {folder}  (prints the command "
           "that runs only the jobs that did not complete)", file=sys.stderr, flush=True)
