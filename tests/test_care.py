@@ -125,8 +125,8 @@ def test_outcomes_say_who_reached_each_case(default_cases):
 
 def test_with_the_care_chain_off_only_neighbours_selves_and_outreach_reach_them():
     c = simulate(["seed=2", "population.care.enabled=false"]).cases
-    assert set(c["outcome"]) <= {"outreach", "neighbour", "self", "restored", "harmed",
-                                 "at_risk", "coped", "unaffected"}
+    assert set(c["outcome"]) <= {"outreach", "neighbour", "self", "restored", "repowered",
+                                 "harmed", "at_risk", "coped", "unaffected"}
     for column in CARE_COLUMNS:
         assert not np.isfinite(c[column]).any()
 

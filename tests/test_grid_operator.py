@@ -13,6 +13,7 @@ from sim.model.grid_operator import SOURCE, TRANSFORMER, plan_placements, units_
 from sim.params.aid import GridOperatorParams
 from sim.params.validate import prepare
 from sim.research.coverage import Coverage
+from sim.results import indicators
 from sim.results.aid import aid_events, aid_indicators, repowered_series
 from sim.results.indicators import (
     reach_share,
@@ -280,3 +281,50 @@ def test_the_coverage_curve_counts_the_residents_the_summary_counts(twente_folde
     residents = run.affected_demand_points["residents"].sum()
     assert curve.loc[48.0, "without power"] == pytest.approx(without["48"] / residents,
                                                              rel=1e-6)
+
+
+# --- vulnerable residents whose street is re-powered have power for their device ------------
+
+
+def test_more_grid_operator_generators_mean_fewer_vulnerable_cases_in_danger_and_harmed(
+        none, twente, everyone):
+    danger = [r.cases["in_danger"].sum() for r in (none, twente, everyone)]
+    harmed = [(r.cases["outcome"] == "harmed").sum() for r in (none, twente, everyone)]
+    assert danger[0] > danger[1] > danger[2]
+    assert harmed[0] >= harmed[1] >= harmed[2] and harmed[0] > harmed[2]
+    # the same seed, the same cases: re-powering only takes danger away
+    c, base = everyone.cases, none.cases
+    assert (c["case"] == base["case"]).all()
+    assert not (c["in_danger"] & ~base["in_danger"]).any()
+    assert set(c.index[c["outcome"] == "harmed"]) <= set(base.index[base["outcome"] == "harmed"])
+    # the harmed came to harm before a unit reached their street
+    hit = c[c["outcome"] == "harmed"]
+    assert (hit["harm_at"] < hit["repowered_at"]).all()
+    mine = c[c["outcome"] == "repowered"]
+    assert len(mine) > 1_000 and not mine["in_danger"].any()
+    assert (mine["repowered_at"] <= mine["harm_at"]).all()
+    assert (mine["danger_end"] == mine["repowered_at"]).all()
+    vulnerable = indicators.vulnerable_indicators(everyone)["all"]
+    assert vulnerable["by_outcome"]["repowered"] == len(mine)
+
+
+def test_a_case_is_repowered_as_its_municipality_share_says(twente):
+    f, c = twente.flows, twente.cases
+    row = int(slice_index(twente, np.array([60.0]))[0])
+    i = int(np.argmax(f.repowered[row]))
+    share = f.repowered[row, i]
+    assert 0.2 < share < 1.0
+    mine = c[(c["municipality"] == f.municipalities[i]) & np.isfinite(c["clock_start"])]
+    on = (mine["repowered_at"] <= 60.0).mean()
+    sd = np.sqrt(share * (1 - share) / len(mine))
+    assert abs(on - share) < 4 * sd
+    # and nobody is re-powered before the grid operator's first unit arrives
+    first = aid_indicators(twente)["grid_operator"]["first_arrival_h"]
+    assert c["repowered_at"].min() == pytest.approx(first)
+
+
+def test_without_the_grid_operator_no_case_is_repowered_and_the_cases_are_as_before(none):
+    late = simulate([*TWENTE, f"{G}.mobilise_h=100"])  # no unit before the horizon
+    assert np.isinf(none.cases["repowered_at"]).all()
+    assert "repowered" not in set(none.cases["outcome"])
+    pd.testing.assert_frame_equal(none.cases, late.cases)

@@ -473,7 +473,7 @@ class Model:
             self.params.population, flows, self.streams, self.grid.timelines,
             {c: self.cascade.timelines[(c, "heating")] for c in codes},
             self.scenario.affected_codes(), self.residents.dp_res, horizon,
-            self.params.population.slice_h, self._care_region(codes))
+            self.params.population.slice_h, self._care_region(codes), self.transformers)
         roles = {s.id: s.role for s in self.sites.values()}
         generators = {s.fixed.id: s.id for s in self.sites.values() if s.fixed is not None}
         generators.update({u.gen.id: "" for pool in self.mobile.values() for u in pool.units})

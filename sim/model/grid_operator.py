@@ -32,7 +32,9 @@ supply it keeps its street powered between turns), then drives (``travel_h``) to
 the next municipality by the same rule. Stations and support points keep their
 own power; the share changes the residents' needs (``sim.model.residents``), and
 re-powered residents count as having power, not as residents without power who
-need a point in reach (``Flows.repowered``, ``sim.results.indicators.without_power``).
+need a point in reach (``Flows.repowered``, ``sim.results.indicators.without_power``);
+a vulnerable resident's danger ends once their street is re-powered
+(``sim.model.vulnerable``, outcome ``repowered``).
 
 Everything is decided up front from the grid schedule (itself decided up front):
 :func:`plan_placements` is pure, and the SimPy process only writes the events,

@@ -6,7 +6,15 @@ clock that starts when its home municipality loses the grid (device battery,
 missed care) or, in winter, its heating (cold at home); harm comes a drawn
 ``time_to_harm`` later unless, before then, one of these happens:
 
-- the danger ends: the grid (or heating) is back for good (outcome ``restored``);
+- the danger ends: the grid (or heating) is back for good (outcome ``restored``),
+  or the grid operator put the resident's street on a transformer-house generator
+  (``sim.model.grid_operator``; outcome ``repowered``): power for their device and
+  their boiler from then on, until the grid is back for good. Each case has its
+  place in the grid operator's order, a uniform draw u from the
+  ``vulnerable.<group>.repowered`` stream: its street is re-powered from the first
+  time its municipality's powered share exceeds u (so the share of the cases
+  re-powered follows the share of the residents; the draw is the same in every
+  scenario of a seed, so a higher share re-powers every case a lower one did);
 - a neighbour helps (samenredzaamheid): with ``neighbour_help_share``, after a
   drawn delay (``neighbour``);
 - the resident gets to an open local point within walking distance on their
@@ -27,8 +35,8 @@ local point with power they reach on their own): a neighbour, carer or outreach
 team who finds them raises the alarm instead.
 
 Outcomes: ``unaffected`` (the clock never started within the horizon),
-``restored`` (the danger ends before harm would come: not in danger, whatever
-help came), and for the cases *in danger*: who reached them first, before
+``restored`` and ``repowered`` (the danger ends before harm would come: not in
+danger, whatever help came), and for the cases *in danger*: who reached them first, before
 harm (``care_provider``, ``supplier``, ``ambulance``, ``outreach``,
 ``neighbour``, ``self``), ``harmed``, ``at_risk`` (neither by the horizon).
 Whether a case is in danger does not depend on help, so the share reached in
@@ -45,6 +53,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -63,9 +72,12 @@ from sim.model.timeline import Timeline
 from sim.params.population import PopulationParams
 from sim.streams import Streams
 
+if TYPE_CHECKING:
+    from sim.model.grid_operator import TransformerPlan
+
 #: Outcomes that count as reached before harm, in the order that breaks ties.
 REACHED = ("care_provider", "supplier", "ambulance", "outreach", "neighbour", "self")
-OUTCOMES = (*REACHED, "restored", "harmed", "at_risk", "coped", "unaffected")
+OUTCOMES = (*REACHED, "restored", "repowered", "harmed", "at_risk", "coped", "unaffected")
 
 
 def danger_window(timeline: Timeline, horizon: float) -> tuple[float, float]:
@@ -117,16 +129,39 @@ def _any_within(open_points: np.ndarray, within: np.ndarray | sparse.csr_array) 
     return np.asarray(counts).T > 0.5
 
 
+def repowered_times(plan: TransformerPlan | None, column: np.ndarray,
+                    u: np.ndarray) -> np.ndarray:
+    """When each case's street is re-powered on a transformer-house generator (inf: never).
+
+    ``column``: each case's municipality, as a column of ``plan.shares``; ``u``: its
+    place in the grid operator's order. The first change time at which the
+    municipality's powered share exceeds ``u`` (the share only falls when the grid is
+    back there for good, so the running maximum gives the same first time).
+    """
+    out = np.full(len(u), np.inf)
+    if plan is None or not plan.placements or not len(u):
+        return out
+    reached = np.maximum.accumulate(plan.shares, axis=0)
+    for j in np.unique(column):
+        rows = np.flatnonzero(column == j)
+        k = np.searchsorted(reached[:, j], u[rows], side="right")
+        found = k < len(plan.times)
+        out[rows[found]] = plan.times[k[found]]
+    return out
+
+
 def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
                    grid: Mapping[str, Timeline], heating: Mapping[str, Timeline],
                    affected: Sequence[str], demand_residents: np.ndarray,
                    horizon: float, slice_h: float,
-                   region: Region | None = None) -> pd.DataFrame:
+                   region: Region | None = None,
+                   repowered: TransformerPlan | None = None) -> pd.DataFrame:
     """Every vulnerable case of the run and its outcome (one row per case).
 
     ``region``: what the care chain needs (municipalities' regions, residents and
     services); without it, or with the care chain off, only neighbours, the
-    residents themselves and outreach teams reach them.
+    residents themselves and outreach teams reach them. ``repowered``: the grid
+    operator's placements (None or none placed: no street is re-powered).
     """
     care_on = pp.care.enabled and region is not None
     codes_dp = np.asarray(flows.demand_municipality, dtype=object)
@@ -159,6 +194,8 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
         "grid": {c: danger_window(tl, horizon) for c, tl in grid.items()},
         "heating": {c: danger_window(tl, horizon) for c, tl in heating.items()},
     }
+    plan_column = {c: j for j, c in enumerate(repowered.codes)} if repowered else {}
+    dp_column = np.array([plan_column.get(str(c), -1) for c in codes_dp], dtype=np.int64)
     frames = []
     ou = pp.outreach
     for group in pp.vulnerable:
@@ -186,6 +223,12 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
         if clock_kind == "heating" and not pp.winter:
             start = np.full(n, np.inf)  # no cold outside winter
         start = np.where(start < horizon, start, np.inf)
+        # Power (and so heating) for the case's street from the grid operator's unit;
+        # drawn from a stream of its own, so every other draw stays as it was.
+        powered_at = repowered_times(
+            repowered, dp_column[dp],
+            streams.get(f"vulnerable.{group.name}.repowered").random(n))
+        end = np.minimum(end, powered_at)
         harm = np.where(at_risk, start + to_harm, np.inf)  # the others cope on their own
         neighbour = np.where(u_neighbour < group.neighbour_help_share,
                              start + neighbour_delay, np.inf)
@@ -206,6 +249,7 @@ def simulate_cases(pp: PopulationParams, flows: Flows, streams: Streams,
         frame = pd.DataFrame({
             "group": group.name, "priority": group.priority, "demand_point": dp,
             "clock_start": start, "harm_at": harm, "danger_end": end,
+            "repowered_at": powered_at,
             "neighbour_at": neighbour, "self_at": self_at, "known_at": known,
             "point": point, "travel_h": travel[dp] if n else np.zeros(0),
         })
@@ -363,8 +407,8 @@ _SCRATCH = ("needs_power", "client", "supplier", "on_list", "list_order", "calls
 
 
 #: Outcomes of a case: reached by one of REACHED, or not (see _finish).
-_OUTCOMES = np.array([*REACHED, "restored", "harmed", "at_risk", "unaffected", "coped"],
-                     dtype=object)
+_OUTCOMES = np.array([*REACHED, "restored", "harmed", "at_risk", "unaffected", "coped",
+                      "repowered"], dtype=object)
 
 
 def _finish(cases: pd.DataFrame, flows: Flows, horizon: float,
@@ -392,7 +436,10 @@ def _finish(cases: pd.DataFrame, flows: Flows, horizon: float,
          ~np.isfinite(harm),    # not at risk (no time to harm): they cope on their own
          end <= harm,           # the danger ended first
          (first < harm) & (first <= horizon)],  # reached in time, by the first to come
-        [n_r + 3, n_r + 4, n_r, helps.argmin(axis=1)],
+        [n_r + 3, n_r + 4,
+         # by the grid operator's unit on their street, or the grid back for good
+         np.where(cases["repowered_at"].to_numpy() <= end, n_r + 5, n_r),
+         helps.argmin(axis=1)],
         default=np.where(harm <= horizon, n_r + 1, n_r + 2))
     out: dict[str, np.ndarray] = {"case": np.array(list(map("V{:06d}".format,
                                                             range(len(cases)))), dtype=object)}
