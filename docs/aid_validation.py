@@ -35,11 +35,27 @@ def _one(overrides: list[str]) -> dict[str, Any]:
     points = sum(by_region[r]["norm_72h_points"] for r in OOST5)
     without = sum(by_region[r]["points_without_grid"] for r in OOST5)
     go = aid_indicators(out.model)["grid_operator"]["by_region"]
+    affected = sum(by_region[r]["residents_affected"] for r in OOST5)
     return {"times": sorted(arrived["time"]), "norm": points / without if without else 0.0,
             "transformers": sum(go[r]["placed"] for r in OOST5 if r in go),
             "repowered": sum(go[r]["peak_residents_repowered"] for r in OOST5 if r in go),
+            # at the deadline: residents of Oost-5 counted as having power on a unit, and
+            # vulnerable cases whose danger a unit on their street ended (whole run)
+            "powered_72": affected - sum(by_region[r]["residents_without_power"] for r in OOST5),
+            "cases_repowered": _repowered_cases(out),
             "outside_share": aid_indicators(out.model)["mobile_generator_hours"]
             ["outside_share"]}
+
+
+def _repowered_cases(out: Any) -> int:
+    """Vulnerable cases in Oost-5 whose danger ended with a unit on their street."""
+    cases = out.model.cases
+    if cases.empty:
+        return 0
+    m = out.scenario.region.municipalities
+    region = dict(zip(m["code"].astype(str), m["region"].astype(str), strict=True))
+    oost5 = cases["municipality"].astype(str).map(region).isin(OOST5)
+    return int(((cases["outcome"] == "repowered") & oost5).sum())
 
 
 def _median(values: list[float]) -> str:
@@ -87,7 +103,12 @@ def aid_section() -> str:
          f"{_median([r['transformers'] for r in regional])} / "
          f"{_median([r['transformers'] for r in national])} units; at most "
          f"{_median([r['repowered'] for r in regional])} / "
-         f"{_median([r['repowered'] for r in national])} residents on them at once",
+         f"{_median([r['repowered'] for r in national])} residents on them at once; at "
+         f"72 h {_median([r['powered_72'] for r in regional])} / "
+         f"{_median([r['powered_72'] for r in national])} residents counted as having "
+         f"power; {_median([r['cases_repowered'] for r in regional])} / "
+         f"{_median([r['cases_repowered'] for r in national])} vulnerable residents out "
+         "of danger by a unit on their street",
          "Haaksbergen's scale per unit (70 households); a fleet of 300 re-powers about 1 % "
          "of 3.6 million, and a national black-out leaves a tenth of that for Oost-5"),
         ("72-h norm, Oost-5 dark: with help / without", "not reported",

@@ -255,6 +255,9 @@ def preset_runs(preset: str) -> list[dict[str, Any]]:
             "transformer_first_h": ind["outside_help"]["grid_operator"]["first_arrival_h"],
             "transformer_last_h": _last_transformer(result),
             "repowered_peak": ind["outside_help"]["grid_operator"]["peak_residents_repowered"],
+            "without_power_48": ind["residents"]["residents_without_power"]["at_h"].get("48"),
+            "in_danger": float(cases["in_danger"].sum()),
+            "repowered_cases": float((cases["outcome"] == "repowered").sum()),
             "runner_share": hops.get("runner", 0) / max(sum(hops.values()), 1),
             "mobile_down_6h": float(mobile_down),
             "warmth_visits": float(ind["residents"]["visits"]["by_need"]["warmth"]["served"]),
@@ -316,6 +319,16 @@ PRESETS: dict[str, list[tuple[str, str, str, str]]] = {
          "20 h plus travel) assume a grid operator prepared as today's"),
         ("last unit placed (h)", "in the course of Sunday, about 34-58 h in",
          "transformer_last_h", "agrees: within the Sunday"),
+        ("residents without power at 48 h (no grid, no unit on their street)", "none left "
+         "dark: the part still without grid was on generators from Sunday", "without_power_48",
+         "agrees: residents on the units count as having power (without the units: the "
+         "about 15,000 of the part still dark)"),
+        ("vulnerable residents whose danger ended with a unit on their street",
+         "not reported", "repowered_cases", "not reported: from then on power for their "
+         "device and heating (outcome repowered)"),
+        ("vulnerable residents in danger", "not reported", "in_danger",
+         "not reported; more than twice as many without the units "
+         "(aid.sources.grid_operator.generators=0)"),
         ("mobile units at stations and points (region's pool)", "not reported",
          "mobile_units", "not reported"),
         ("residents harmed", "not reported", "harmed", "not reported"),

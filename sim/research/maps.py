@@ -247,9 +247,9 @@ def _titles(fig: Figure, ax: Axes, title: str, note: str, run: RunLayers) -> Non
 
 
 def _overall_uncovered(cov: Coverage, hour: float) -> tuple[float, float]:
-    """Residents uncovered at ``hour`` and residents in all (at least 1, for shares)."""
+    """Residents uncovered at ``hour`` and residents counted then (at least 1, for shares)."""
     k = int(np.searchsorted(cov.hours, hour))
-    return float(cov.uncovered[k].sum()), max(1.0, float(cov.residents.sum()))
+    return float(cov.uncovered[k].sum()), max(1.0, float(cov.counted_residents[k].sum()))
 
 
 def coverage_map(run: RunLayers, covs: Mapping[str, Coverage], hour: float) -> Figure:
@@ -277,9 +277,9 @@ def coverage_map(run: RunLayers, covs: Mapping[str, Coverage], hour: float) -> F
               percent=True)
     total = _overall_uncovered(next(iter(covs.values())), hour)[1]
     fig.suptitle(f"{hour:g} hours into the outage ({run.label}, {total:,.0f} residents)\n"
-                 "In reach: within walking or cycling distance (population.access); not "
-                 "counted: residents on the grid operator's transformer-house generators; "
-                 "hatched: not affected by the outage.", fontsize=11)
+                 "In reach: within walking or cycling distance (population.access); hatched: "
+                 "not affected by the outage.\nNot counted: residents the grid operator "
+                 "re-powered on transformer-house generators.", fontsize=11)
     _footnote(fig, run)
     return fig
 

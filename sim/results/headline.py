@@ -99,7 +99,8 @@ def headline_text(summary: Mapping[str, Any], title: str) -> str:
         f"# {title}",
         "",
         f"At {deadline:g} h after the start of the outage (the operational deadline), among "
-        f"those still without grid power. {outage.get('affected_municipalities', '?')} "
+        "those still without grid power (residents on the grid operator's transformer-house "
+        f"generators count as having power). {outage.get('affected_municipalities', '?')} "
         f"municipalities lose power; it returns from {hours_text(outage.get('duration_h'))}, "
         f"the last municipality's at {hours_text(outage.get('last_restoration_h'))}.",
         "",

@@ -107,7 +107,7 @@ def group_indicators(result: ModelResult, group_of: Mapping[str, str],
             "residents_affected": int(round(float(sum(
                 f.residents[i] for i in mine if f.municipalities[i] in result.grid.restored_at
             )))),
-            "residents_without_power": int(round(dark)),
+            "residents_without_power": round(dark),
             "local_points_planned": int(mine_p.sum()),
             "norm_72h_share": rounded(
                 cell_share(norm_hit[:, mine_p], norm_counted[:, mine_p], at).iloc[0]),
