@@ -272,21 +272,31 @@ class OutsideHelp:
         pending: dict[tuple[str, str], list[Request]] = defaultdict(list)
         for req in self.table:
             pending[(req.region, req.resource)].append(req)
+        withdrawn: set[str] = set()
         for (region, resource), reqs in sorted(pending.items()):
             allowed = max(0, self.need(region, resource) - self.coming[(region, resource)])
             for req in reqs[allowed:]:  # the region no longer lacks them: withdrawn
-                self.table.remove(req)
+                withdrawn.add(req.id)
                 self.asked[(region, resource)] -= 1
                 if req.id in self.for_post:
                     self.asked_for.discard(self.for_post.pop(req.id).id)
                 self._record("aid_withdrawn", req, self.model.env.now - req.sent)
+        if withdrawn:  # by id at once (a dataclass's == compares every field)
+            self.table = [r for r in self.table if r.id not in withdrawn]
         waiting = sorted(self.table,
                          key=lambda r: (p.rank(r.kind), self.received[r.region], r.sent, r.id))
+        # The free units by resource, once a round (in unit order); a unit granted leaves
+        # its list, so a request for a resource none is left of costs nothing.
+        free: dict[str, list[Unit]] = defaultdict(list)
+        for u in self.units:
+            if u.free:
+                free[u.resource].append(u)
         for req in waiting:
-            free = [u for u in self.units if u.free and u.resource == req.resource]
-            if not free:
+            pool = free.get(req.resource)
+            if not pool:
                 continue
-            unit = min(free, key=lambda u: (u.mobilise_h + self.travel(u, req.region), u.id))
+            unit = min(pool, key=lambda u: (u.mobilise_h + self.travel(u, req.region), u.id))
+            pool.remove(unit)
             self._grant(req, unit)
         self.table = [r for r in self.table if r.unit is None]
         self._next_round()
