@@ -125,6 +125,15 @@ def test_bad_study_settings_are_named() -> None:
         err.value.fields())
 
 
+TOY_REGISTER = ("inputs:\n"
+                "  - {key: comms.sitrep_interval_h, low: 3, high: 5, why: toy}\n"
+                "  - {key: support_points.autonomy_h, low: 8, high: 72, why: toy}\n")
+#: IJsselland with generators at every point and no help from outside (trucks from
+#: outside would take the tanks' autonomy out of play); 80 h is enough for the 72-h norm.
+TOY_SCENARIO = ["region.select.regions=[IJsselland]", "horizon_h=80",
+                "support_points.backup_power=all", "aid.enabled=false"]
+
+
 @pytest.mark.slow
 def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path: Path) -> None:
     import subprocess
@@ -133,15 +142,12 @@ def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path
     import pandas as pd
 
     register = tmp_path / "toy.yaml"
-    register.write_text(
-        "inputs:\n"
-        "  - {key: comms.sitrep_interval_h, low: 3, high: 5, why: toy}\n"
-        "  - {key: support_points.autonomy_h, low: 8, high: 72, why: toy}\n")
-    args = [sys.executable, "-m", "sim.cli.sensitivity", "region.select.regions=[IJsselland]",
-            "support_points.backup_power=all", "aid.enabled=false",  # trucks from outside
-            # would take the tanks' autonomy out of play
-            "sens.method=both", "sens.trajectories=3",
-            "sens.seed_runs=2", "sens.band_runs=6", "sens.sobol_n=4", "sens.sobol_top=2",
+    register.write_text(TOY_REGISTER)
+    # The smallest study each method allows but the uncertainty band's (2 inputs: 2 + 4
+    # + 2 x 3 + 4 x 4 = 28 model runs).
+    args = [sys.executable, "-m", "sim.cli.sensitivity", *TOY_SCENARIO,
+            "sens.method=both", "sens.trajectories=2",
+            "sens.seed_runs=2", "sens.band_runs=4", "sens.sobol_n=4", "sens.sobol_top=2",
             "--register", str(register), "--out", str(tmp_path / "out"),
             f"results_dir={tmp_path / 'results'}"]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
@@ -156,33 +162,47 @@ def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path
     bands = pd.read_csv(tmp_path / "out" / "uncertainty_bands.csv")
     b = bands[bands["indicator"] == "norm_72h_share"].set_index("source")
     assert b.loc["inputs", "width_90"] > b.loc["seeds", "width_90"]
+    samples = pd.read_csv(tmp_path / "out" / "samples.csv")
+    assert set(samples["design"]) == {"morris", "sobol", "band"}
     runs = (tmp_path / "out" / "evaluations.jsonl").read_text()
+    assert len(runs.splitlines()) == 28
     again = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert again.returncode == 0 and "resuming" in again.stderr
     assert (tmp_path / "out" / "evaluations.jsonl").read_text() == runs  # nothing run again
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "sensitivity_morris.csv"),
                                   morris)
+
+
+def test_the_command_refuses_a_bad_register_or_folder_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad input exits 2 before any model run (in this process: the same main())."""
+    from sim.cli.sensitivity import main
+
+    register = tmp_path / "toy.yaml"
+
+    def command(out: Path) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as exc:
+            main([*TOY_SCENARIO, "--register", str(register), "--out", str(out),
+                  f"results_dir={tmp_path / 'results'}"])
+        return exc.value.code, capsys.readouterr().err
+
     # A key the config does not have: exit 2, named, nothing written.
     register.write_text("inputs:\n  - {key: comms.nope, low: 1, high: 2, why: x}\n")
-    bad = subprocess.run([*args[:-3], "--out", str(tmp_path / "bad"), args[-1]],
-                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert bad.returncode == 2 and "comms.nope" in bad.stderr
+    code, err = command(tmp_path / "bad")
+    assert code == 2 and "comms.nope" in err
     assert not (tmp_path / "bad").exists()
     # Not YAML with inputs; a folder that is not a study.
     register.write_text("just words")
-    bad = subprocess.run([*args[:-3], "--out", str(tmp_path / "bad"), args[-1]],
-                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert bad.returncode == 2 and "inputs:" in bad.stderr
+    code, err = command(tmp_path / "bad")
+    assert code == 2 and "inputs:" in err
+    assert not (tmp_path / "bad").exists()
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
-    register.write_text("inputs:\n  - {key: comms.sitrep_interval_h, low: 3, high: 5, "
-                        "why: toy}\n")
-    bad = subprocess.run([*args[:-3], "--out", str(tmp_path / "other"), args[-1]],
-                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert bad.returncode == 2 and "not empty" in bad.stderr
+    register.write_text(TOY_REGISTER)
+    code, err = command(tmp_path / "other")
+    assert code == 2 and "not empty" in err
     assert [f.name for f in (tmp_path / "other").iterdir()] == ["notes.txt"]
-    samples = pd.read_csv(tmp_path / "out" / "samples.csv")
-    assert set(samples["design"]) == {"morris", "sobol", "band"}
+    assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.slow
@@ -190,7 +210,7 @@ def test_the_cluster_path_gives_the_same_results_as_local_processes(tmp_path: Pa
     """submitit (as on Slurm, here as local processes) equals joblib, run for run."""
     from sim.results.batch import EvaluationStore, Launcher, evaluate_all
 
-    cfg = compose_config(["region.select.regions=[IJsselland]"])
+    cfg = compose_config(["region.select.regions=[IJsselland]", "horizon_h=80"])
     jobs = [("a", {"seed": 1}), ("b", {"staffing": {"rest_hours": 10.0}})]
     here = EvaluationStore(tmp_path / "here.jsonl")
     evaluate_all(cfg, jobs, [1, 2], here, 2)
