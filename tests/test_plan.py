@@ -38,6 +38,9 @@ from sim.results.shortfall import shortfall_table
 
 PLAN_DEFAULTS = Path(__file__).resolve().parents[1] / "configs" / "plan" / "default.yaml"
 SMALL = ["region.select.regions=[IJsselland]"]
+#: A shorter scenario for the commands that do not read the shared plan: 80 h are enough
+#: for the 72-hour norm (the shared plan keeps the full week its choices are checked for).
+SHORT = [*SMALL, "horizon_h=80"]
 SMALL_PLAN = ["plan.seeds=2", "plan.trials=8", "plan.batch=4", "plan.budget_eur=4e5"]
 
 
@@ -280,20 +283,28 @@ def test_unknown_site_ids_in_a_package_are_bad_input() -> None:
     assert {"stations.add_backup", "support_points.add_generators"} <= set(err.value.fields())
 
 
-@pytest.mark.slow
-def test_plan_cli_rejects_bad_input_and_writes_nothing(tmp_path: Path) -> None:
+def test_plan_cli_rejects_bad_input_and_writes_nothing(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad input exits 2 before anything is written (in this process: the same main())."""
+    from sim.cli.plan import main
+
     out = tmp_path / "plan"
-    proc = run_plan_cli([*SMALL, "plan.target.norm=2", "plan.costs.volunteer_eur=x"], out,
-                        tmp_path)
-    assert proc.returncode == 2
-    assert "plan.target.norm" in proc.stderr and "plan.costs.volunteer_eur" in proc.stderr
+
+    def command(*args: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as exc:
+            main([*SMALL, *args, "--out", str(out), f"results_dir={tmp_path / 'results'}"])
+        return exc.value.code, capsys.readouterr().err
+
+    code, err = command("plan.target.norm=2", "plan.costs.volunteer_eur=x")
+    assert code == 2
+    assert "plan.target.norm" in err and "plan.costs.volunteer_eur" in err
     assert not out.exists() and not (tmp_path / "results").exists()
     # A scenario key Hydra does not know, and a site id the region does not have.
     for bad, named in (("stations.nope=1", "nope"), ("stations.add_backup=[FS-X]",
                                                      "stations.add_backup")):
-        proc = run_plan_cli([*SMALL, bad], out, tmp_path)
-        assert proc.returncode == 2 and named in proc.stderr, proc.stderr
-        assert not out.exists()
+        code, err = command(bad)
+        assert code == 2 and named in err, err
+        assert not out.exists() and not (tmp_path / "results").exists()
 
 
 # --- the whole command -------------------------------------------------------------------
@@ -360,24 +371,23 @@ def test_an_interrupted_plan_resumes_to_the_same_frontier_and_serial_equals_para
     # Stopped mid-search: half the runs stored, the last line cut short.
     (resumed / "evaluations.jsonl").write_text("\n".join(lines[:kept]) + "\n"
                                                + lines[kept][:40])
-    proc = run_plan_cli([*SMALL, *SMALL_PLAN], resumed, tmp_path)
+    # Resumed on one process (the plan was made on two): the other half of the runs,
+    # and so the search's later batches, must come out as they did in parallel.
+    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.jobs=1"], resumed, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "resuming" in proc.stderr
-    assert EvaluationStore(resumed / "evaluations.jsonl").results.keys() == \
-        EvaluationStore(small_plan / "evaluations.jsonl").results.keys()
+    assert "on 1 processes" in proc.stderr
+    here = EvaluationStore(resumed / "evaluations.jsonl").results
+    there = EvaluationStore(small_plan / "evaluations.jsonl").results
+    assert here.keys() == there.keys()
+    assert here == there
     for f in ("trials.csv", "frontier.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(resumed / f), pd.read_csv(small_plan / f))
-    # One process instead of two: the same packages and results.
-    serial = tmp_path / "serial"
-    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.jobs=1"], serial, tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    pd.testing.assert_frame_equal(pd.read_csv(serial / "trials.csv"),
-                                  pd.read_csv(small_plan / "trials.csv"))
     # Other settings for an existing folder are refused, and nothing is changed.
-    before = {f: f.read_bytes() for f in files_under(serial)}
-    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.seeds=3"], serial, tmp_path)
+    before = {f: f.read_bytes() for f in files_under(resumed)}
+    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.seeds=3"], resumed, tmp_path)
     assert proc.returncode == 2 and "other settings" in proc.stderr
-    assert {f: f.read_bytes() for f in files_under(serial)} == before
+    assert {f: f.read_bytes() for f in files_under(resumed)} == before
 
 
 @pytest.mark.slow
@@ -405,7 +415,7 @@ def test_any_package_can_be_written_as_a_preset_and_a_report_names_the_trade_off
 @pytest.mark.slow
 def test_a_budget_nothing_fits_says_so_and_writes_no_preset(tmp_path: Path) -> None:
     out = tmp_path / "plan"
-    proc = run_plan_cli([*SMALL, "plan.seeds=1", "plan.trials=4", "plan.batch=4",
+    proc = run_plan_cli([*SHORT, "plan.seeds=1", "plan.trials=4", "plan.batch=4",
                          "plan.budget_eur=1000"], out, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "no package found fits the budget" in proc.stdout
@@ -420,7 +430,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_continues(tmp_path: Path) -> 
     import time
 
     out = tmp_path / "plan"
-    args = [sys.executable, "-m", "sim.cli.plan", *SMALL, *SMALL_PLAN, "plan.jobs=1",
+    args = [sys.executable, "-m", "sim.cli.plan", *SHORT, *SMALL_PLAN, "plan.jobs=1",
             "--out", str(out), f"results_dir={tmp_path / 'results'}"]
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -436,6 +446,6 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_continues(tmp_path: Path) -> 
     assert "Traceback" not in err
     kept = len(store.read_text().splitlines())
     assert kept >= 3
-    again = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.jobs=1"], out, tmp_path)
+    again = run_plan_cli([*SHORT, *SMALL_PLAN, "plan.jobs=1"], out, tmp_path)
     assert again.returncode == 0 and "resuming" in again.stderr
     assert (out / "report.md").exists()
