@@ -19,6 +19,7 @@ tasks the same way:
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import math
 import re
@@ -58,6 +59,8 @@ _SLURM_REASONS = (
     (re.compile(r"DUE TO NODE FAILURE|NODE_FAIL", re.I), "its node failed"),
     (re.compile(r"CANCELLED", re.I), "cancelled (scancel)"),
 )
+#: A task whose interpreter could not be started (``python`` or ``setup`` wrong on the nodes).
+_NO_INTERPRETER = re.compile(r"execve\(\)[^\n]*|^.*: No such file or directory$", re.M)
 
 
 class LostRuns(RuntimeError):
@@ -125,15 +128,53 @@ def partition_problem(name: str | None) -> str | None:
     return "is not a partition of this cluster; allowed: " + ", ".join(known) + " (sinfo)"
 
 
-def queued_slurm_ids() -> set[str] | None:
-    """Slurm tasks of this user still pending or running (``squeue``); None if it cannot say."""
+def node_limits(partition: str | None) -> tuple[int, int, str] | None:
+    """The most CPUs and memory (MB) a node of the partition has, and whether it is up.
+
+    From ``sinfo`` (the default partition when None); None if it cannot say.
+    """
+    command = ["sinfo", "--noheader", "--format=%c %m %a"]
+    if partition:
+        command.append(f"--partition={partition}")
     try:
-        out = subprocess.run(["squeue", "--noheader", "--array", "--format=%i",
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                             check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    rows = [line.split() for line in out.splitlines() if len(line.split()) == 3]
+    try:
+        cpus = max(int(r[0].rstrip("+")) for r in rows)
+        memory = max(int(r[1].rstrip("+")) for r in rows)
+    except ValueError:  # no rows, or a format this Slurm writes otherwise
+        return None
+    return cpus, memory, "up" if any(r[2] == "up" for r in rows) else rows[0][2]
+
+
+def queue() -> dict[str, tuple[str, str]] | None:
+    """Tasks of this user still pending or running (``squeue``): id -> (state, reason).
+
+    None if ``squeue`` cannot be asked (not installed, no ``SLURM_CONF``, the controller
+    down): then nothing can be said of the tasks.
+    """
+    try:
+        out = subprocess.run(["squeue", "--noheader", "--array", "--format=%i %T %r",
                               f"--user={getpass.getuser()}"],
                              capture_output=True, text=True, timeout=60, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return {line.strip() for line in out.splitlines() if line.strip()}
+    tasks = {}
+    for line in out.splitlines():
+        parts = line.split(None, 2)
+        if parts:
+            tasks[parts[0]] = (parts[1] if len(parts) > 1 else "",
+                               parts[2].strip() if len(parts) > 2 else "")
+    return tasks
+
+
+def queued_slurm_ids() -> set[str] | None:
+    """Slurm tasks of this user still pending or running (``squeue``); None if it cannot say."""
+    tasks = queue()
+    return None if tasks is None else set(tasks)
 
 
 def slurm_state(slurm_id: str) -> str | None:
@@ -168,6 +209,10 @@ def log_reason(*logs: str | Path, slurm_id: str | None = None) -> str:
             return reason
     if "UncompletedJobError" in text or "not requeued" in text:
         return stopped_reason(text)
+    missing = _NO_INTERPRETER.search(text)
+    if missing:
+        return ("its interpreter could not be started on the node (hydra.launcher.python or "
+                f"setup): {missing.group(0).strip()[:300]}")
     state = slurm_state(slurm_id) if slurm_id else None
     if state is not None:
         for pattern, reason in _SLURM_REASONS:
@@ -197,30 +242,90 @@ def failure_reason(job: Any, exc: BaseException) -> str:
     return f"Slurm task {job.job_id}: submitit: {lines[-1].strip() if lines else exc}"
 
 
-def wait_for(jobs: Sequence[Any], poll_s: float = 10.0, lost_after_s: float = 60.0
-             ) -> Iterator[tuple[int, str | None]]:
+#: Why Slurm holds a pending task that it will never start as asked (``squeue %r``):
+#: the request exceeds what the partition or the account allows.
+NEVER_STARTS = {
+    "PartitionConfig": "it asks more than the partition allows (cpus_per_task, mem_gb, "
+                       "timeout_min or nodes: see sinfo)",
+    "PartitionNodeLimit": "it asks more nodes than the partition allows",
+    "PartitionTimeLimit": "its timeout_min exceeds the partition's time limit (sinfo)",
+    "BadConstraints": "no node offers what it asks (cpus_per_task, mem_gb, constraint)",
+    "AccountNotAllowed": "the account may not use this partition",
+    "QOSNotAllowed": "the QOS may not use this partition",
+    "InvalidAccount": "the account is not valid",
+    "InvalidQOS": "the QOS is not valid",
+    "DependencyNeverSatisfied": "it depends on a task that failed",
+}
+#: Seconds between the lines that say how many tasks wait, and why.
+REPORT_EVERY_S = 60.0
+
+
+def _cancel(slurm_id: str) -> None:
+    """``scancel`` a task Slurm will never start (so it does not hold a place in the queue)."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(["scancel", slurm_id], capture_output=True, timeout=60, check=False)
+
+
+def queue_line(tasks: Sequence[tuple[str, str]]) -> str:
+    """``3 running, 5 pending (Priority: 4, PartitionDown: 1)``, for tasks (state, reason)."""
+    running = sum(1 for state, _ in tasks if state == "RUNNING")
+    waiting: dict[str, int] = {}
+    for state, reason in tasks:
+        if state == "PENDING":
+            waiting[reason or "unknown"] = waiting.get(reason or "unknown", 0) + 1
+    text = f"{running} running, {sum(waiting.values())} pending"
+    if waiting:
+        text += " (" + ", ".join(f"{r}: {n}" for r, n in sorted(waiting.items())) + ")"
+    return text
+
+
+def wait_for(jobs: Sequence[Any], poll_s: float = 10.0, lost_after_s: float = 60.0,
+             say: Any = None) -> Iterator[tuple[int, str | None]]:
     """Wait for submitit's Slurm ``jobs``; yield (index, None) when done, (index, why) if lost.
 
-    Every job is yielded once, in the order they end.
+    Every job is yielded once, in the order they end. A task that Slurm holds for a
+    reason it will never overcome (:data:`NEVER_STARTS`, for ``lost_after_s``) is
+    cancelled and lost with that reason. ``say(line)``, if given, hears how many
+    tasks run and wait (and why) when that changes, at most once a minute.
     """
     pending = dict(enumerate(jobs))
     gone_since: dict[int, float] = {}
+    stuck_since: dict[int, float] = {}
+    said, said_at = "", -REPORT_EVERY_S
     while pending:
-        queued = queued_slurm_ids()
+        queued = queue()
         now = time.monotonic()
+        if pending and say is not None and queued is not None:
+            line = queue_line([queued[str(j.job_id)] for j in pending.values()
+                               if str(j.job_id) in queued])
+            if line != said and now - said_at >= REPORT_EVERY_S:
+                say(f"[slurm] {line}")
+                said, said_at = line, now
         for i, job in list(pending.items()):
+            slurm_id = str(job.job_id)
+            state, reason = (queued or {}).get(slurm_id, ("", ""))
             if job.paths.result_pickle.exists():
                 del pending[i]
                 yield i, None
-            elif queued is not None and str(job.job_id) not in queued:
+            elif queued is not None and slurm_id not in queued:
                 # Gone from the queue: its result may still be on its way (shared disks).
                 if now - gone_since.setdefault(i, now) >= lost_after_s:
                     del pending[i]
-                    why = log_reason(job.paths.stderr, job.paths.stdout,
-                                     slurm_id=str(job.job_id))
-                    yield i, (f"Slurm task {job.job_id}: {why}; "
-                              f"log {job.paths.stderr}")
+                    why = log_reason(job.paths.stderr, job.paths.stdout, slurm_id=slurm_id)
+                    yield i, f"Slurm task {slurm_id}: {why}" + _log_note(job.paths.stderr)
+            elif state == "PENDING" and reason in NEVER_STARTS:
+                if now - stuck_since.setdefault(i, now) >= lost_after_s:
+                    del pending[i]
+                    _cancel(slurm_id)
+                    yield i, (f"Slurm task {slurm_id}: Slurm will never start it ({reason}: "
+                              f"{NEVER_STARTS[reason]}); cancelled")
             else:
                 gone_since.pop(i, None)
+                stuck_since.pop(i, None)
         if pending:
             time.sleep(poll_s)
+
+
+def _log_note(path: str | Path) -> str:
+    """``; log <path>`` where the log exists (a task that never started has none)."""
+    return f"; log {path}" if Path(path).is_file() else ""

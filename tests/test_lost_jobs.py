@@ -107,7 +107,10 @@ def test_a_sweep_whose_main_process_died_has_lost_its_unfinished_jobs(tmp_path):
     ("slurmstepd: error: *** JOB 7 ON n1 CANCELLED AT 2026 DUE TO NODE FAILURE ***",
      "its node failed"),
     ("/shared/venv/bin/python: No such file or directory",
-     "the last line of its log: /shared/venv/bin/python: No such file or directory"),
+     "its interpreter could not be started on the node (hydra.launcher.python or setup): "
+     "/shared/venv/bin/python: No such file or directory"),
+    ("Traceback (most recent call last):\nValueError: boom",
+     "the last line of its log: ValueError: boom"),
 ])
 def test_why_slurm_ended_a_task_is_read_from_its_log(tmp_path, log, reason):
     path = tmp_path / "7_1_0_log.err"
@@ -393,3 +396,110 @@ def test_ctrl_c_stops_a_sweep_with_exit_130_and_says_how_to_go_on(tmp_path):
     (folder,) = results.glob("sweeps/*/*")
     plan = read_plan(folder)
     assert plan is not None and plan.ended is not None  # the sweep's end is noted
+
+
+def fake_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, body: str) -> None:
+    """A shell script ``name`` first on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+    (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_task_slurm_will_never_start_is_cancelled_and_lost(tmp_path, monkeypatch):
+    fake_program(tmp_path, monkeypatch, "squeue", "echo '9_0 PENDING PartitionConfig'\n"
+                                                  "echo '9_1 PENDING PartitionDown'")
+    fake_program(tmp_path, monkeypatch, "scancel", f"echo \"$@\" >> {tmp_path / 'cancelled'}")
+    stuck, waiting = FakeJob(tmp_path, "9_0"), FakeJob(tmp_path, "9_1")
+    heard: list[str] = []
+    events = cluster.wait_for([stuck, waiting], poll_s=0.01, lost_after_s=0, say=heard.append)
+    index, why = next(events)
+    assert index == 0 and why.startswith(
+        "Slurm task 9_0: Slurm will never start it (PartitionConfig: it asks more than the "
+        "partition allows")
+    assert "; log" not in why  # it never ran: no log to point to
+    assert (tmp_path / "cancelled").read_text().split() == ["9_0"]
+    # A partition that is down may come up again: the task waits, and the terminal says why.
+    assert heard == ["[slurm] 0 running, 2 pending (PartitionConfig: 1, PartitionDown: 1)"]
+
+
+def test_without_squeue_a_slurm_job_is_unknown_not_lost(tmp_path, monkeypatch):
+    fake_program(tmp_path, monkeypatch, "squeue", "echo 'slurm_load_jobs error' >&2; exit 1")
+    folder = sweep_with_one_done(tmp_path / "s")
+    write_slurm_tasks(folder, [SlurmTask(1, "7_1", "x", "y"), SlurmTask(2, "7_2", "x", "y")])
+    mark_ended(folder)
+    tables = gather(folder)
+    assert list(tables.results["status"]) == ["completed", "unknown", "unknown"]
+    assert tables.lost == [] and tables.rerun() is None
+    assert "squeue could not be asked" in report(tables)
+    with pytest.raises(SystemExit) as exc:
+        aggregate_main([str(folder), "--no-figures"])
+    assert exc.value.code == 1
+
+
+def test_the_rerun_doubles_the_limit_a_task_was_killed_at(tmp_path, squeue):
+    folder = tmp_path / "s"
+    write_plan(folder, JOBS, ["seed=1,2,3", "x=1"],
+               ["hydra/launcher=slurm", "hydra.launcher.timeout_min=15"])
+    log = tmp_path / "1.err"
+    log.write_text("*** JOB 7 ON vm CANCELLED AT 2026-12-03T09:30:22 DUE TO TIME LIMIT ***\n")
+    write_status(folder / "0", JOBS[0][1], "completed", 0.0)
+    write_slurm_tasks(folder, [SlurmTask(j, f"7_{j}", str(log), "y", 15, 2) for j in (1, 2)])
+    mark_ended(folder)
+    tables = gather(folder)
+    words = shlex.split(tables.rerun() or "")
+    assert "hydra.launcher.timeout_min=30" in words and "hydra.launcher.timeout_min=15" not in words
+    assert not any(w.startswith("hydra.launcher.mem_gb") for w in words)
+    assert "with twice the time limit" in report(tables)
+
+
+def test_the_rerun_keeps_the_sweeps_config_flags(tmp_path, monkeypatch):
+    from sim.sweeps.jobs import hydra_flags
+
+    monkeypatch.chdir(tmp_path)
+    assert hydra_flags(["--config-dir", "myconf", "-cn=other", "-m", "seed=1,2"]) == [
+        "--config-dir", str(tmp_path / "myconf"), "-cn", "other"]
+    monkeypatch.setattr(sys, "argv", ["sim", "-cd", "myconf", "-m", "seed=1,2"])
+    write_plan(tmp_path / "s", JOBS[:2], ["seed=1,2"], [])
+    plan = read_plan(tmp_path / "s")
+    assert plan is not None
+    words = shlex.split(rerun_command(tmp_path / "s", plan))
+    assert words[1:6] == ["-m", "sim", "-cd", str(tmp_path / "myconf"), "-m"]
+
+
+def test_many_lost_jobs_are_counted_by_reason(tmp_path):
+    jobs = [(n, [f"seed={n}"]) for n in range(40)]
+    folder = tmp_path / "s"
+    write_plan(folder, jobs, ["seed=range(0,40)"], [])
+    mark_ended(folder)
+    text = report(gather(folder))
+    assert text.count("\n  job ") == 12
+    assert "... 28 more (sweep_results.csv lists them)" in text
+    assert "40 x no status: the sweep ended or was stopped" in text
+
+
+def test_a_results_dir_that_was_there_is_kept_when_nothing_is(tmp_path, monkeypatch):
+    from sim.cli import main as cli
+
+    monkeypatch.setattr(cli, "CREATED_FROM", [])  # results_dir existed before the command
+    results = tmp_path / "results"
+    (results / "sweeps" / "a" / "b").mkdir(parents=True)
+    cli.remove_if_empty(results / "sweeps" / "a" / "b", up_to=results)
+    assert results.is_dir() and not (results / "sweeps").exists()
+
+
+def test_a_resumed_sweeps_progress_waits_for_its_own_job_list(tmp_path, capsys):
+    import time
+
+    from sim.cli.main import SweepCallback
+
+    folder = sweep_with_one_done(tmp_path / "s")  # an earlier sweep's jobs.json and status
+    callback = SweepCallback()
+    callback._total = 3
+    callback._started_at = time.time() + 5  # this sweep started after that jobs.json
+    callback._show(folder)
+    assert capsys.readouterr().err == ""
+    callback._started_at = 0.0
+    callback._show(folder)
+    assert "[sweep] 1/3 jobs done" in capsys.readouterr().err

@@ -6,6 +6,7 @@ Sizing each task from the sweep's jobs, and waiting for the tasks with
 name it.
 """
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,25 @@ def settings_problems(params: Mapping[str, Any], python: str | None, poll_s: flo
     problem = cluster.partition_problem(params.get("partition"))
     if problem:
         out.append(f"hydra.launcher.partition = {params.get('partition')!r}: {problem}")
+        return out
+    limits = cluster.node_limits(params.get("partition"))
+    if limits is not None:
+        cpus, memory_mb, _ = limits
+        where = f"the largest node of partition {params.get('partition') or '(default)'}"
+        asked = params.get("cpus_per_task")
+        if isinstance(asked, int) and asked > cpus:
+            out.append(f"hydra.launcher.cpus_per_task = {asked}: {where} has {cpus} CPUs "
+                       f"(sinfo); allowed: 1 to {cpus}")
+        memory = params.get("mem_gb")
+        if isinstance(memory, int) and memory * 1024 > memory_mb:
+            out.append(f"hydra.launcher.mem_gb = {memory}: {where} has {memory_mb} MB "
+                       f"(sinfo); allowed: up to {memory_mb // 1024}, or null to size it")
     return out
+
+
+def _say(line: str) -> None:
+    """A line about the queue, on the terminal."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def last_line(exc: BaseException) -> str:
@@ -96,16 +115,18 @@ def array_parameters(params: Mapping[str, Any], sizes: Sequence[tuple[int, int]]
 
 
 def wait(jobs: Sequence[Any], numbered: Sequence[tuple[int, list[str]]], sweep_dir: Path,
-         poll_s: float, lost_after_s: float) -> list[JobReturn]:
+         poll_s: float, lost_after_s: float, limits: tuple[int, int] = (0, 0)
+         ) -> list[JobReturn]:
     """Wait for every submitted task; a lost one gets a ``lost`` status. Results in order.
 
-    ``jobs``: submitit's jobs, one per entry of ``numbered`` (job number, overrides).
+    ``jobs``: submitit's jobs, one per entry of ``numbered`` (job number, overrides);
+    ``limits``: the tasks' time limit (minutes) and memory (GB), recorded for a rerun.
     """
     write_slurm_tasks(sweep_dir, (SlurmTask(n, str(job.job_id), str(job.paths.stderr),
-                                            str(job.paths.stdout))
+                                            str(job.paths.stdout), *limits)
                                   for job, (n, _) in zip(jobs, numbered, strict=True)))
     results: dict[int, JobReturn] = {}
-    for i, lost in cluster.wait_for(jobs, poll_s, lost_after_s):
+    for i, lost in cluster.wait_for(jobs, poll_s, lost_after_s, say=_say):
         number, overrides = numbered[i]
         if lost is None:
             try:

@@ -187,6 +187,11 @@ def check_jobs(sweeper: Any, batch: Sequence[Sequence[str]]) -> None:
     from sim.cli.main import check
     from sim.errors import InputError
 
+    values: dict[str, set[str]] = {}
+    for overrides in batch:
+        for o in overrides:
+            values.setdefault(o.split("=", 1)[0], set()).add(o)
+    swept = {key for key, seen in values.items() if len(seen) > 1}
     for overrides in batch:
         cfg = sweeper.hydra_context.config_loader.load_sweep_config(
             master_config=sweeper.config, sweep_overrides=list(overrides))
@@ -195,11 +200,12 @@ def check_jobs(sweeper: Any, batch: Sequence[Sequence[str]]) -> None:
         try:
             check(cfg)
         except InputError as exc:
-            swept = " ".join(o for o in overrides if o not in sweeper.config.hydra.overrides.task)
+            named = " ".join(o for o in overrides if o.split("=", 1)[0] in swept)
             raise SweepRefused(
-                f"the jobs with {swept or 'these overrides'} (and any other job with the same "
-                "values) would fail on their nodes:\n" + "\n".join(
-                    f"    {p}" for p in exc.problems)) from exc
+                f"the jobs with {named or 'these overrides'} would fail on their nodes:\n"
+                + "\n".join(f"    {p}" for p in exc.problems)
+                + "\n    (of a key swept over numbers only the smallest and largest values "
+                "are checked here: fix these, and values between are checked next)") from exc
 
 
 def _number_kind(value: str) -> str | None:

@@ -45,6 +45,8 @@ from sim.cluster import SIGNAL_DELAY_S, environment_setup
 from sim.sweeps.jobs import hydra_override
 
 log = logging.getLogger(__name__)
+#: Jobs whose overrides are echoed when submitted (with the last one).
+ECHOED = 10
 
 
 @dataclass
@@ -131,8 +133,12 @@ class SlurmLauncher(BaseSubmititLauncher):
                  len(jobs), params["name"], params["timeout_min"], params["mem_gb"], sweep_dir)
         here = hydra_override("hydra.sweep.dir", str(sweep_dir))
         job_params = []
-        for number, overrides in jobs:
-            log.info("\t#%d : %s", number, " ".join(filter_overrides(overrides)))
+        for k, (number, overrides) in enumerate(jobs):
+            if k < ECHOED or k == len(jobs) - 1:
+                log.info("\t#%d : %s", number, " ".join(filter_overrides(overrides)))
+            elif k == ECHOED:
+                log.info("\t... (%d more; every job's overrides are in jobs.json)",
+                         len(jobs) - ECHOED - 1)
             job_params.append(([*overrides, here], "hydra.sweep.dir", number,
                                f"job_id_for_{number}", Singleton.get_state()))
         made = not (sweep_dir / ".submitit").exists()
@@ -143,4 +149,5 @@ class SlurmLauncher(BaseSubmititLauncher):
                 shutil.rmtree(sweep_dir / ".submitit", ignore_errors=True)
             raise SweepRefused("hydra.launcher: Slurm refused the jobs (sbatch): "
                                + _slurm.last_line(exc)) from exc
-        return _slurm.wait(submitted, jobs, sweep_dir, self.poll_s, self.lost_after_s)
+        return _slurm.wait(submitted, jobs, sweep_dir, self.poll_s, self.lost_after_s,
+                           (int(params["timeout_min"]), int(params["mem_gb"])))

@@ -2,7 +2,8 @@
 
 Works on a sweep that is still running or was interrupted; exits with status 1
 naming the failed and lost jobs (with the command that reruns only them) if any,
-2 when the folder cannot be read. ``--rerun-command`` prints only that command.
+or when jobs ran on Slurm and ``squeue`` cannot be asked here (``unknown``), and 2
+when the folder cannot be read. ``--rerun-command`` prints only that command.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.sweeps.aggregate import aggregate
-from sim.sweeps.jobs import rerun_command
 from sim.sweeps.tables import report
 
 
@@ -50,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     try:
         if args.rerun_command:
-            if tables.plan is not None and (tables.failed or tables.lost):
-                print(rerun_command(tables.folder, tables.plan))
+            command = tables.rerun()
+            if command is not None:
+                print(command)
             else:  # on stderr: stdout stays empty for a script that runs what it prints
                 running = int((tables.results["status"] == "running").sum())
                 print(f"nothing to rerun: {len(tables.results)} jobs, none failed or lost"
@@ -61,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stdout.flush()
     except BrokenPipeError:  # `| head`: the reader left; the tables are written
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    if tables.failed or tables.lost:
+    if tables.failed or tables.lost or tables.unknown:
         sys.exit(1)
 
 

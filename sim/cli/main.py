@@ -296,10 +296,13 @@ def remove_if_empty(folder: Path, up_to: Path | None = None) -> None:
     """
     from sim.results.folder import remove_if_empty as remove
 
-    if up_to is not None and CREATED_FROM and (
-            CREATED_FROM[0] == Path(up_to).absolute()
-            or CREATED_FROM[0] in Path(up_to).absolute().parents):
-        up_to = CREATED_FROM[0]
+    if up_to is not None:
+        results = Path(up_to).absolute()
+        if CREATED_FROM and (CREATED_FROM[0] == results or CREATED_FROM[0] in results.parents):
+            up_to = CREATED_FROM[0]
+        elif results in Path(folder).absolute().parents:
+            # results_dir was there before this command: kept, even if empty.
+            up_to = results / Path(folder).absolute().relative_to(results).parts[0]
     remove(folder, up_to)
 
 
@@ -326,6 +329,7 @@ class SweepCallback(Callback):
         self._thread: threading.Thread | None = None
         self._importer: threading.Thread | None = None
         self._shown = (0, 0, 0)
+        self._started_at = time.time()
 
     def __getstate__(self) -> dict[str, Any]:
         # Launchers pickle the callbacks to send them to the jobs; the watcher stays here.
@@ -335,8 +339,17 @@ class SweepCallback(Callback):
         self.__init__(**state)  # type: ignore[misc]
 
     def _show(self, folder: Path) -> None:
-        """Print the progress line if the counts changed since it was last printed."""
-        done, failed, lost = count_finished(folder) if folder.exists() else (0, 0, 0)
+        """Print the progress line if the counts changed since it was last printed.
+
+        Only once the sweeper has written this sweep's ``jobs.json`` (after its checks):
+        before that, a resumed sweep's folder still holds the earlier jobs' statuses.
+        """
+        try:
+            if (folder / "jobs.json").stat().st_mtime < self._started_at:
+                return
+        except OSError:
+            return
+        done, failed, lost = count_finished(folder)
         if (done, failed, lost) == self._shown:
             return
         self._shown = (done, failed, lost)
@@ -356,6 +369,7 @@ class SweepCallback(Callback):
         SWEEP_FOLDER[:] = [folder]
         self._total = count_jobs(list(config.hydra.overrides.task))
         self._start = time.perf_counter()
+        self._started_at = time.time() - 1.0  # file times may be coarser than the clock
         # "[sweep] N jobs into <folder>" comes from the sweeper, once its checks passed.
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, args=(folder,), daemon=True)
@@ -380,7 +394,7 @@ class SweepCallback(Callback):
 
         tables = aggregate(folder)
         print(report(tables), file=sys.stderr, flush=True)
-        if tables.failed or tables.lost:
+        if tables.failed or tables.lost or tables.unknown:
             sys.exit(1)
 
 
@@ -464,8 +478,11 @@ def stopped_message() -> int:
     if remove_unstarted_sweeps():
         print("\nstopped before any job ran: nothing is kept", file=sys.stderr, flush=True)
         return EXIT_STOPPED
-    cluster = ((" tasks already sent to Slurm keep running (squeue lists them, scancel "
-                "stops them).") if (folder / "slurm_jobs.json").exists() else "")
+    from sim.sweeps.jobs import read_slurm_tasks
+
+    arrays = sorted({t.slurm_id.split("_")[0] for t in read_slurm_tasks(folder).values()})
+    cluster = (f" Tasks already sent to Slurm keep running: squeue lists them; "
+               f"scancel {' '.join(arrays)} stops them." if arrays else "")
     print(f"\nstopped: the jobs that ended are kept in {folder}.{cluster}\n"
           f"  gather:  blackout-sim-aggregate {folder}\n"
           f"  the rest: blackout-sim-aggregate --rerun-command {folder}  (prints the command "

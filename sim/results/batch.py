@@ -272,7 +272,8 @@ def _submit(base: Mapping[str, Any], todo: list[tuple[str, Mapping[str, Any], in
     ended: dict[int, list[tuple[str, int, dict[str, Any]]] | None] = {}
     lost: list[str] = []
     following = 0
-    for i, why in cluster.wait_for(submitted, launcher.poll_s, launcher.lost_after_s):
+    for i, why in cluster.wait_for(submitted, launcher.poll_s, launcher.lost_after_s,
+                                   say=lambda line: print(line, file=sys.stderr, flush=True)):
         if why is None:
             try:
                 ended[i] = submitted[i].result()

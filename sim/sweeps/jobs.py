@@ -12,6 +12,7 @@ Gathering compares the job folders with that list. A job that wrote no
 
 - ``running`` while its Slurm task is still queued or running (``squeue``), or,
   without a Slurm task, while the sweep's main process still runs;
+- ``unknown`` when it had a Slurm task and ``squeue`` cannot be asked here;
 - ``lost`` otherwise: cancelled, killed past its time limit or out of memory,
   its node failed, or the sweep stopped before it ran. The reason is taken from
   the task's log where Slurm wrote one there.
@@ -61,6 +62,8 @@ class SweepPlan:
     python: str = ""
     #: Rebuilt from ``multirun.yaml`` because ``jobs.json`` is missing.
     rebuilt: bool = False
+    #: Hydra's own flags of the command (``--config-dir <absolute path>``...).
+    flags: list[str] = field(default_factory=list)
 
 
 def write_plan(folder: Path, jobs: Sequence[tuple[int, Sequence[str]]],
@@ -69,7 +72,7 @@ def write_plan(folder: Path, jobs: Sequence[tuple[int, Sequence[str]]],
     data = {"jobs": [{"job": n, "overrides": list(o)} for n, o in jobs],
             "task_overrides": list(task_overrides), "hydra_overrides": list(hydra_overrides),
             "host": socket.gethostname(), "pid": os.getpid(), "ended": None,
-            "python": sys.executable}
+            "python": sys.executable, "flags": hydra_flags(sys.argv[1:])}
     Path(folder).mkdir(parents=True, exist_ok=True)
     write_text_atomic(Path(folder) / JOBS_FILE, dump_json(data))
 
@@ -93,7 +96,31 @@ def read_plan(folder: Path) -> SweepPlan | None:
                      task_overrides=[str(o) for o in data.get("task_overrides", [])],
                      hydra_overrides=[str(o) for o in data.get("hydra_overrides", [])],
                      host=str(data.get("host", "")), pid=int(data.get("pid", 0)),
-                     ended=data.get("ended"), python=str(data.get("python", "")))
+                     ended=data.get("ended"), python=str(data.get("python", "")),
+                     flags=[str(f) for f in data.get("flags", [])])
+
+
+#: Hydra's flags that take a value and say where the configs are.
+_HYDRA_FLAGS = {"--config-dir": "dir", "-cd": "dir", "--config-path": "path", "-cp": "path",
+                "--config-name": "name", "-cn": "name"}
+
+
+def hydra_flags(argv: Sequence[str]) -> list[str]:
+    """The config flags of a command line (``--config-dir`` made absolute), to give again."""
+    out: list[str] = []
+    args = list(argv)
+    for i, arg in enumerate(args):
+        flag, eq, value = arg.partition("=")
+        if flag not in _HYDRA_FLAGS:
+            continue
+        if not eq:
+            if i + 1 >= len(args):
+                continue
+            value = args[i + 1]
+        if _HYDRA_FLAGS[flag] == "dir":
+            value = str(Path(value).expanduser().absolute())
+        out += [flag, value]
+    return out
 
 
 def plan_from_multirun(folder: Path) -> SweepPlan | None:
@@ -131,14 +158,17 @@ class SlurmTask:
     slurm_id: str
     stderr: str
     stdout: str
+    #: The limits the task had (0: not recorded).
+    timeout_min: int = 0
+    mem_gb: int = 0
 
 
 def write_slurm_tasks(folder: Path, tasks: Iterable[SlurmTask]) -> None:
     """Add tasks to ``slurm_jobs.json`` (a rerun's tasks replace the earlier ones)."""
     known = read_slurm_tasks(folder)
     known.update({t.job: t for t in tasks})
-    data = [{"job": t.job, "slurm_id": t.slurm_id, "stderr": t.stderr, "stdout": t.stdout}
-            for _, t in sorted(known.items())]
+    data = [{"job": t.job, "slurm_id": t.slurm_id, "stderr": t.stderr, "stdout": t.stdout,
+             "timeout_min": t.timeout_min, "mem_gb": t.mem_gb} for _, t in sorted(known.items())]
     write_text_atomic(Path(folder) / SLURM_FILE, dump_json(data))
 
 
@@ -148,14 +178,16 @@ def read_slurm_tasks(folder: Path) -> dict[int, SlurmTask]:
     if not path.is_file():
         return {}
     return {int(t["job"]): SlurmTask(int(t["job"]), str(t["slurm_id"]), str(t["stderr"]),
-                                     str(t["stdout"]))
+                                     str(t["stdout"]), int(t.get("timeout_min") or 0),
+                                     int(t.get("mem_gb") or 0))
             for t in json.loads(path.read_text(encoding="utf-8"))}
 
 
 def task_reason(task: SlurmTask) -> str:
     """``Slurm task 12_3: cancelled (scancel); log ...``, from the task's log files."""
     why = log_reason(task.stderr, task.stdout, slurm_id=task.slurm_id)
-    return f"Slurm task {task.slurm_id}: {why}; log {task.stderr}"
+    return f"Slurm task {task.slurm_id}: {why}" + (f"; log {task.stderr}"
+                                                  if Path(task.stderr).is_file() else "")
 
 
 def _process_alive(host: str, pid: int) -> bool:
@@ -181,7 +213,9 @@ def without_status(folder: Path, plan: SweepPlan, jobs: Iterable[int]
         elif sweep_runs:
             out[job] = ("running", "")
         elif task is not None:
-            out[job] = ("lost", f"{task_reason(task)} (squeue could not be asked)")
+            out[job] = ("unknown", f"Slurm task {task.slurm_id}: squeue could not be asked "
+                                   "here, so whether it is queued, running or lost is not "
+                                   "known (gather where Slurm's commands work)")
         elif plan.rebuilt:
             out[job] = ("lost", "no status, and jobs.json is missing (the job list was "
                                 "rebuilt from multirun.yaml): the job never ended, or its "
@@ -200,14 +234,36 @@ def hydra_override(key: str, value: str) -> str:
     return f"{key}='{escaped}'"
 
 
-def rerun_command(folder: Path, plan: SweepPlan) -> str:
+def raised_limits(folder: Path, errors: Mapping[int, str]) -> dict[str, int]:
+    """Twice the limit of the tasks killed at their time limit or out of memory.
+
+    ``errors``: the lost jobs' reasons by job number. A rerun with the same limits
+    would be killed again; the rerun command asks for these instead.
+    """
+    tasks = read_slurm_tasks(folder)
+    out: dict[str, int] = {}
+    for key, words in (("timeout_min", "time limit"), ("mem_gb", "out of memory")):
+        had = [getattr(tasks[j], key) for j, why in errors.items()
+               if words in why and j in tasks and getattr(tasks[j], key)]
+        if had:
+            out[key] = 2 * max(had)
+    return out
+
+
+def rerun_command(folder: Path, plan: SweepPlan, errors: Mapping[int, str] | None = None
+                  ) -> str:
     """The shell command that reruns the sweep's jobs that did not complete, into ``folder``.
 
-    The original command's overrides, the folder, and ``hydra.sweeper.resume=true``:
-    jobs that completed are skipped; the others run again with their own numbers.
+    The original command's interpreter, config flags and overrides, the folder, and
+    ``hydra.sweeper.resume=true``: jobs that completed are skipped; the others run
+    again with their own numbers. ``errors`` (the lost jobs' reasons by number): where
+    tasks were killed at their time limit or out of memory, the limit is doubled.
     """
-    keep = [o for o in plan.hydra_overrides if o.split("=", 1)[0] not in _RERUN_KEYS]
-    words = [plan.python or sys.executable, "-m", "sim", "-m", *keep, *plan.task_overrides,
+    raised = raised_limits(folder, errors or {})
+    drop = (*_RERUN_KEYS, *(f"hydra.launcher.{k}" for k in raised))
+    keep = [o for o in plan.hydra_overrides if o.split("=", 1)[0] not in drop]
+    words = [plan.python or sys.executable, "-m", "sim", *plan.flags, "-m", *keep,
+             *(f"hydra.launcher.{k}={v}" for k, v in raised.items()), *plan.task_overrides,
              hydra_override("hydra.sweep.dir", str(Path(folder).absolute())),
              "hydra.sweeper.resume=true"]
     return " ".join(shlex.quote(w) for w in words)

@@ -45,7 +45,13 @@ from scipy import stats
 from sim.results.files import write_atomic
 from sim.results.headline import percent, table
 from sim.results.shortfall import CAUSE_TEXT
-from sim.sweeps.jobs import SweepPlan, read_plan, rerun_command, without_status
+from sim.sweeps.jobs import (
+    SweepPlan,
+    raised_limits,
+    read_plan,
+    rerun_command,
+    without_status,
+)
 from sim.sweeps.status import STATUS_FILE
 
 RESULTS_STEM = "sweep_results"
@@ -86,6 +92,23 @@ class SweepTables:
     def lost(self) -> list[str]:
         """Job numbers whose task ended without a result, or that never ran."""
         return [str(j) for j in self.results.loc[self.results["status"] == "lost", "job"]]
+
+    @property
+    def unknown(self) -> list[str]:
+        """Job numbers whose Slurm task could not be asked about (no ``squeue`` here)."""
+        return [str(j) for j in self.results.loc[self.results["status"] == "unknown", "job"]]
+
+    def rerun(self) -> str | None:
+        """The command that reruns the failed and lost jobs, or None (none, or no job list).
+
+        Limits are raised where tasks were killed at theirs.
+        """
+        if self.plan is None or not (self.failed or self.lost):
+            return None
+        lost = self.results[self.results["status"] == "lost"]
+        return rerun_command(self.folder, self.plan,
+                             {int(j): str(e) for j, e in zip(lost["job"], lost["error"],
+                                                             strict=True)})
 
     @property
     def swept(self) -> list[str]:
@@ -275,27 +298,53 @@ def write_tables(tables: SweepTables) -> list[Path]:
 def report(tables: SweepTables) -> str:
     """A short account of a sweep for the terminal."""
     counts = tables.results["status"].value_counts()
-    parts = [f"{int(counts.get(s, 0))} {s}" for s in ("completed", "failed", "lost", "running")
+    parts = [f"{int(counts.get(s, 0))} {s}" for s in ("completed", "failed", "lost", "running",
+                                                      "unknown")
              if counts.get(s, 0)]
     text = (f"sweep {tables.folder}: {len(tables.results)} jobs ({', '.join(parts) or 'none'}); "
             f"tables {RESULTS_STEM}, {SUMMARY_STEM} and {AREAS_STEM} (.csv and .parquet)")
     if tables.plan is not None and tables.plan.rebuilt:
         text += ("\nnote: jobs.json is missing; the sweep's jobs were rebuilt from "
                  "multirun.yaml")
-    for status in ("failed", "lost"):
+    for status in ("failed", "lost", "unknown"):
         ended = tables.results[tables.results["status"] == status]
         if len(ended):
-            lines = [f"  job {job} ({_overrides_text(tables, job)}): {error}"
-                     for job, error in zip(ended["job"], ended["error"], strict=True)]
-            text += f"\n{status} jobs:\n" + "\n".join(lines)
-    if tables.plan is not None and (tables.failed or tables.lost):
-        text += ("\nTo rerun only the jobs that did not complete, into the same folder:\n  "
-                 + rerun_command(tables.folder, tables.plan))
+            text += f"\n{status} jobs:\n" + _job_lines(tables, ended)
+    command = tables.rerun()
+    if command is not None:
+        text += ("\nTo rerun only the jobs that did not complete, into the same folder"
+                 + (" (with twice the time limit or memory of the tasks killed at theirs)"
+                    if _raised(tables) else "") + ":\n  " + command)
     rows = combination_headlines(tables)
     if rows:
         text += ("\n\nAt the deadline, mean over seeds per combination (all regions; per region "
                  f"and municipality: {AREAS_STEM}.csv):\n" + table(rows, first="combination"))
     return text
+
+
+#: Job lines shown for one status; past these, the jobs are counted by reason.
+SHOWN_JOBS = 12
+
+
+def _job_lines(tables: SweepTables, ended: pd.DataFrame) -> str:
+    """A line per job; for many jobs the first few, then the count of each reason."""
+    lines = [f"  job {job} ({_overrides_text(tables, job)}): {error}"
+             for job, error in zip(ended["job"][:SHOWN_JOBS], ended["error"][:SHOWN_JOBS],
+                                   strict=True)]
+    if len(ended) > SHOWN_JOBS:
+        reasons = ended["error"].astype(str).str.replace(r"^Slurm task \S+: ", "", regex=True)
+        reasons = reasons.str.replace(r"; log \S+$", "", regex=True)
+        lines.append(f"  ... {len(ended) - SHOWN_JOBS} more (sweep_results.csv lists them); "
+                     "all of them by reason:")
+        lines += [f"    {n} x {why}" for why, n in reasons.value_counts().items()]
+    return "\n".join(lines)
+
+
+def _raised(tables: SweepTables) -> bool:
+    """Whether the rerun command raises a limit (tasks killed at their time or memory limit)."""
+    lost = tables.results[tables.results["status"] == "lost"]
+    return bool(raised_limits(tables.folder, {int(j): str(e) for j, e in zip(
+        lost["job"], lost["error"], strict=True)}))
 
 
 def _overrides_text(tables: SweepTables, job: int) -> str:
@@ -331,7 +380,7 @@ def combination_headlines(tables: SweepTables) -> list[dict[str, str]]:
     for key, group in groups:
         values = key if isinstance(key, tuple) else (key,)
         name = ", ".join(f"{b}={v}" for b, v in zip(by, values, strict=True)) or "all jobs"
-        row = {"combination": f"{name} ({len(group)} seeds)"}
+        row = {"combination": f"{name} ({len(group)} seed{'' if len(group) == 1 else 's'})"}
         for column, indicator in _HEADLINE.items():
             mean = group[indicator].mean() if indicator in group else math.nan
             row[column] = percent(None if not np.isfinite(mean) else float(mean))
