@@ -223,7 +223,9 @@ def _sweep_job(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> None:
             from sim.sweeps.status import write_lost
 
             log.error("job %s stopped by the cluster: %s", run_dir.name, exc)
-            write_lost(run_dir, overrides, stopped_reason(str(exc)))
+            task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+            where = f"Slurm task {task[0]}_{task[1]}: " if all(task) else ""
+            write_lost(run_dir, overrides, where + stopped_reason(str(exc)))
             return
         log.error("job %s failed: %s", run_dir.name, exc)
         write_status(run_dir, overrides, "failed", t0, exc)
