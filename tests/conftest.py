@@ -138,6 +138,34 @@ def run_cli(args: list[str], results_dir: Path, cwd: Path | None = None,
     )
 
 
+@dataclass(frozen=True)
+class Called:
+    """What a command's ``main(argv)`` did in this process: its exit code and output."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def call_main(main: Callable[[list[str]], None], args: list[str],
+              capsys: pytest.CaptureFixture[str]) -> Called:
+    """A console command's ``main(args)`` in this process, as its script would run it.
+
+    The exit code is ``sys.exit``'s (0 when ``main`` returns); an exception ``main`` does
+    not turn into an exit fails the test, as a traceback would. Cheaper than a new
+    interpreter for checks of a command's arguments; each command keeps a test of its
+    own through ``python -m`` too.
+    """
+    capsys.readouterr()  # what came before is not the command's
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return Called(code, out, err)
+
+
 def single_run(args: list[str], results_dir: Path) -> Path:
     """Run ``python -m sim`` (it must succeed) and return the one run folder it wrote."""
     proc = run_cli(args, results_dir)

@@ -7,7 +7,7 @@ and leave the results folder without a single file.
 from __future__ import annotations
 
 import pytest
-from conftest import files_under, run_cli
+from conftest import call_main, files_under, run_cli
 
 INJECTS = ["injects.enabled=true", "research.figures=false", "research.gis=false"]
 
@@ -67,18 +67,16 @@ def test_a_results_dir_through_a_file_is_named(tmp_path):
 @pytest.mark.parametrize("setting", ["segments=[{from_h:2,to_h:nan}]", "contingency_after_min=nan",
                                      "break_min=-30", "segments=[{from_h:2,to_h:inf}]"])
 def test_the_injects_command_names_bad_settings_and_makes_no_folder(shared_root, tmp_path,
-                                                                    setting):
-    import subprocess
-    import sys
-
+                                                                    setting, capsys):
     from conftest import shared_run
+
+    from sim.cli.injects import main
 
     run = shared_run(shared_root, "injects", ["region.select.regions=[VNOG,Twente]",
                                               "injects.enabled=true", "research.figures=false",
                                               "research.gis=false"])
     out = tmp_path / "parent" / "msel"
-    proc = subprocess.run([sys.executable, "-m", "sim.cli.injects", str(run), "--out", str(out),
-                           setting], capture_output=True, text=True, timeout=300)
+    proc = call_main(main, [str(run), "--out", str(out), setting], capsys)
     assert proc.returncode == 2, proc.stderr
     assert f"injects.{setting.split('=')[0]}" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "parent").exists()
@@ -95,24 +93,19 @@ def test_a_sweep_that_stops_at_compose_time_leaves_nothing(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_other_commands_name_bad_folders(shared_root, tmp_path):
-    import subprocess
-    import sys
-
+def test_the_other_commands_name_bad_folders(shared_root, tmp_path, capsys):
     from conftest import shared_run
+
+    from sim.cli import aggregate, figures, injects
 
     run = shared_run(shared_root, "injects", ["region.select.regions=[VNOG,Twente]",
                                               "injects.enabled=true", "research.figures=false",
                                               "research.gis=false"])
 
-    def command(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
-                              timeout=300)
-
-    for proc in (command("sim.cli.injects", str(run), "--out", "/dev/null/x"),
-                 command("sim.cli.figures", str(run), "--out", "/dev/null/x"),
-                 command("sim.cli.aggregate", str(tmp_path)),
-                 command("sim.cli.aggregate", str(run))):
+    for proc in (call_main(injects.main, [str(run), "--out", "/dev/null/x"], capsys),
+                 call_main(figures.main, [str(run), "--out", "/dev/null/x"], capsys),
+                 call_main(aggregate.main, [str(tmp_path)], capsys),
+                 call_main(aggregate.main, [str(run)], capsys)):
         assert proc.returncode == 2, proc.stderr[-1500:]
         assert "Traceback" not in proc.stderr and "error:" in proc.stderr
     assert not list(run.glob("sweep_*"))  # nothing written into the run folder

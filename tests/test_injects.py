@@ -14,8 +14,9 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import shared_run
+from conftest import Called, call_main, shared_run
 
+from sim.cli.injects import main as injects_main
 from sim.injects.export import CONTROLLER_ONLY, PLAYER_COLUMNS, write_msel
 from sim.injects.generate import generate
 from sim.injects.msel import build_msel, known_names, settings_from
@@ -230,21 +231,19 @@ def test_hostile_names_come_out_harmless(run_folder, tmp_path):
     assert data["title"].startswith("=cmd")  # JSON is data, not a spreadsheet: kept as is
 
 
-def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
+def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path, capsys):
     out = tmp_path / "bad"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
-         "teams=[rot:Limburg,gbt]", "max_per_team_hour=0", "language=fr",
-         "segments=[{from_h: 6, to_h: 2}]", "colour=red"],
-        capture_output=True, text=True, timeout=120)
+
+    def command(*args: str) -> Called:
+        return call_main(injects_main, [str(run_folder), *args], capsys)
+
+    proc = command("--out", str(out), "teams=[rot:Limburg,gbt]", "max_per_team_hour=0",
+                   "language=fr", "segments=[{from_h: 6, to_h: 2}]", "colour=red")
     assert proc.returncode == 2
     assert "injects.colour" in proc.stderr and "unknown key" in proc.stderr
     assert not out.exists()
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
-         "teams=[rot:Limburg,gbt]", "max_per_team_hour=0", "language=fr",
-         "segments=[{from_h: 6, to_h: 2}]"],
-        capture_output=True, text=True, timeout=120)
+    proc = command("--out", str(out), "teams=[rot:Limburg,gbt]", "max_per_team_hour=0",
+                   "language=fr", "segments=[{from_h: 6, to_h: 2}]")
     assert proc.returncode == 2
     for text in ("rot:Limburg", "gbt needs its municipality", "injects.max_per_team_hour",
                  "injects.language", "to_h (2) must be later"):
@@ -252,18 +251,13 @@ def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path):
     assert not out.exists()
     # The segment syntax of python -m sim (Hydra's) means the same here: a bad segment
     # written without spaces is read as segments (and named), not as odd mapping keys.
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
-         "segments=[{from_h:6,to_h:2}]"], capture_output=True, text=True, timeout=120)
+    proc = command("--out", str(out), "segments=[{from_h:6,to_h:2}]")
     assert proc.returncode == 2 and "to_h (2) must be later" in proc.stderr, proc.stderr
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli.injects", str(run_folder), "--out", str(out),
-         "language=en", "language=en,nl"], capture_output=True, text=True, timeout=120)
+    proc = command("--out", str(out), "language=en", "language=en,nl")
     assert proc.returncode == 2 and "no sweeps" in proc.stderr
     assert not out.exists()
     # The run folder's own injects are never overwritten.
-    proc = subprocess.run([sys.executable, "-m", "sim.cli.injects", str(run_folder)],
-                          capture_output=True, text=True, timeout=120)
+    proc = command()
     assert proc.returncode == 2 and "refusing to overwrite" in proc.stderr
 
 
@@ -306,10 +300,9 @@ def test_fuel_injects_rest_on_the_generators_records(run_folder, msel):
 
 
 @pytest.mark.slow
-def test_the_list_command_names_what_the_settings_can_select(default_run):
-    def listing(what: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sim.cli.injects", "--list", what,
-                               str(default_run)], capture_output=True, text=True, timeout=300)
+def test_the_list_command_names_what_the_settings_can_select(default_run, capsys):
+    def listing(what: str) -> Called:
+        return call_main(injects_main, ["--list", what, str(default_run)], capsys)
 
     municipalities = listing("municipalities")
     assert municipalities.returncode == 0, municipalities.stderr

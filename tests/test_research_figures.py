@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import TWENTE_96, files_under, run_cli, shared_sweep
+from conftest import TWENTE_96, call_main, files_under, run_cli, shared_sweep
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
+from sim.cli.figures import main as figures_main
 from sim.errors import InputError
 from sim.research.coverage import OPEN
 from sim.research.curves import RunCurves, coverage_curve, timeline_figure
@@ -158,10 +159,10 @@ def test_the_command_redraws_at_another_hour_without_running_the_model(run_folde
     ("dpi=5000", "research.dpi"),
     ("colour=red", "research.colour"),
 ])
-def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path, setting, field):
-    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(run_folder),
-                           setting, "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300)
+def test_bad_settings_are_named_and_nothing_is_written(run_folder, tmp_path, setting, field,
+                                                      capsys):
+    proc = call_main(figures_main, [str(run_folder), setting, "--out", str(tmp_path / "out")],
+                     capsys)
     assert proc.returncode == 2
     assert field in proc.stderr and setting.split("=")[1].split(",")[-1].strip("[]") \
         in proc.stderr
@@ -176,17 +177,15 @@ def test_a_bad_research_setting_stops_the_run_before_anything_is_written(tmp_pat
     assert files_under(results) == []
 
 
-def test_several_run_folders_need_somewhere_to_go(run_folder, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(run_folder),
-                           str(run_folder)], capture_output=True, text=True, timeout=300)
+def test_several_run_folders_need_somewhere_to_go(run_folder, capsys):
+    proc = call_main(figures_main, [str(run_folder), str(run_folder)], capsys)
     assert proc.returncode == 2 and "--out" in proc.stderr
     assert sorted(p.name for p in (run_folder / "figures").iterdir())[0].endswith(
         (".png", ".svg"))
 
 
-def test_a_folder_without_runs_is_refused(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
+def test_a_folder_without_runs_is_refused(tmp_path, capsys):
+    proc = call_main(figures_main, [str(tmp_path)], capsys)
     assert proc.returncode == 2 and "holds no run folder" in proc.stderr
 
 
