@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import compose_config, files_under, shared
+from conftest import call_main, compose_config, files_under, shared
 from omegaconf import OmegaConf
 
 from sim.errors import InputError
@@ -392,7 +392,7 @@ def test_an_interrupted_plan_resumes_to_the_same_frontier_and_serial_equals_para
 
 @pytest.mark.slow
 def test_any_package_can_be_written_as_a_preset_and_a_report_names_the_trade_offs(
-        small_plan: Path, tmp_path: Path) -> None:
+        small_plan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = (small_plan / "report.md").read_text()
     for words in ("of any open point", "harmed", "as given", "configs/plan/default.yaml"):
         assert words in report
@@ -408,7 +408,10 @@ def test_any_package_can_be_written_as_a_preset_and_a_report_names_the_trade_off
     assert (copy / "evaluations.jsonl").read_text() == runs  # nothing run again
     info = json.loads((copy / "plan.json").read_text())
     assert info["chosen"] == other and "--preset" in info["why"]
-    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "--preset", "nope"], copy, tmp_path)
+    from sim.cli.plan import main
+
+    proc = call_main(main, [*SMALL, *SMALL_PLAN, "--preset", "nope", "--out", str(copy),
+                            f"results_dir={tmp_path / 'results'}"], capsys)
     assert proc.returncode == 2 and "--preset" in proc.stderr
 
 
@@ -416,7 +419,7 @@ def test_any_package_can_be_written_as_a_preset_and_a_report_names_the_trade_off
 def test_a_budget_nothing_fits_says_so_and_writes_no_preset(tmp_path: Path) -> None:
     out = tmp_path / "plan"
     proc = run_plan_cli([*SHORT, "plan.seeds=1", "plan.trials=4", "plan.batch=4",
-                         "plan.budget_eur=1000"], out, tmp_path)
+                         "plan.budget_eur=1000", "plan.jobs=1"], out, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "no package found fits the budget" in proc.stdout
     assert "Try a larger budget" in (out / "report.md").read_text()
@@ -430,7 +433,10 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_continues(tmp_path: Path) -> 
     import time
 
     out = tmp_path / "plan"
-    args = [sys.executable, "-m", "sim.cli.plan", *SHORT, *SMALL_PLAN, "plan.jobs=1",
+    # A small search (4 packages x 2 seeds + the scenario as given: 10 runs) on one
+    # process, stopped once 3 runs are stored: the rest is left for the same command.
+    plan = [*SHORT, "plan.seeds=2", "plan.trials=4", "plan.batch=4", "plan.jobs=1"]
+    args = [sys.executable, "-m", "sim.cli.plan", *plan,
             "--out", str(out), f"results_dir={tmp_path / 'results'}"]
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -446,6 +452,6 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_continues(tmp_path: Path) -> 
     assert "Traceback" not in err
     kept = len(store.read_text().splitlines())
     assert kept >= 3
-    again = run_plan_cli([*SHORT, *SMALL_PLAN, "plan.jobs=1"], out, tmp_path)
+    again = run_plan_cli(plan, out, tmp_path)
     assert again.returncode == 0 and "resuming" in again.stderr
     assert (out / "report.md").exists()

@@ -144,8 +144,9 @@ def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path
     register = tmp_path / "toy.yaml"
     register.write_text(TOY_REGISTER)
     # The smallest study each method allows but the uncertainty band's (2 inputs: 2 + 4
-    # + 2 x 3 + 4 x 4 = 28 model runs).
-    args = [sys.executable, "-m", "sim.cli.sensitivity", *TOY_SCENARIO,
+    # + 2 x 3 + 4 x 4 = 28 model runs), in the command's process (the parallel path:
+    # test_the_cluster_path_gives_the_same_results_as_local_processes).
+    args = [sys.executable, "-m", "sim.cli.sensitivity", *TOY_SCENARIO, "sens.jobs=1",
             "sens.method=both", "sens.trajectories=2",
             "sens.seed_runs=2", "sens.band_runs=4", "sens.sobol_n=4", "sens.sobol_top=2",
             "--register", str(register), "--out", str(tmp_path / "out"),
