@@ -183,8 +183,9 @@ def _table_bytes(frame: pd.DataFrame, fmt: str) -> bytes | str:
     out = frame.copy()
     for column in out.columns:  # Parquet needs one type per column: text, or missing
         if out[column].dtype == object:
-            out[column] = out[column].map(
-                lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+            values = out[column]
+            missing = values.isna()  # None and NaN (NaT, pd.NA) are missing; the rest text
+            out[column] = values.astype(str).astype(object).where(~missing, None)
     return out.to_parquet(index=False, compression="zstd")
 
 
