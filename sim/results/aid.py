@@ -50,7 +50,7 @@ def _counts(frame: pd.DataFrame) -> dict[str, Any]:
         "requested": int((kind == "aid_requested").sum()),
         "withdrawn": int((kind == "aid_withdrawn").sum()),
         "granted": int((kind == "aid_granted").sum()),
-        "arrived": int(len(arrived)),
+        "arrived": len(arrived),
         "released": int((kind == "aid_released").sum()),
         "wait_h": describe(arrived["value"].astype(float)),
     }

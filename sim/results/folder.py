@@ -26,9 +26,9 @@ import pandas as pd
 import yaml
 
 from sim import __version__
+from sim.errors import Problems
 from sim.geo.write import write_geopackage
 from sim.paths import PROJECT_ROOT
-from sim.errors import Problems
 from sim.results.files import dump_json, process_alive
 from sim.results.headline import headline_text, run_title
 from sim.results.run import RunResult

@@ -32,7 +32,7 @@ from sim.model.timeline import Timeline
 from sim.model.vulnerable import REACHED
 from sim.params.population import NEEDS
 from sim.results.aid import aid_indicators
-from sim.results.points import cp_functional_share, points_indicators
+from sim.results.points import points_indicators
 from sim.results.records import (
     HOURS_REPORTED,
     affected_sites,
@@ -43,11 +43,10 @@ from sim.results.records import (
     fields,
     hours,
     intervals,
-    latest,
-    rounded,
     site_state,
     slice_index,
 )
+
 
 def powered_share(result: ModelResult, roles: Iterable[str], at: np.ndarray) -> pd.Series:
     """Share of the sites with one of ``roles`` in affected municipalities that have power."""

@@ -30,7 +30,6 @@ from sim.results.records import (
     site_state,
 )
 
-
 #: What the point states mean for the shares.
 OPEN_STATES = ("open_full", "open_reduced")
 
@@ -68,8 +67,10 @@ def point_shares(result: ModelResult, at: np.ndarray) -> pd.DataFrame:
 
 
 def backup_share(result: ModelResult, at: np.ndarray) -> pd.Series:
-    """The 72-hour norm's share, at each time: planned local points open with power from a
-    generator (their own or a mobile one), of those whose municipality has no grid then.
+    """The 72-hour norm's share at each time: planned local points open on a generator.
+
+    Open with power from a generator (their own or a mobile one), of those planned
+    points whose municipality has no grid then.
 
     Undefined (NaN) where no planned point is without the grid.
     """
@@ -91,8 +92,11 @@ def _memo(result: ModelResult, name: str, at: np.ndarray, ids: Sequence[str],
 
 def backup_cells(result: ModelResult, at: np.ndarray,
                  ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """[time, point] for the 72-hour norm: on backup power, and counted (grid off there,
-    not stood down). Shares per group of points are column sums of the two."""
+    """[time, point] for the 72-hour norm: on backup power, and counted.
+
+    Counted: the grid is off there and the point is not stood down. Shares per group
+    of points are column sums of the two.
+    """
     return _memo(result, "backup", at, ids, lambda: _backup_cells(result, at, list(ids)))
 
 
@@ -191,7 +195,7 @@ def points_indicators(result: ModelResult, at: np.ndarray,
                           "power, while the grid is still off (share of those without grid)",
             "share": rounded(norm.iloc[0]),
             "points_without_grid": without,
-            "operational_on_backup": int(round(float(norm.iloc[0]) * without))
+            "operational_on_backup": round(float(norm.iloc[0]) * without)
             if without else 0,
         },
         "operational_on_backup_share": {"at_h": at_hours(backup), "every_6h": every_6h(backup)},

@@ -115,6 +115,7 @@ def fields(details: pd.Series, *indices: int) -> list[np.ndarray]:
 
 
 def describe(values: pd.Series) -> dict[str, float | int]:
+    """Count, mean, median, 90th percentile and maximum of ``values`` (count only if none)."""
     if values.empty:
         return {"count": 0}
     return {

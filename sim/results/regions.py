@@ -16,8 +16,7 @@ from sim.model.engine import ModelResult
 from sim.model.vulnerable import REACHED
 from sim.results.indicators import without_power
 from sim.results.points import backup_cells, cell_share, cp_cells
-from sim.results.records import affected_sites
-from sim.results.records import hours, rounded
+from sim.results.records import affected_sites, hours, rounded
 
 
 def _cells_at(cells: Callable[[ModelResult, np.ndarray, Sequence[str]],
@@ -104,9 +103,9 @@ def group_indicators(result: ModelResult, group_of: Mapping[str, str],
             entry["municipalities"] = len(codes)
             entry["affected_municipalities"] = sum(c in result.grid.restored_at for c in codes)
         entry.update({
-            "residents_affected": int(round(float(sum(
+            "residents_affected": round(float(sum(
                 f.residents[i] for i in mine if f.municipalities[i] in result.grid.restored_at
-            )))),
+            ))),
             "residents_without_power": round(dark),
             "local_points_planned": int(mine_p.sum()),
             "norm_72h_share": rounded(

@@ -19,12 +19,12 @@ import pandas as pd
 from sim.geo.network import TravelTimes, municipality_graph
 from sim.model.engine import Model, ModelResult
 from sim.params.scenario import Scenario
-from sim.results.regions import group_indicators, municipality_indicators, region_indicators
 from sim.results.indicators import indicators
 from sim.results.records import hours
+from sim.results.regions import group_indicators, municipality_indicators, region_indicators
+from sim.results.series import municipality_series, region_series, site_series
 from sim.results.shortfall import shortfall_summary, shortfall_table
 from sim.results.sites import site_results
-from sim.results.series import municipality_series, region_series, site_series
 from sim.results.summary import region_summary
 
 

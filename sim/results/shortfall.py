@@ -112,8 +112,10 @@ def _power_causes(result: ModelResult, ids: Sequence[str],
 
 
 def _assign(short: np.ndarray, conditions: list[tuple[str, np.ndarray]]) -> np.ndarray:
-    """[time, site]: the index in CAUSES of the first condition that holds (NONE if none
-    is short there); ``other`` where short and no condition holds."""
+    """[time, site]: the index in CAUSES of the first condition that holds.
+
+    NONE where the site is not short; ``other`` where short and no condition holds.
+    """
     out = np.full(short.shape, NONE, dtype=np.int8)
     left = short.copy()
     for name, condition in conditions:
