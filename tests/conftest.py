@@ -225,12 +225,22 @@ def shared(root: Path, name: str, make: Callable[[Path], None]) -> Path:
 
 
 def shared_run(root: Path, name: str, args: list[str]) -> Path:
-    """The run folder of ``python -m sim <args>``, run once per session (it must succeed)."""
+    """The run folder of ``python -m sim <args>``, run once per session (it must succeed).
+
+    What the command printed is kept beside it (:func:`shared_run_stdout`).
+    """
     def make(folder: Path) -> None:
-        single_run(args, folder / "results")
+        proc = run_cli(args, folder / "results")
+        assert proc.returncode == 0, proc.stderr
+        (folder / "stdout.txt").write_text(proc.stdout, encoding="utf-8")
 
     (run,) = (shared(root, name, make) / "results" / "runs" / "oost5_default").iterdir()
     return run
+
+
+def shared_run_stdout(run: Path) -> str:
+    """What ``python -m sim`` printed for a run folder of :func:`shared_run`."""
+    return (run.parents[3] / "stdout.txt").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -172,17 +172,15 @@ def test_the_headline_has_a_row_per_region_and_the_total(base):
 
 
 @pytest.mark.slow
-def test_a_run_prints_its_headline_and_writes_it(tmp_path):
-    from conftest import run_cli
+def test_a_run_prints_its_headline_and_writes_it(twente_folder):
+    from conftest import shared_run_stdout
 
-    proc = run_cli(["region.select.regions=[Twente]", "horizon_h=72",
-                    "research.figures=false", "research.gis=false"], tmp_path / "results")
-    assert proc.returncode == 0, proc.stderr
-    assert "| region " in proc.stdout and "| Twente " in proc.stdout
-    assert f"| {TOTAL} " in proc.stdout
-    folder = next((tmp_path / "results" / "runs").glob("*/*"))
+    # python -m sim for Twente (the session's run, shared with the researchers' tests).
+    stdout, folder = shared_run_stdout(twente_folder), twente_folder
+    assert "| region " in stdout and "| Twente " in stdout
+    assert f"| {TOTAL} " in stdout
     text = (folder / "headline.md").read_text(encoding="utf-8")
-    assert text.strip() in proc.stdout
+    assert text.strip() in stdout
     summary = json.loads((folder / "summary.json").read_text())
     assert "shortfall" in summary["indicators"] and "by_municipality" in summary["indicators"]
     table = pd.read_csv(folder / "shortfall.csv")

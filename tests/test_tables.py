@@ -51,8 +51,9 @@ def test_csv_on_request_holds_the_same_values_and_every_reader_works(tmp_path):
 @pytest.mark.slow
 def test_a_sweep_keeping_only_summaries_still_gathers(tmp_path):
     results = tmp_path / "results"
-    proc = run_cli(["-m", "seed=1,2", "region.select.regions=[Twente]", "horizon_h=72",
-                    "tables.keep=summary"], results)
+    proc = run_cli(["-m", "seed=1,2", "region.select.regions=[Twente]", "horizon_h=30",
+                    "support_points.operational_deadline_h=24", "tables.keep=summary"],
+                   results)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (sweep,) = (results / "sweeps" / "oost5_default").iterdir()
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
