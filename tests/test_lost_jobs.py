@@ -356,7 +356,10 @@ def test_a_folder_without_jobs_json_rebuilds_its_jobs_from_multirun_yaml(joblib_
     shutil.copytree(joblib_sweep.folder, folder)
     (folder / "jobs.json").unlink()
     shutil.rmtree(folder / "2")  # a job that left nothing
-    tables = gather(folder)
+    assert gather(folder).plan is None  # sim.sweeps alone does not know Hydra's files
+    from sim.cli.multirun import plan_from_multirun
+
+    tables = gather(folder, plan_from_multirun)
     assert tables.plan is not None and tables.plan.rebuilt
     assert tables.results["status"].tolist() == ["completed", "failed", "lost", "failed"]
     assert "rebuilt from multirun.yaml" in report(tables)

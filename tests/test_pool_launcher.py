@@ -34,7 +34,7 @@ def test_workers_follow_joblibs_n_jobs_and_never_exceed_the_jobs():
         workers_for(0, 10, cpus=4)
 
 
-def test_the_sweeper_leaves_the_check_to_a_launcher_that_composes_first():
+def test_the_sweeper_leaves_the_check_to_a_launcher_that_composes_first(monkeypatch):
     # Hydra's plugin scan executes plugin modules (and its own) again in place: take the
     # classes as they are after it, as Hydra does when it instantiates them.
     from hydra.core.plugins import Plugins
@@ -57,15 +57,20 @@ def test_the_sweeper_leaves_the_check_to_a_launcher_that_composes_first():
     sweeper.launcher = object()  # any other launcher: Hydra's own check
     sweeper.validate_batch_is_legal([["seed=1"], ["seed=2"]])
     assert checked == [["seed=1"], ["seed=2"]]
-    # The cluster's launcher: jobs that together hold every value, each composed once.
+    # The cluster's launcher: jobs that together hold every text value and the smallest
+    # and largest of each number, each composed and checked once.
+    from hydra_plugins.blackout_sim_launcher import pool_launcher
     from hydra_plugins.blackout_sim_launcher.slurm_launcher import SlurmLauncher
 
     checked.clear()
+    monkeypatch.setattr(pool_launcher._sweep, "check_jobs",
+                        lambda sweeper, jobs: checked.extend(jobs))
     sweeper.launcher = SlurmLauncher(submitit_folder="x")
-    batch = [[f"a={a}", f"seed={s}"] for a in (1, 2, 3) for s in range(1, 11)]
+    batch = [[f"a={a}", f"seed={s}", f"mode={m}"] for a in (1, 2, 3) for s in range(1, 11)
+             for m in ("x", "y")]
     sweeper.validate_batch_is_legal(batch)
-    assert len(checked) == 12  # seeds 1-10 with a=1, then a=2 and a=3 once each (30 jobs)
-    assert {o for job in checked for o in job} == {o for job in batch for o in job}
+    assert checked == [["a=1", "seed=1", "mode=x"], ["a=1", "seed=1", "mode=y"],
+                       ["a=1", "seed=10", "mode=x"], ["a=3", "seed=1", "mode=x"]]
 
 
 def test_a_job_that_cannot_be_composed_comes_back_as_its_error():

@@ -28,6 +28,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
+from sim.cli.multirun import plan_from_multirun
 from sim.sweeps.jobs import (
     completed_jobs,
     mark_ended,
@@ -108,7 +109,7 @@ def _sweep(sweeper: Any, arguments: list[str]) -> list[Sequence[JobReturn]]:
 
 def fresh(folder: Path) -> set[int]:
     """A new sweep: its folder must not hold another sweep's jobs."""
-    if read_plan(folder) is not None:
+    if read_plan(folder, plan_from_multirun) is not None:
         raise SweepRefused(
             f"hydra.sweep.dir = '{folder}': already holds a sweep (jobs.json); add "
             "hydra.sweeper.resume=true to rerun its jobs that did not complete, or choose "
@@ -132,7 +133,7 @@ def override_differences(old: Sequence[str], new: Sequence[str]) -> list[str]:
 
 def resumed(folder: Path, every: Sequence[Numbered], task: Sequence[str]) -> set[int]:
     """Jobs of an earlier sweep in ``folder`` to skip (completed); checks it is the same sweep."""
-    plan = read_plan(folder)
+    plan = read_plan(folder, plan_from_multirun)
     if plan is None:
         raise SweepRefused(
             f"hydra.sweeper.resume=true: hydra.sweep.dir = '{folder}' holds no jobs.json; "

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.cli.multirun import plan_from_multirun
 from sim.sweeps.aggregate import aggregate
 from sim.sweeps.tables import report
 
@@ -44,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> None:
               file=sys.stderr)
         sys.exit(2)
     try:
-        tables = aggregate(args.folder, args.indicators, figures=not args.no_figures)
+        tables = aggregate(args.folder, args.indicators, figures=not args.no_figures,
+                           rebuild=plan_from_multirun)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -391,10 +391,11 @@ class SweepCallback(Callback):
         if not folder.is_dir():
             return
         self._show(folder)
+        from sim.cli.multirun import plan_from_multirun
         from sim.sweeps.aggregate import aggregate
         from sim.sweeps.tables import report
 
-        tables = aggregate(folder)
+        tables = aggregate(folder, rebuild=plan_from_multirun)
         print(report(tables), file=sys.stderr, flush=True)
         if tables.failed or tables.lost or tables.unknown:
             sys.exit(1)

@@ -20,8 +20,8 @@ Gathering compares the job folders with that list. A job that wrote no
 A launcher that sees a task end without a result writes the job's
 ``status.json`` as ``lost`` with that reason. :func:`rerun_command` gives the
 command that reruns only the jobs that did not complete. The module reads and
-writes files and asks ``squeue``; it imports Hydra's override parser only to rebuild
-the job list of a folder whose ``jobs.json`` is gone (from ``multirun.yaml``).
+writes files and asks ``squeue``; it does not import Hydra (the command line
+rebuilds the job list of a folder whose ``jobs.json`` is gone: ``read_plan``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import re
 import shlex
 import socket
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,11 +86,16 @@ def mark_ended(folder: Path) -> None:
         write_text_atomic(path, dump_json(data))
 
 
-def read_plan(folder: Path) -> SweepPlan | None:
-    """``jobs.json`` of a sweep folder; else the plan rebuilt from ``multirun.yaml``; else None."""
+def read_plan(folder: Path, rebuild: Callable[[Path], SweepPlan | None] | None = None
+              ) -> SweepPlan | None:
+    """``jobs.json`` of a sweep folder; else ``rebuild(folder)`` if given; else None.
+
+    The command line gives ``sim.cli.multirun.plan_from_multirun``, which rebuilds
+    the job list from Hydra's ``multirun.yaml`` when ``jobs.json`` is gone.
+    """
     path = Path(folder) / JOBS_FILE
     if not path.is_file():
-        return plan_from_multirun(folder)
+        return rebuild(folder) if rebuild is not None else None
     data = json.loads(path.read_text(encoding="utf-8"))
     return SweepPlan(jobs={int(j["job"]): [str(o) for o in j["overrides"]] for j in data["jobs"]},
                      task_overrides=[str(o) for o in data.get("task_overrides", [])],
@@ -121,33 +126,6 @@ def hydra_flags(argv: Sequence[str]) -> list[str]:
             value = str(Path(value).expanduser().absolute())
         out += [flag, value]
     return out
-
-
-def plan_from_multirun(folder: Path) -> SweepPlan | None:
-    """The jobs a sweep made, from Hydra's ``multirun.yaml``, when ``jobs.json`` is gone.
-
-    The sweep's overrides are expanded as Hydra's basic sweeper does (same jobs, same
-    numbers). Whether the sweep still runs is not known then: a job without a status
-    counts as lost. None when there is no readable ``multirun.yaml``.
-    """
-    path = Path(folder) / "multirun.yaml"
-    if not path.is_file():
-        return None
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from omegaconf import OmegaConf
-
-    try:
-        cfg = OmegaConf.load(path)
-        task = [str(o) for o in cfg.hydra.overrides.task]
-        hydra = [str(o) for o in cfg.hydra.overrides.hydra]
-        parsed = OverridesParser.create().parse_overrides(task)
-        batches = BasicSweeper.split_arguments(parsed, None)
-    except Exception:  # an unreadable file, or a sweep the parser needs the config for
-        return None
-    jobs = {i: list(o) for i, o in enumerate(o for batch in batches for o in batch)}
-    return SweepPlan(jobs=jobs, task_overrides=task, hydra_overrides=hydra,
-                     host=socket.gethostname(), ended="unknown", rebuilt=True)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -185,12 +185,16 @@ def read_job(job: Path, planned: Sequence[str] = ()) -> dict[str, Any]:
     return row
 
 
-def gather(folder: Path) -> SweepTables:
-    """Read every job folder of a sweep into the results table and its summary."""
+def gather(folder: Path, rebuild: Callable[[Path], SweepPlan | None] | None = None
+           ) -> SweepTables:
+    """Read every job folder of a sweep into the results table and its summary.
+
+    ``rebuild``: how to rebuild the job list where ``jobs.json`` is gone (``read_plan``).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"sweep folder {folder} does not exist")
-    plan = read_plan(folder)
+    plan = read_plan(folder, rebuild)
     planned = plan.jobs if plan is not None else {}
     rows = [read_job(job, planned.get(int(job.name), ())) for job in job_folders(folder)]
     if plan is not None:
