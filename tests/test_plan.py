@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import call_main, compose_config, files_under, shared
+from conftest import Called, call_main, compose_config, files_under, shared
 from omegaconf import OmegaConf
 
 from sim.errors import InputError
@@ -55,6 +55,15 @@ def run_plan_cli(args: list[str], out: Path, cwd: Path,
     return subprocess.run([sys.executable, "-m", "sim.cli.plan", *args, "--out", str(out),
                            f"results_dir={cwd / 'results'}"],
                           capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def plan_main(args: list[str], out: Path, cwd: Path,
+              capsys: pytest.CaptureFixture[str]) -> Called:
+    """The same command as :func:`run_plan_cli`, through its main() in this process."""
+    from sim.cli.plan import main
+
+    return call_main(main, [*args, "--out", str(out), f"results_dir={cwd / 'results'}"],
+                     capsys)
 
 
 # --- the static pre-screen ---------------------------------------------------------------
@@ -286,14 +295,11 @@ def test_unknown_site_ids_in_a_package_are_bad_input() -> None:
 def test_plan_cli_rejects_bad_input_and_writes_nothing(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """Bad input exits 2 before anything is written (in this process: the same main())."""
-    from sim.cli.plan import main
-
     out = tmp_path / "plan"
 
     def command(*args: str) -> tuple[int, str]:
-        with pytest.raises(SystemExit) as exc:
-            main([*SMALL, *args, "--out", str(out), f"results_dir={tmp_path / 'results'}"])
-        return exc.value.code, capsys.readouterr().err
+        proc = plan_main([*SMALL, *args], out, tmp_path, capsys)
+        return proc.returncode, proc.stderr
 
     code, err = command("plan.target.norm=2", "plan.costs.volunteer_eur=x")
     assert code == 2
@@ -360,7 +366,7 @@ def test_the_preset_reruns_to_the_reported_norm(small_plan: Path, tmp_path: Path
 
 @pytest.mark.slow
 def test_an_interrupted_plan_resumes_to_the_same_frontier_and_serial_equals_parallel(
-        small_plan: Path, tmp_path: Path) -> None:
+        small_plan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     resumed = tmp_path / "resumed"
     shutil.copytree(small_plan, resumed)
     for f in files_under(resumed):
@@ -385,7 +391,7 @@ def test_an_interrupted_plan_resumes_to_the_same_frontier_and_serial_equals_para
         pd.testing.assert_frame_equal(pd.read_csv(resumed / f), pd.read_csv(small_plan / f))
     # Other settings for an existing folder are refused, and nothing is changed.
     before = {f: f.read_bytes() for f in files_under(resumed)}
-    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "plan.seeds=3"], resumed, tmp_path)
+    proc = plan_main([*SMALL, *SMALL_PLAN, "plan.seeds=3"], resumed, tmp_path, capsys)
     assert proc.returncode == 2 and "other settings" in proc.stderr
     assert {f: f.read_bytes() for f in files_under(resumed)} == before
 
@@ -403,23 +409,21 @@ def test_any_package_can_be_written_as_a_preset_and_a_report_names_the_trade_off
     copy = tmp_path / "copy"
     shutil.copytree(small_plan, copy)
     runs = (copy / "evaluations.jsonl").read_text()
-    proc = run_plan_cli([*SMALL, *SMALL_PLAN, "--preset", other], copy, tmp_path)
+    proc = plan_main([*SMALL, *SMALL_PLAN, "--preset", other], copy, tmp_path, capsys)
     assert proc.returncode == 0, proc.stderr
     assert (copy / "evaluations.jsonl").read_text() == runs  # nothing run again
     info = json.loads((copy / "plan.json").read_text())
     assert info["chosen"] == other and "--preset" in info["why"]
-    from sim.cli.plan import main
-
-    proc = call_main(main, [*SMALL, *SMALL_PLAN, "--preset", "nope", "--out", str(copy),
-                            f"results_dir={tmp_path / 'results'}"], capsys)
+    proc = plan_main([*SMALL, *SMALL_PLAN, "--preset", "nope"], copy, tmp_path, capsys)
     assert proc.returncode == 2 and "--preset" in proc.stderr
 
 
 @pytest.mark.slow
-def test_a_budget_nothing_fits_says_so_and_writes_no_preset(tmp_path: Path) -> None:
+def test_a_budget_nothing_fits_says_so_and_writes_no_preset(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "plan"
-    proc = run_plan_cli([*SHORT, "plan.seeds=1", "plan.trials=4", "plan.batch=4",
-                         "plan.budget_eur=1000", "plan.jobs=1"], out, tmp_path)
+    proc = plan_main([*SHORT, "plan.seeds=1", "plan.trials=4", "plan.batch=4",
+                      "plan.budget_eur=1000", "plan.jobs=1"], out, tmp_path, capsys)
     assert proc.returncode == 0, proc.stderr
     assert "no package found fits the budget" in proc.stdout
     assert "Try a larger budget" in (out / "report.md").read_text()
@@ -428,7 +432,8 @@ def test_a_budget_nothing_fits_says_so_and_writes_no_preset(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_cleanly_and_the_same_command_continues(tmp_path: Path) -> None:
+def test_ctrl_c_stops_cleanly_and_the_same_command_continues(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import signal
     import time
 
@@ -452,6 +457,6 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_continues(tmp_path: Path) -> 
     assert "Traceback" not in err
     kept = len(store.read_text().splitlines())
     assert kept >= 3
-    again = run_plan_cli(plan, out, tmp_path)
+    again = plan_main(plan, out, tmp_path, capsys)  # the same command (its main(), here)
     assert again.returncode == 0 and "resuming" in again.stderr
     assert (out / "report.md").exists()

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from conftest import compose_config
+from conftest import call_main, compose_config
 
 from sim.errors import InputError
 from sim.params.validate import prepare
@@ -135,7 +135,8 @@ TOY_SCENARIO = ["region.select.regions=[IJsselland]", "horizon_h=80",
 
 
 @pytest.mark.slow
-def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path: Path) -> None:
+def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import subprocess
     import sys
 
@@ -167,7 +168,10 @@ def test_the_command_ranks_the_one_input_that_matters_first_and_resumes(tmp_path
     assert set(samples["design"]) == {"morris", "sobol", "band"}
     runs = (tmp_path / "out" / "evaluations.jsonl").read_text()
     assert len(runs.splitlines()) == 28
-    again = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    # The same command again (its main(), in this process): read back, nothing run.
+    from sim.cli.sensitivity import main
+
+    again = call_main(main, args[3:], capsys)
     assert again.returncode == 0 and "resuming" in again.stderr
     assert (tmp_path / "out" / "evaluations.jsonl").read_text() == runs  # nothing run again
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "sensitivity_morris.csv"),
@@ -182,10 +186,9 @@ def test_the_command_refuses_a_bad_register_or_folder_and_writes_nothing(
     register = tmp_path / "toy.yaml"
 
     def command(out: Path) -> tuple[int, str]:
-        with pytest.raises(SystemExit) as exc:
-            main([*TOY_SCENARIO, "--register", str(register), "--out", str(out),
-                  f"results_dir={tmp_path / 'results'}"])
-        return exc.value.code, capsys.readouterr().err
+        proc = call_main(main, [*TOY_SCENARIO, "--register", str(register), "--out", str(out),
+                                f"results_dir={tmp_path / 'results'}"], capsys)
+        return proc.returncode, proc.stderr
 
     # A key the config does not have: exit 2, named, nothing written.
     register.write_text("inputs:\n  - {key: comms.nope, low: 1, high: 2, why: x}\n")
