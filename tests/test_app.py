@@ -16,11 +16,12 @@ from sim.paths import SCENARIO_DIR
 from sim.results.folder import read_table
 from sim.results.run import run
 
-#: Every preset but two run by test_every_preset_composes_validates_and_runs; the other two
-#: run elsewhere, whole: oost5_default is the default run (the default_run fixture),
-#: nederland is test_national's national run.
+#: Every preset, run by test_every_preset_composes_validates_and_runs but those run
+#: elsewhere, whole: oost5_default is the default run (the default_run fixture), nederland
+#: is test_national's national run, haaksbergen_2005 is run as it is (two seeds) by
+#: test_points' small-pool test.
 PRESETS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-RUN_ELSEWHERE = ("nederland", "oost5_default")
+RUN_ELSEWHERE = ("haaksbergen_2005", "nederland", "oost5_default")
 RUN_FILES = ["config.yaml", "events.parquet", "headline.md", "manifest.json", "region.gpkg",
              "shortfall.csv", "sites.csv", "summary.json",
              "timeseries_municipalities.parquet", "timeseries_points.parquet",

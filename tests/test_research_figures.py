@@ -389,7 +389,7 @@ def test_runs_are_grouped_into_scenarios_and_selected_by_their_config():
 
 
 def test_a_sweep_gives_curves_with_bands_and_a_difference_map(sweep_folder, run_folder,
-                                                              tmp_path):
+                                                              tmp_path, capsys):
     assert not list(sweep_folder.glob("*/figures"))  # switched off for the jobs
     assert not list(sweep_folder.glob("*/coverage.gpkg"))
     settings = settings_from({**default_config(), "formats": ["png"],
@@ -404,8 +404,7 @@ def test_a_sweep_gives_curves_with_bands_and_a_difference_map(sweep_folder, run_
         draw_runs([sweep_folder], settings, tmp_path / "none", (str(run_folder), "seed=1"))
     assert not (tmp_path / "none").exists()
     # Drawn again by the command, without --compare: two scenarios, so a difference map too.
-    proc = subprocess.run([sys.executable, "-m", "sim.cli.figures", str(sweep_folder),
-                           "formats=[png]"], capture_output=True, text=True, timeout=600)
+    proc = call_main(figures_main, [str(sweep_folder), "formats=[png]"], capsys)
     assert proc.returncode == 0, proc.stderr
     assert (sweep_folder / "figures" / "difference_map_72h.png").stat().st_size > 10_000
 
