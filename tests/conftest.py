@@ -32,7 +32,7 @@ from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.main import register_configs
-from sim.paths import CONFIG_DIR, PROJECT_ROOT
+from sim.paths import CONFIG_DIR, PROJECT_ROOT, SCENARIO_DIR
 
 SHARED_GEODATA = PROJECT_ROOT.parent / "shared" / "geodata"
 REAL_MUNICIPALITIES = SHARED_GEODATA / "gemeente_2025_rd.geojson"
@@ -50,51 +50,58 @@ def hydra_compose(overrides: list[str] | None = None) -> dict[str, Any]:
     return container
 
 
-_BASE: tuple[DictConfig, frozenset[str]] | None = None
+_BASES: dict[tuple[str, ...], DictConfig] = {}
 
 
-def _base() -> tuple[DictConfig, frozenset[str]]:
-    """The default config as Hydra composes it (typed by the schema), and its value keys."""
-    global _BASE
-    if _BASE is None:
+def _base(groups: tuple[str, ...] = ()) -> DictConfig:
+    """The config as Hydra composes it with these config-group choices (``scenarios=x``),
+    typed by the schema and closed (struct) as Hydra leaves it; composed once per process."""
+    if groups not in _BASES:
         register_configs()
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-            cfg = compose("config")
-        keys: set[str] = set()
-
-        def walk(node: Any, prefix: str) -> None:
-            if isinstance(node, DictConfig):
-                for key in node:
-                    walk(node._get_node(key), f"{prefix}{key}.")
-            else:
-                keys.add(prefix.rstrip("."))
-
-        walk(cfg, "")
-        _BASE = (cfg, frozenset(k for k in keys if not k.startswith("hydra.")))
-    return _BASE
+            _BASES[groups] = compose("config", overrides=list(groups))
+    return _BASES[groups]
 
 
-def _simple(override: Override, keys: frozenset[str]) -> bool:
-    """A plain ``key=value`` change of a value the default config has (not a group or mapping)."""
+#: Config groups: a ``group=option`` override picks a file (the default list), not a value.
+GROUPS = frozenset({p.name for p in CONFIG_DIR.iterdir() if p.is_dir()} | {SCENARIO_DIR.name})
+
+
+def _group(override: Override) -> bool:
+    """A plain choice of a config group's option (``scenarios=twente``)."""
     return (override.type == OverrideType.CHANGE and not override.is_sweep_override()
-            and override.package is None and override.key_or_group in keys)
+            and override.package is None and override.key_or_group in GROUPS)
+
+
+def _value(override: Override) -> bool:
+    """A plain ``key=value`` change of a value (or a mapping) of the config."""
+    return (override.type == OverrideType.CHANGE and not override.is_sweep_override()
+            and override.package is None and "/" not in override.key_or_group
+            and override.key_or_group.split(".")[0] != "hydra")
 
 
 def compose_config(overrides: list[str] | None = None) -> dict[str, Any]:
     """The config as Hydra composes it, as a plain dict (the tests' fast path).
 
-    Plain ``key=value`` changes of existing values are applied to the default config,
-    composed once and typed by the schema, as Hydra applies them; anything else
-    (presets, config groups, new keys, sweeps) goes through Hydra's ``compose``.
-    ``test_app`` checks both paths give the same config.
+    As Hydra does: the config-group choices (presets: ``scenarios=x``) pick the files,
+    composed once per process and typed by the schema; then every ``key=value`` is
+    applied to it in order with ``OmegaConf.update(cfg, key, value, merge=True)``, as
+    Hydra's own override step does. Anything else (``+key``, ``~key``, sweeps, Hydra's
+    own groups), and any override the update refuses, goes through Hydra's ``compose``
+    (which then says what is wrong, in its words). ``test_app`` checks both paths give
+    the same config.
     """
-    base, keys = _base()
     parsed = OverridesParser.create().parse_overrides(list(overrides or []))
-    if not all(_simple(o, keys) for o in parsed):
+    groups = tuple(o.input_line for o in parsed if _group(o))
+    values = [o for o in parsed if not _group(o)]
+    if not all(_value(o) for o in values):
         return hydra_compose(overrides)
-    cfg = copy.deepcopy(base)
-    for o in parsed:
-        OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True)  # as Hydra does
+    cfg = copy.deepcopy(_base(groups))
+    try:
+        for o in values:
+            OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True)  # as Hydra does
+    except Exception:
+        return hydra_compose(overrides)
     container = OmegaConf.to_container(cfg, resolve=False)
     assert isinstance(container, dict)
     container.pop("hydra", None)

@@ -241,9 +241,31 @@ def test_sweep_writes_one_folder_per_job(joblib_sweep):
     ["outage.waves=[{regions: [VNOG], after: {distribution: fixed, hours: 10}}]",
      "outage.start=2026-07-01T12:00", "comms.dares_regions=[VNOG,Twente]"],
     ["scenarios=twente", "seed=4"],
+    ["scenarios=haaksbergen_2005", "seed=3", "staffing.max_duty_hours=8"],
+    ["seed=3", "scenarios=oost5_long_14d", "outage.duration.hours=200"],
+    ["region.select.regions=[VGZ,Twente]", "power.mobile.per_region.VGZ=30"],
+    ["cascade.mobile.backup={distribution: fixed, hours: 0.01, low: null, high: null, "
+     "mode: null}", "cascade.operator_generators_share=0"],
+    ["fuel.trucks_per_region={default: 3, Gelderland-Midden: 5, vgz: 1}"],
 ])
-def test_the_tests_fast_compose_gives_what_hydra_composes(overrides):
-    assert compose_config(overrides) == hydra_compose(overrides)
+def test_the_tests_fast_compose_gives_what_hydra_composes(overrides, monkeypatch):
+    import conftest
+
+    expected = hydra_compose(overrides)
+
+    def not_hydra(overrides):
+        raise AssertionError(f"the fast path left {overrides} to Hydra")
+
+    monkeypatch.setattr(conftest, "hydra_compose", not_hydra)
+    assert conftest.compose_config(overrides) == expected
+
+
+def test_the_tests_fast_compose_leaves_what_it_cannot_apply_to_hydra():
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match=r"outage\.foo"):
+        compose_config(["outage.foo=1"])
+    assert compose_config(["+outage.foo=1"])["outage"]["foo"] == 1  # Hydra's own syntax
 
 
 def test_a_killed_run_leaves_no_visible_folder_and_its_remains_go_next_time(tmp_path):
