@@ -4,11 +4,12 @@ A module whose name starts with ``_`` is not executed by Hydra's plugin scan, so
 the functions the workers are sent by name stay the same objects.
 """
 
+import contextlib
 import itertools
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -19,7 +20,8 @@ from omegaconf import DictConfig, open_dict
 
 #: Modules every job of this project imports; the fork server imports them once.
 PRELOAD = ["sim.cli.main", "sim.params.validate", "sim.results.run", "sim.results.folder",
-           "sim.injects.generate", "sim.research.settings", "pyarrow.parquet"]
+           "sim.injects.generate", "sim.research.settings", "pyarrow.parquet",
+           "pyarrow.pandas_compat"]
 
 
 
@@ -48,6 +50,10 @@ def fork_context() -> multiprocessing.context.BaseContext:
     forkserver.ensure_running()
     return ctx
 
+
+#: Set once every job of a sweep is composed and the jobs run: the main process's own
+#: work (the gatherer's imports) waits for it, so as not to hold up the composing.
+RUNNING = threading.Event()
 
 #: (hydra_context, config, task_function, singleton_state) of this process's sweep.
 SWEEP: list[Any] = []
@@ -141,10 +147,12 @@ def launch_on_workers(launcher: Any, jobs: Sequence[tuple[int, list[str]]], work
     sweep = [launcher.hydra_context, launcher.config, launcher.task_function, state]
     payload = cloudpickle.dumps(sweep)
     ctx = launcher._ctx or fork_context()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
-                             initargs=(payload, os.getpid())) as pool:
+    RUNNING.clear()
+    with (ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
+                              initargs=(payload, os.getpid())) as pool, _set_on_exit(RUNNING)):
         ready = threading.Event()
-        starter = threading.Thread(target=_start_workers, args=(pool, ready), daemon=True)
+        starter = threading.Thread(target=_start_workers, args=(pool, workers, ready),
+                                   daemon=True)
         starter.start()
         # While the fork server still imports the model, the jobs are composed here;
         # the rest are composed on the workers once they are up.
@@ -163,16 +171,32 @@ def launch_on_workers(launcher: Any, jobs: Sequence[tuple[int, list[str]]], work
             configs[idx] = value
         running: list[Future[bytes]] = [
             pool.submit(_run_in_worker, cloudpickle.dumps(configs[idx])) for idx, _ in jobs]
+        RUNNING.set()
         return [cloudpickle.loads(f.result()) for f in running]
+
+
+@contextlib.contextmanager
+def _set_on_exit(event: threading.Event) -> Iterator[None]:
+    """Set ``event`` however the block ends (so that nothing waits for it for ever)."""
+    try:
+        yield
+    finally:
+        event.set()
 
 
 def _ready() -> bool:
     return True
 
 
-def _start_workers(pool: ProcessPoolExecutor, ready: threading.Event) -> None:
-    """Start the pool's workers (they fork once the fork server has imported the model)."""
+def _start_workers(pool: ProcessPoolExecutor, workers: int, ready: threading.Event) -> None:
+    """Start all the pool's workers at once (they fork once the fork server has imported the model).
+
+    The pool starts a worker for each task submitted while none is idle: one task
+    per worker, submitted together, starts them all now rather than one by one as
+    the jobs come.
+    """
     try:
-        pool.submit(_ready).result()
+        for started in [pool.submit(_ready) for _ in range(workers)]:
+            started.result()
     finally:
         ready.set()

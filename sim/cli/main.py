@@ -320,6 +320,20 @@ def remove_unstarted_sweeps() -> list[Path]:
     return removed
 
 
+def import_gatherer(after_composing: bool) -> None:
+    """Import what gathers a sweep at its end (pandas), in a thread while the jobs run.
+
+    ``after_composing``: with the pool launcher, only once every job is composed: the
+    main process composes while the workers start, and an import beside it (both
+    holding the interpreter's lock in turn) would hold the jobs back.
+    """
+    if after_composing:
+        from hydra_plugins.blackout_sim_launcher._pool import RUNNING
+
+        RUNNING.wait()
+    importlib.import_module("sim.sweeps.aggregate")
+
+
 class SweepCallback(Callback):
     """Progress while a sweep runs; tables, figures and the exit status at its end."""
 
@@ -330,6 +344,7 @@ class SweepCallback(Callback):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._importer: threading.Thread | None = None
+        self._pool = False
         self._shown = (0, 0, 0)
         self._started_at = time.time()
 
@@ -376,14 +391,20 @@ class SweepCallback(Callback):
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, args=(folder,), daemon=True)
         self._thread.start()
-        # The gatherer's imports (pandas, scipy) while the jobs start, not after they end.
-        self._importer = threading.Thread(target=importlib.import_module,
-                                          args=("sim.sweeps.aggregate",), daemon=True)
+        # The gatherer's imports (pandas) while the jobs run, not after they end.
+        self._pool = "PoolLauncher" in str(OmegaConf.select(config, "hydra.launcher._target_",
+                                                            default=""))
+        self._importer = threading.Thread(target=import_gatherer, args=(self._pool,),
+                                          daemon=True)
         self._importer.start()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Gather the sweep; exit with status 1 naming the failed and lost jobs, if any."""
         self._stop.set()
+        if self._pool:
+            from hydra_plugins.blackout_sim_launcher._pool import RUNNING
+
+            RUNNING.set()  # the jobs are over: the importer waits no longer
         for thread in (self._thread, self._importer):
             if thread is not None:
                 thread.join()

@@ -15,12 +15,13 @@ Definitions (also in the README):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.model.engine import ModelResult
+if TYPE_CHECKING:  # annotations only: reading results needs no model
+    from sim.model.engine import ModelResult
 from sim.results.records import (
     affected_sites,
     at_hours,

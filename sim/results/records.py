@@ -9,12 +9,13 @@ into tables of the latest value per site at each reporting hour, and split the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.model.engine import ModelResult
+if TYPE_CHECKING:  # annotations only: reading results needs no model
+    from sim.model.engine import ModelResult
 
 HOURS_REPORTED = (24, 48, 72)
 

@@ -34,13 +34,16 @@ causes, ``too_few_staff`` and ``other`` apply to them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.model.engine import ModelResult
 from sim.results.points import BACKUP_SOURCES, backup_cells, cp_cells, grid_off
 from sim.results.records import affected_sites, fields, hours, latest, latest_of
+
+if TYPE_CHECKING:  # annotations only: reading results needs no model
+    from sim.model.engine import ModelResult
 
 #: The causes, in their precedence (see the module docstring).
 CAUSES = ("not_decided", "key_holder", "no_generator", "generator_broken", "tank_dry",

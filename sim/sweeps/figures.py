@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sim.results.files import save_figure
 from sim.sweeps.tables import SweepTables
@@ -87,6 +86,8 @@ def line_figure(summary: pd.DataFrame, parameter: str, indicator: str,
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in order)
     x = np.array(order, dtype=float) if numeric else np.arange(len(order))
     title, unit = title_of(indicator)
+    from matplotlib.figure import Figure  # only where drawn: the gatherer's start stays light
+
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
     ax.plot(x, rows["mean"], marker="o", color="#1f5f8b", label="mean over seeds")
@@ -118,6 +119,8 @@ def heatmap_figure(summary: pd.DataFrame, parameters: Sequence[str], indicator: 
         grid[[str(v) for v in ys].index(str(row[q])),
              [str(v) for v in xs].index(str(row[p]))] = row["mean"]
     title, unit = title_of(indicator)
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 5))
     ax = fig.subplots()
     share = unit.startswith("share")

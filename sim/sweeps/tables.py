@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
+from scipy.special import stdtrit
 
 from sim.results.files import write_atomic
 from sim.results.headline import percent, table
@@ -243,7 +243,7 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     if n < 2:
         return math.nan, math.nan
     mean = float(values.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
     return mean - half, mean + half
 
 
