@@ -16,7 +16,7 @@ from pandas.testing import assert_frame_equal
 
 from sim.cli.aggregate import main
 from sim.cli.main import count_jobs, progress_line
-from sim.sweeps.tables import confidence_interval, flatten, gather, parse_overrides
+from sim.sweeps.tables import confidence_interval, flatten, gather, parse_overrides, summarise
 
 # --- pure parts ---------------------------------------------------------------------------
 
@@ -241,3 +241,36 @@ def test_bands_of_non_negative_indicators_never_go_below_zero():
         "indicator")
     assert out.loc["residents.visits.mean_wait_h", "ci_low"] == 0.0  # t-interval: below 0
     assert out.loc["delta", "ci_low"] < 0  # an indicator that can be negative keeps it
+
+
+def test_the_summary_agrees_with_students_t_indicator_by_indicator():
+    """The summary's figures, computed for all indicators at once, are scipy's t interval."""
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(0.4, 0.2, size=(7, 4))
+    values[2, 1] = np.nan  # a job without the indicator
+    values[:, 3] = np.abs(values[:, 3])  # counts: the interval stays at or above zero
+    results = pd.DataFrame(values, columns=["a_share", "b_share", "c", "d_count"])
+    results.insert(0, "status", "completed")
+    results.insert(1, "p", ["x", "x", "x", "y", "y", "y", "z"])  # z: a single seed
+    table = summarise(results, ["p"], ["a_share", "b_share", "c", "d_count"])
+    assert len(table) == 12
+    for row in table.itertuples():
+        column = results.loc[results["p"] == row.p, row.indicator].to_numpy(dtype=float)
+        column = column[np.isfinite(column)]
+        assert row.n == len(column)
+        assert row.mean == pytest.approx(column.mean())
+        if len(column) < 2:
+            assert np.isnan(row.std) and np.isnan(row.ci_low) and np.isnan(row.ci_high)
+            continue
+        half = stats.t.ppf(0.975, len(column) - 1) * column.std(ddof=1) / np.sqrt(len(column))
+        low, high = column.mean() - half, column.mean() + half
+        assert (low, high) == pytest.approx(confidence_interval(column))
+        if "share" in row.indicator:
+            low, high = max(low, 0.0), min(high, 1.0)
+        elif (column >= 0).all():
+            low = max(low, 0.0)
+        assert row.std == pytest.approx(column.std(ddof=1))
+        assert (row.ci_low, row.ci_high) == pytest.approx((low, high))
+    assert table.loc[(table["p"] == "x") & (table["indicator"] == "b_share"), "n"].item() == 2

@@ -213,8 +213,9 @@ def gather(folder: Path, rebuild: Callable[[Path], SweepPlan | None] | None = No
         records.append(record)
     columns = [*JOB_COLUMNS, *parameters, *indicators]
     results = pd.DataFrame.from_records(records, columns=columns)
-    if indicators:
-        results[indicators] = results[indicators].astype(float)
+    if indicators:  # one block of floats, not column by column
+        results = pd.concat([results[[*JOB_COLUMNS, *parameters]],
+                             results[indicators].astype(float)], axis=1)
     summary = summarise(results, [p for p in parameters if p != "seed"], indicators)
     area_rows = [{"job": row["job"], **{p: row["parameters"].get(p) for p in parameters},
                   **area} for row in rows for area in row.get("areas", [])]
@@ -255,34 +256,52 @@ def summarise(results: pd.DataFrame, by: Sequence[str],
     if done.empty or not indicators:
         return pd.DataFrame(columns=columns)
     keys = [done[b].astype(str) if done[b].dtype == object else done[b] for b in by]
-    groups = done.groupby(keys, dropna=False, sort=True) if by else [((), done)]
+    groups = (done.groupby(keys, dropna=False, sort=True).indices if by
+              else {(): np.arange(len(done))})
+    matrix = done[list(indicators)].to_numpy(dtype=float)
+    share = np.array(["share" in i for i in indicators])
     out = []
-    for _, group in groups:
-        first = group.iloc[0]
+    for rows in groups.values():
+        first = done.iloc[rows[0]]
         combo = {b: first[b] for b in by}
-        for indicator in indicators:
-            values = group[indicator].to_numpy(dtype=float)
-            finite = values[np.isfinite(values)]
-            low, high = confidence_interval(finite)
-            if "share" in indicator:  # a share's interval stays within [0, 1]
+        stats = _column_stats(matrix[rows])
+        for k, indicator in enumerate(indicators):
+            n, mean, std, low, high, nonnegative = (float(a[k]) for a in stats)
+            if share[k]:  # a share's interval stays within [0, 1]
                 low, high = max(low, 0.0), min(high, 1.0)
-            elif len(finite) and (finite >= 0).all():  # counts, hours: never below zero
+            elif n and nonnegative:  # counts, hours: never below zero
                 low = max(low, 0.0)
-            out.append({**combo, "indicator": indicator, "n": len(finite),
-                        "mean": float(finite.mean()) if len(finite) else math.nan,
-                        "std": float(finite.std(ddof=1)) if len(finite) > 1 else math.nan,
+            out.append({**combo, "indicator": indicator, "n": int(n), "mean": mean, "std": std,
                         "ci_low": low, "ci_high": high})
     return pd.DataFrame(out, columns=columns)
+
+
+def _column_stats(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, ...]:
+    """Per column over its finite values: count, mean, std, Student's t interval, all >= 0.
+
+    The same figures as :func:`confidence_interval` column by column (NaN where a
+    column has too few values), for a whole group's indicators at once.
+    """
+    finite = np.isfinite(values)
+    n = np.asarray(finite.sum(axis=0))
+    filled = np.where(finite, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, filled.sum(axis=0) / n, np.nan)
+        squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+        std = np.where(n > 1, np.sqrt(squares / (n - 1)), np.nan)
+        half = np.where(n > 1, stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2) * std
+                        / np.sqrt(np.maximum(n, 1)), np.nan)
+    nonnegative = np.asarray(np.where(finite, values >= 0, True).all(axis=0))
+    return n, mean, std, mean - half, mean + half, nonnegative
 
 
 def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
     """Parameter columns can mix types across jobs; Parquet needs one type per column."""
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            kinds = {type(v) for v in out[column] if v is not None}
-            if len(kinds) > 1:
-                out[column] = out[column].map(lambda v: None if v is None else str(v))
+    for column in frame.select_dtypes(include="object").columns:
+        kinds = {type(v) for v in out[column] if v is not None}
+        if len(kinds) > 1:
+            out[column] = out[column].map(lambda v: None if v is None else str(v))
     return out
 
 
