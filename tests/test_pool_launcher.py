@@ -106,6 +106,21 @@ def test_a_composing_error_is_raised_with_its_cause_linked_again():
     assert "'abc'" in str(raised.value.__cause__)
 
 
+def test_the_fork_server_leaves_without_python_teardown():
+    """The server's last preload makes it leave at once (flushed, status 0) when it ends.
+
+    Its teardown would keep the sweep's output streams open after the sweep ends.
+    """
+    assert _pool.PRELOAD[-1] == "hydra_plugins.blackout_sim_launcher._server_exit"
+    code = ("import atexit, sys; atexit.register(print, 'teardown ran'); "
+            "import hydra_plugins.blackout_sim_launcher._server_exit; "
+            "print('served', flush=False); sys.exit(3)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "served\n"  # its own output flushed; the handlers before it skipped
+
+
 def _summaries(results: Path) -> dict[str, dict]:
     (sweep,) = (results / "sweeps" / "oost5_default").iterdir()
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir())

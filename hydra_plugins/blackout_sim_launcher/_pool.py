@@ -18,10 +18,11 @@ from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, run_job, setup_globals
 from omegaconf import DictConfig, open_dict
 
-#: Modules every job of this project imports; the fork server imports them once.
+#: Modules every job of this project imports; the fork server imports them once
+#: (``_server_exit`` last: it makes the server leave at once when the sweep ends).
 PRELOAD = ["sim.cli.main", "sim.params.validate", "sim.results.run", "sim.results.folder",
            "sim.injects.generate", "sim.research.settings", "pyarrow.parquet",
-           "pyarrow.pandas_compat"]
+           "pyarrow.pandas_compat", "hydra_plugins.blackout_sim_launcher._server_exit"]
 
 
 
