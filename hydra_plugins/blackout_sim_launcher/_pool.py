@@ -156,7 +156,7 @@ def launch_on_workers(launcher: Any, jobs: Sequence[tuple[int, list[str]]], work
                                    daemon=True)
         starter.start()
         # While the fork server still imports the model, the jobs are composed here;
-        # the rest are composed on the workers once they are up.
+        # the rest are composed on the workers and here once the workers are up.
         SWEEP[:] = sweep
         configs: dict[int, Any] = {}
         todo = list(jobs)
@@ -164,12 +164,25 @@ def launch_on_workers(launcher: Any, jobs: Sequence[tuple[int, list[str]]], work
             idx, overrides = todo.pop(0)
             configs[idx] = compose(idx, overrides)
         starter.join()
-        composing = [(idx, pool.submit(_compose_in_worker, idx, o)) for idx, o in todo]
+        # The rest: the workers take most, this process the last share (its own turn
+        # while it waits for theirs).
+        here = len(todo) // (workers + 1)
+        composing = [(idx, pool.submit(_compose_in_worker, idx, o))
+                     for idx, o in todo[:len(todo) - here]]
+        tail_error: Exception | None = None
+        for idx, overrides in todo[len(todo) - here:]:
+            try:
+                configs[idx] = compose(idx, overrides)
+            except Exception as exc:  # raised after the workers' (earlier) jobs: in job order
+                tail_error = exc
+                break
         for idx, future in composing:
             outcome, value = cloudpickle.loads(future.result())
             if outcome == "error":
                 raise_composing_error(value)
             configs[idx] = value
+        if tail_error is not None:
+            raise tail_error
         running: list[Future[bytes]] = [
             pool.submit(_run_in_worker, cloudpickle.dumps(configs[idx])) for idx, _ in jobs]
         RUNNING.set()
