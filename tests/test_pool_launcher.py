@@ -106,6 +106,23 @@ def test_a_composing_error_is_raised_with_its_cause_linked_again():
     assert "'abc'" in str(raised.value.__cause__)
 
 
+def test_the_main_process_gets_a_core_once_a_worker_has_no_job_left():
+    """4 jobs on 2 workers: a core is free when the 3rd job ends (no job is left to take)."""
+    import threading
+    from concurrent.futures import Future
+
+    event = threading.Event()
+    futures: list[Future[bytes]] = [Future() for _ in range(4)]
+    _pool._set_when_done(event, futures, 4 - 2 + 1)
+    for i, future in enumerate(futures):
+        assert event.is_set() == (i >= 3)
+        future.set_result(b"")
+    assert event.is_set()
+    at_once = threading.Event()
+    _pool._set_when_done(at_once, futures[:1], 1 - 2 + 1)  # fewer jobs than workers
+    assert at_once.is_set()
+
+
 def test_the_fork_server_leaves_without_python_teardown():
     """The server's last preload makes it leave at once (flushed, status 0) when it ends.
 

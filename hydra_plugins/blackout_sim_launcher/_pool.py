@@ -52,9 +52,10 @@ def fork_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
-#: Set once every job of a sweep is composed and the jobs run: the main process's own
-#: work (the gatherer's imports) waits for it, so as not to hold up the composing.
-RUNNING = threading.Event()
+#: Set once a core is free for the main process's own work (the gatherer's imports):
+#: when a worker has no job left to take, or the sweep has ended. Before, that work
+#: would hold up the composing or take a core from a running job.
+CORE_FREE = threading.Event()
 
 #: (hydra_context, config, task_function, singleton_state) of this process's sweep.
 SWEEP: list[Any] = []
@@ -148,9 +149,9 @@ def launch_on_workers(launcher: Any, jobs: Sequence[tuple[int, list[str]]], work
     sweep = [launcher.hydra_context, launcher.config, launcher.task_function, state]
     payload = cloudpickle.dumps(sweep)
     ctx = launcher._ctx or fork_context()
-    RUNNING.clear()
+    CORE_FREE.clear()
     with (ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
-                              initargs=(payload, os.getpid())) as pool, _set_on_exit(RUNNING)):
+                              initargs=(payload, os.getpid())) as pool, _set_on_exit(CORE_FREE)):
         ready = threading.Event()
         starter = threading.Thread(target=_start_workers, args=(pool, workers, ready),
                                    daemon=True)
@@ -185,8 +186,25 @@ def launch_on_workers(launcher: Any, jobs: Sequence[tuple[int, list[str]]], work
             raise tail_error
         running: list[Future[bytes]] = [
             pool.submit(_run_in_worker, cloudpickle.dumps(configs[idx])) for idx, _ in jobs]
-        RUNNING.set()
+        _set_when_done(CORE_FREE, running, len(jobs) - workers + 1)
         return [cloudpickle.loads(f.result()) for f in running]
+
+
+def _set_when_done(event: threading.Event, futures: Sequence[Future[Any]], count: int) -> None:
+    """Set ``event`` once ``count`` of ``futures`` are done (at once if ``count`` < 1)."""
+    if count < 1:
+        event.set()
+        return
+    lock, done = threading.Lock(), [0]
+
+    def one_done(_: Future[Any]) -> None:
+        with lock:
+            done[0] += 1
+            if done[0] == count:
+                event.set()
+
+    for future in futures:
+        future.add_done_callback(one_done)
 
 
 @contextlib.contextmanager

@@ -153,6 +153,6 @@ class PoolLauncher(Launcher):
         if workers == 1:
             _pool.SWEEP[:] = [self.hydra_context, self.config, self.task_function, state]
             configs = [_pool.compose(idx, o) for idx, o in jobs]
-            _pool.RUNNING.set()
+            _pool.CORE_FREE.set()  # the jobs run here: the gatherer imports beside them
             return [_pool.run(cfg) for cfg in configs]
         return _pool.launch_on_workers(self, jobs, workers, state)

@@ -320,17 +320,18 @@ def remove_unstarted_sweeps() -> list[Path]:
     return removed
 
 
-def import_gatherer(after_composing: bool) -> None:
+def import_gatherer(on_free_core: bool) -> None:
     """Import what gathers a sweep at its end (pandas), in a thread while the jobs run.
 
-    ``after_composing``: with the pool launcher, only once every job is composed: the
-    main process composes while the workers start, and an import beside it (both
-    holding the interpreter's lock in turn) would hold the jobs back.
+    ``on_free_core``: with the pool launcher, only once a worker has no job left (a
+    core is free): before, the main process composes the jobs, and an import beside
+    it (both holding the interpreter's lock in turn) or beside two running workers
+    would hold the jobs back.
     """
-    if after_composing:
-        from hydra_plugins.blackout_sim_launcher._pool import RUNNING
+    if on_free_core:
+        from hydra_plugins.blackout_sim_launcher._pool import CORE_FREE
 
-        RUNNING.wait()
+        CORE_FREE.wait()
     importlib.import_module("sim.sweeps.aggregate")
 
 
@@ -402,9 +403,9 @@ class SweepCallback(Callback):
         """Gather the sweep; exit with status 1 naming the failed and lost jobs, if any."""
         self._stop.set()
         if self._pool:
-            from hydra_plugins.blackout_sim_launcher._pool import RUNNING
+            from hydra_plugins.blackout_sim_launcher._pool import CORE_FREE
 
-            RUNNING.set()  # the jobs are over: the importer waits no longer
+            CORE_FREE.set()  # the jobs are over: the importer waits no longer
         for thread in (self._thread, self._importer):
             if thread is not None:
                 thread.join()
