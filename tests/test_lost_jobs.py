@@ -506,3 +506,18 @@ def test_a_resumed_sweeps_progress_waits_for_its_own_job_list(tmp_path, capsys):
     callback._started_at = 0.0
     callback._show(folder)
     assert "[sweep] 1/3 jobs done" in capsys.readouterr().err
+
+
+def test_a_jobs_status_holds_the_peak_memory_of_its_process(tmp_path):
+    """What a cluster's ``mem_gb`` must cover: measured, not guessed (at least what was held)."""
+    import json
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    block = bytearray(300 * 1024 * 1024)  # 300 MB, touched so that it is resident
+    block[:: 4096] = b"x" * len(block[:: 4096])
+    write_status(tmp_path / "0", ["seed=1"], "completed", 0.0)
+    del block
+    peak = json.loads((tmp_path / "0" / "status.json").read_text())["peak_memory_mb"]
+    assert peak >= max(before, 300)
+    assert peak < 300 + before + 200  # the process's own peak, not the machine's memory

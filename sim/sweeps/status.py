@@ -8,6 +8,7 @@ sweep still running or interrupted can be gathered (jobs without one are
 from __future__ import annotations
 
 import json
+import sys
 import time
 import traceback
 from collections.abc import Sequence
@@ -22,10 +23,25 @@ from sim.results.files import dump_json, write_text_atomic
 STATUS_FILE = "status.json"
 
 
+def peak_memory_mb() -> float | None:
+    """Peak resident memory of this process so far, in MB (None where it cannot be asked).
+
+    A job that ran alone in its process (a cluster task, a one-job sweep) is measured
+    exactly; a worker that ran several jobs reports the largest of them so far.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
 def write_status(run_dir: Path, overrides: Sequence[str], status: str, started: float,
                  error: BaseException | None = None) -> None:
     """Write ``status.json``: completed or failed (with the error), overrides, wall time.
 
+    Also the peak memory of the process that ran the job (:func:`peak_memory_mb`).
     ``started``: ``time.perf_counter()`` when the job began. Bad input is named by its
     message; any other error also keeps its traceback.
     """
@@ -34,6 +50,7 @@ def write_status(run_dir: Path, overrides: Sequence[str], status: str, started: 
         "status": status,
         "overrides": list(overrides),
         "wall_time_s": round(time.perf_counter() - started, 3),
+        "peak_memory_mb": peak_memory_mb(),
         "finished_utc": datetime.now(UTC).isoformat(),
         "error": None if error is None else f"{type(error).__name__}: {error}",
     }
