@@ -231,6 +231,28 @@ def test_resuming_refuses_other_overrides_and_a_taken_folder(joblib_sweep, tmp_p
     assert sorted(p.name for p in folder.iterdir()) == before
 
 
+@pytest.mark.slow
+def test_resuming_refuses_a_config_edited_since_the_sweep_started(joblib_sweep, tmp_path):
+    """An edited scenario or config file is not mixed into the sweep's completed jobs."""
+    from omegaconf import OmegaConf
+
+    folder = tmp_path / "sweep"
+    shutil.copytree(joblib_sweep.folder, folder)
+    (folder / "2" / "status.json").unlink()  # a job to rerun
+    then = OmegaConf.load(folder / "multirun.yaml")
+    now = then.staffing.red_cross_per_100k
+    then.staffing.red_cross_per_100k = now + 10  # the value the sweep started with
+    OmegaConf.save(then, folder / "multirun.yaml")
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    proc = subprocess.run(shlex.split(rerun_command(folder, read_plan(folder))),
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "the config differs from the one the sweep" in proc.stderr
+    assert f"staffing.red_cross_per_100k: {now + 10!r} then, {now!r} now" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
 def test_a_wheel_carries_the_configs_scenarios_and_geodata(tmp_path):
     """A non-editable install (a shared environment on a cluster) needs them in the package."""
     proc = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib",

@@ -78,7 +78,7 @@ def _sweep(sweeper: Any, arguments: list[str]) -> list[Sequence[JobReturn]]:
     if check_settings is not None:  # the launcher's own settings (partition, memory...)
         check_settings()
     task = list(config.hydra.overrides.task)
-    skip = resumed(folder, every, task) if sweeper.resume else fresh(folder)
+    skip = resumed(folder, every, task, config) if sweeper.resume else fresh(folder)
     todo = [[job for job in batch if job[0] not in skip] for batch in numbered]
     for batch_todo in todo:  # every batch before any job runs
         if batch_todo:
@@ -131,8 +131,37 @@ def override_differences(old: Sequence[str], new: Sequence[str]) -> list[str]:
     return out
 
 
-def resumed(folder: Path, every: Sequence[Numbered], task: Sequence[str]) -> set[int]:
-    """Jobs of an earlier sweep in ``folder`` to skip (completed); checks it is the same sweep."""
+def config_differences(then: Any, now: Any, limit: int = 5) -> list[str]:
+    """``key: a then, b now`` for each config value outside ``hydra`` that differs.
+
+    At most ``limit``, then how many more; compared as written, before interpolation.
+    """
+
+    def leaves(tree: Any, prefix: str = "") -> dict[str, Any]:
+        if not isinstance(tree, dict):
+            return {prefix.rstrip("."): tree}
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            if prefix or key != "hydra":
+                out.update(leaves(value, f"{prefix}{key}."))
+        return out
+
+    was = leaves(OmegaConf.to_container(then, resolve=False))
+    is_ = leaves(OmegaConf.to_container(now, resolve=False))
+    keys = [k for k in [*was, *(k for k in is_ if k not in was)] if was.get(k) != is_.get(k)]
+    out = [f"{k}: " + (f"{was[k]!r} then" if k in was else "absent then") + ", "
+           + (f"{is_[k]!r} now" if k in is_ else "absent now") for k in keys[:limit]]
+    return out + ([f"and {len(keys) - limit} more"] if len(keys) > limit else [])
+
+
+def resumed(folder: Path, every: Sequence[Numbered], task: Sequence[str],
+            config: Any = None) -> set[int]:
+    """Jobs of an earlier sweep in ``folder`` to skip (completed); checks it is the same sweep.
+
+    The same sweep: the same jobs, and (``config``, compared with the sweep's
+    ``multirun.yaml``) the same config, so that an edited scenario or config file is
+    not mixed into the sweep's completed jobs.
+    """
     plan = read_plan(folder, plan_from_multirun)
     if plan is None:
         raise SweepRefused(
@@ -147,6 +176,15 @@ def resumed(folder: Path, every: Sequence[Numbered], task: Sequence[str]) -> set
             f"from the {len(plan.jobs)} jobs in {folder / 'jobs.json'} ("
             + "; ".join(differ) + "); allowed: the sweep's own overrides "
             "(blackout-sim-aggregate --rerun-command <folder> prints them)")
+    earlier = folder / "multirun.yaml"
+    changed = (config_differences(OmegaConf.load(earlier), config)
+               if config is not None and earlier.is_file() else [])
+    if changed:
+        raise SweepRefused(
+            f"hydra.sweeper.resume=true: the config differs from the one the sweep in "
+            f"{folder} started with (" + "; ".join(changed) + "): a scenario or config file "
+            "was edited since; allowed: the sweep's own config (undo the edit), or a new "
+            "sweep folder for the edited one")
     done = completed_jobs(folder)
     tasks = read_slurm_tasks(folder)
     waiting = [j for j in plan.jobs if j not in done and j in tasks]
