@@ -12,12 +12,15 @@ parallel:
 
 1. the workers are forked from a fork server that imported the model once
    (``_pool.PRELOAD``); the server is started as soon as the sweep's command starts,
-   so its imports run beside Hydra's own composing in the main process;
+   so its imports run beside Hydra's own composing in the main process; all
+   workers start at once, and the server leaves without Python's teardown when
+   the sweep ends (``_server_exit``);
 2. every job's config is composed once before any job runs: in the main
-   process while the fork server imports, then on the workers; one that cannot
-   be composed stops the sweep with Hydra's message and nothing runs (as Hydra's
-   own check before launching would);
-3. the jobs run on the workers with the configs composed in step 2.
+   process while the fork server imports, then on the workers and, for its
+   share, in the main process; one that cannot be composed stops the sweep with
+   Hydra's message and nothing runs (as Hydra's own check before launching would);
+3. the jobs run on the workers with the configs composed in step 2; the main
+   process's own work (importing the gatherer) waits for a free core.
 
 With ``n_jobs=1`` (or a single job) everything runs in the main process, in
 order, as the joblib launcher does. Workers end themselves when the main process
