@@ -117,26 +117,32 @@ def fresh(folder: Path) -> set[int]:
     return set()
 
 
+def differences(was: dict[str, Any], now: dict[str, Any], missing: str = "not given",
+                limit: int | None = None) -> list[str]:
+    """``key: 'a' then, 'b' now`` for each key whose value differs.
+
+    ``missing`` stands for a key on one side only; at most ``limit``, then how many more.
+    """
+    keys = [k for k in [*was, *(k for k in now if k not in was)] if was.get(k) != now.get(k)]
+    shown = keys if limit is None else keys[:limit]
+    out = [f"{k}: " + (f"{was[k]!r} then" if k in was else f"{missing} then") + ", "
+           + (f"{now[k]!r} now" if k in now else f"{missing} now") for k in shown]
+    return out + ([f"and {len(keys) - len(shown)} more"] if len(keys) > len(shown) else [])
+
+
 def override_differences(old: Sequence[str], new: Sequence[str]) -> list[str]:
-    """``key: 'a' then, 'b' now`` for each override key whose value differs."""
+    """:func:`differences` of two override lists, by key."""
     def by_key(overrides: Sequence[str]) -> dict[str, str]:
         return {o.split("=", 1)[0]: o.split("=", 1)[1] if "=" in o else "" for o in overrides}
 
-    was, now = by_key(old), by_key(new)
-    out = []
-    for key in [*was, *(k for k in now if k not in was)]:
-        if was.get(key) != now.get(key):
-            out.append(f"{key}: " + (f"{was[key]!r} then" if key in was else "not given then")
-                       + ", " + (f"{now[key]!r} now" if key in now else "not given now"))
-    return out
+    return differences(by_key(old), by_key(new))
 
 
 def config_differences(then: Any, now: Any, limit: int = 5) -> list[str]:
-    """``key: a then, b now`` for each config value outside ``hydra`` that differs.
+    """:func:`differences` of two configs' values outside ``hydra`` (dotted keys).
 
-    At most ``limit``, then how many more; compared as written, before interpolation.
+    Compared as written, before interpolation.
     """
-
     def leaves(tree: Any, prefix: str = "") -> dict[str, Any]:
         if not isinstance(tree, dict):
             return {prefix.rstrip("."): tree}
@@ -146,16 +152,12 @@ def config_differences(then: Any, now: Any, limit: int = 5) -> list[str]:
                 out.update(leaves(value, f"{prefix}{key}."))
         return out
 
-    was = leaves(OmegaConf.to_container(then, resolve=False))
-    is_ = leaves(OmegaConf.to_container(now, resolve=False))
-    keys = [k for k in [*was, *(k for k in is_ if k not in was)] if was.get(k) != is_.get(k)]
-    out = [f"{k}: " + (f"{was[k]!r} then" if k in was else "absent then") + ", "
-           + (f"{is_[k]!r} now" if k in is_ else "absent now") for k in keys[:limit]]
-    return out + ([f"and {len(keys) - limit} more"] if len(keys) > limit else [])
+    return differences(leaves(OmegaConf.to_container(then, resolve=False)),
+                       leaves(OmegaConf.to_container(now, resolve=False)), "absent", limit)
 
 
 def resumed(folder: Path, every: Sequence[Numbered], task: Sequence[str],
-            config: Any = None) -> set[int]:
+            config: Any) -> set[int]:
     """Jobs of an earlier sweep in ``folder`` to skip (completed); checks it is the same sweep.
 
     The same sweep: the same jobs, and (``config``, compared with the sweep's
@@ -177,8 +179,7 @@ def resumed(folder: Path, every: Sequence[Numbered], task: Sequence[str],
             + "; ".join(differ) + "); allowed: the sweep's own overrides "
             "(blackout-sim-aggregate --rerun-command <folder> prints them)")
     earlier = folder / "multirun.yaml"
-    changed = (config_differences(OmegaConf.load(earlier), config)
-               if config is not None and earlier.is_file() else [])
+    changed = config_differences(OmegaConf.load(earlier), config) if earlier.is_file() else []
     if changed:
         raise SweepRefused(
             f"hydra.sweeper.resume=true: the config differs from the one the sweep in "

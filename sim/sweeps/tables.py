@@ -238,14 +238,9 @@ def _with_unfinished(folder: Path, plan: SweepPlan, rows: list[dict[str, Any]]
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Student's t interval for the mean; NaN with fewer than two values."""
-    values = values[np.isfinite(values)]
-    n = len(values)
-    if n < 2:
-        return math.nan, math.nan
-    mean = float(values.mean())
-    half = float(stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
-    return mean - half, mean + half
+    """Student's t interval for the mean of the finite values; NaN with fewer than two."""
+    _, _, _, low, high, _ = _column_stats(np.asarray(values, dtype=float)[:, None], level)
+    return float(low[0]), float(high[0])
 
 
 def summarise(results: pd.DataFrame, by: Sequence[str],
@@ -279,8 +274,7 @@ def summarise(results: pd.DataFrame, by: Sequence[str],
 def _column_stats(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, ...]:
     """Per column over its finite values: count, mean, std, Student's t interval, all >= 0.
 
-    The same figures as :func:`confidence_interval` column by column (NaN where a
-    column has too few values), for a whole group's indicators at once.
+    NaN where a column has too few values; a whole group's indicators at once.
     """
     finite = np.isfinite(values)
     n = np.asarray(finite.sum(axis=0))
